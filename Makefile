@@ -1,0 +1,135 @@
+# hvtpm - offline forensic and recovery utility for Hyper-V vTPM VMs.
+#
+#   make            build ./hvtpm
+#   make demo       install missing build dependencies (as root), build, run on samples/
+#   make check      build and run every test suite
+#   make sanitize   the whole test suite under ASan+UBSan
+#   make memcheck   the CLI end-to-end tests under valgrind memcheck
+#   make bench      speed and memory benchmarks (bench/)
+#   make lint       cppcheck and clang-tidy
+#   make fuzz-smoke every libFuzzer harness for a fixed number of runs
+#   make install    PREFIX=/usr/local DESTDIR=
+
+VERSION  := 0.1.0
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DESTDIR  ?=
+CC       ?= cc
+BUILD    ?= build
+SHARED   ?= $(abspath ../shared)
+PKG_CONFIG ?= pkg-config
+
+PKGS      := libcrypto libxml-2.0 zlib json-c libarchive
+TEST_PKGS := check
+
+WARN     := -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
+            -Wmissing-prototypes -Wno-unused-parameter
+# Warnings are errors in CI (CI=true) and whenever WERROR=1.
+ifneq ($(filter true 1,$(CI) $(WERROR)),)
+WARN     += -Werror
+endif
+OPT      ?= -O2 -g
+CPPFLAGS += -Isrc -D_GNU_SOURCE -DHVTPM_VERSION=\"$(VERSION)\"
+CFLAGS   += -std=c11 $(OPT) $(WARN) -fno-strict-aliasing $(EXTRA_CFLAGS)
+LDFLAGS  += $(EXTRA_LDFLAGS)
+
+PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
+TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
+
+LIB_SRC   := $(sort $(wildcard src/util/*.c src/formats/*.c src/model/*.c \
+                                src/analysis/*.c src/report/*.c))
+CLI_SRC   := $(sort $(wildcard src/cli/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+LIB       := $(BUILD)/libhvtpm.a
+BIN       := $(BUILD)/hvtpm
+
+TEST_SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC  := $(sort $(wildcard tests/test_*.c))
+TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps demo check test-build sanitize memcheck bench lint fuzz fuzz-smoke \
+        install uninstall clean
+
+all: hvtpm
+
+hvtpm: $(BIN)
+	@cp $(BIN) hvtpm
+
+deps:
+	@sh scripts/deps.sh
+
+# V=1 shows the full compiler command lines.
+Q := $(if $(V),,@)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(TEST_SUPPORT_OBJ) $(LIB) $(PKG_LIBS) $(TEST_LIBS) -lpthread
+
+$(TEST_SUPPORT_OBJ): CPPFLAGS += -Itests
+
+test-build: $(BIN) $(TEST_BIN)
+
+demo:
+	@sh scripts/deps.sh
+	@$(MAKE) --no-print-directory hvtpm
+	./hvtpm diagnose --at 2026-11-28 samples; rc=$$?; \
+	    echo "(hvtpm diagnose exited $$rc; see EXIT STATUS in man/hvtpm.1)"
+
+check:
+	@sh scripts/deps.sh
+	@$(MAKE) --no-print-directory test-build
+	@HVTPM_BIN=$(abspath $(BIN)) HVTPM_SHARED=$(SHARED) HVTPM_SRCDIR=$(CURDIR) \
+	    sh tests/run.sh $(TEST_BIN)
+
+sanitize:
+	@$(MAKE) --no-print-directory BUILD=build/san OPT='-O1 -g' \
+	    EXTRA_CFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+	    EXTRA_LDFLAGS='-fsanitize=address,undefined' check
+
+memcheck:
+	@sh scripts/deps.sh
+	@$(MAKE) --no-print-directory BUILD=build/vg OPT='-O1 -g' test-build
+	@HVTPM_BIN=$(abspath build/vg/hvtpm) HVTPM_SHARED=$(SHARED) HVTPM_SRCDIR=$(CURDIR) \
+	    HVTPM_VALGRIND=1 sh tests/run.sh build/vg/tests/test_cli
+
+bench: hvtpm
+	@sh bench/run.sh
+
+lint:
+	@sh scripts/lint.sh
+
+fuzz-smoke fuzz:
+	@$(MAKE) --no-print-directory -f fuzz/Makefile $@ T=$(T)
+
+install: hvtpm
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 hvtpm $(DESTDIR)$(BINDIR)/hvtpm
+	install -m 0644 man/hvtpm.1 $(DESTDIR)$(MANDIR)/man1/hvtpm.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/hvtpm $(DESTDIR)$(MANDIR)/man1/hvtpm.1
+
+clean:
+	rm -rf build hvtpm
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d)

@@ -1,0 +1,34 @@
+/*
+ * cli.h - the command table and what every command shares.
+ *
+ * main() only parses the global options and dispatches; each command lives
+ * in its own cmd_<name>.c with the uniform entry point below.
+ */
+#ifndef HVTPM_CLI_H
+#define HVTPM_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef int (*cmd_fn)(int argc, char **argv);
+
+struct cli_command {
+	const char *name;
+	cmd_fn run;
+	const char *summary;
+};
+
+int cmd_inspect(int argc, char **argv);
+int cmd_diagnose(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+
+typedef enum { OUT_TEXT = 0, OUT_JSON, OUT_CSV, OUT_JSONL } out_format;
+
+/* Parses a --format value; prints a usage error and returns false when bad. */
+bool cli_parse_format(const char *cmd, const char *arg, out_format *out, bool allow_csv);
+/* "hvtpm CMD: message" on stderr, one line. */
+void cli_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "Try 'hvtpm CMD --help'." and returns the usage exit code. */
+int cli_usage_error(const char *cmd);
+
+#endif

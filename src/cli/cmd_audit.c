@@ -1,0 +1,11 @@
+/* cmd_audit.c - placeholder while the readers land (replaced in this session). */
+#include "cli/cli.h"
+#include "util/exitcode.h"
+
+int cmd_audit(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	cli_err("audit", "this command is not available in this build");
+	return HV_EXIT_INTERNAL;
+}

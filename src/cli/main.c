@@ -1,0 +1,93 @@
+/* main.c - parse global options and dispatch to a command. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "cli/cli.h"
+#include "util/exitcode.h"
+
+static const struct cli_command commands[] = {
+	{ "inspect", cmd_inspect, "show what a file is and what it holds" },
+	{ "diagnose", cmd_diagnose, "restore or rebuild: a verdict and a plan per VM" },
+	{ "audit", cmd_audit, "audit whole backup trees and archives" },
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: hvtpm COMMAND [OPTIONS] ARGS...\n"
+	      "       hvtpm --help | --version\n\n"
+	      "Offline forensic and recovery utility for Hyper-V VMs with a virtual TPM.\n\n"
+	      "Commands:\n",
+	      out);
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fputs("\nRun 'hvtpm COMMAND --help' for a command's options; see hvtpm(1).\n"
+	      "Exit status: 0 ok, 1 attention needed, 2 rebuild needed, 3 usage error,\n"
+	      "4 input error, 5 internal error.\n",
+	      out);
+}
+
+void cli_err(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "hvtpm%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *cmd)
+{
+	fprintf(stderr, "Try 'hvtpm%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
+	return HV_EXIT_USAGE;
+}
+
+bool cli_parse_format(const char *cmd, const char *arg, out_format *out, bool allow_csv)
+{
+	if (strcmp(arg, "text") == 0)
+		*out = OUT_TEXT;
+	else if (strcmp(arg, "json") == 0)
+		*out = OUT_JSON;
+	else if (allow_csv && strcmp(arg, "csv") == 0)
+		*out = OUT_CSV;
+	else if (allow_csv && strcmp(arg, "jsonl") == 0)
+		*out = OUT_JSONL;
+	else {
+		cli_err(cmd, "unknown --format '%s' (expected text or json%s)", arg,
+			allow_csv ? ", csv or jsonl" : "");
+		return false;
+	}
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	/* No core dumps: passwords may be in memory. */
+	struct rlimit rl = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &rl);
+
+	if (argc < 2) {
+		usage(stderr);
+		return HV_EXIT_USAGE;
+	}
+	const char *c = argv[1];
+	if (strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0 || strcmp(c, "help") == 0) {
+		usage(stdout);
+		return HV_EXIT_OK;
+	}
+	if (strcmp(c, "--version") == 0 || strcmp(c, "-V") == 0) {
+		printf("hvtpm %s\n", HVTPM_VERSION);
+		return HV_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+		if (strcmp(c, commands[i].name) == 0) {
+			optind = 1;
+			return commands[i].run(argc - 1, argv + 1);
+		}
+	}
+	cli_err(NULL, "unknown command '%s'", c);
+	return cli_usage_error(NULL);
+}

@@ -1,0 +1,188 @@
+/* test_util.c - the shared utility layer: cursor, CRCs, text, findings. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "support/testutil.h"
+#include "util/bytes.h"
+#include "util/crc.h"
+#include "util/diag.h"
+#include "util/fileio.h"
+#include "util/strbuf.h"
+#include "util/text.h"
+
+START_TEST(span_reads_are_bounded)
+{
+	uint8_t b[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	span_t s = span_make(b, sizeof b);
+	uint32_t v;
+	uint64_t w;
+	ck_assert(span_u32le(s, 4, &v));
+	ck_assert_uint_eq(v, 0x08070605);
+	ck_assert(!span_u32le(s, 5, &v));
+	ck_assert(!span_u64le(s, 1, &w));
+	ck_assert(!span_u32le(s, UINT64_MAX - 1, &v));
+	ck_assert(span_u32be(s, 0, &v));
+	ck_assert_uint_eq(v, 0x01020304);
+	span_t sub;
+	ck_assert(!span_sub(s, 4, 5, &sub));
+	ck_assert(span_sub(s, 8, 0, &sub));
+}
+END_TEST
+
+START_TEST(cursor_error_is_sticky)
+{
+	uint8_t b[5] = { 0xAA, 1, 0, 0, 0 };
+	cursor_t c = cursor_at(span_make(b, sizeof b), 0);
+	ck_assert_uint_eq(cur_u8(&c), 0xAA);
+	ck_assert_uint_eq(cur_u32le(&c), 1);
+	ck_assert(!c.err);
+	ck_assert_uint_eq(cur_u8(&c), 0);
+	ck_assert(c.err);
+	c.pos = 0;
+	ck_assert_uint_eq(cur_u8(&c), 0); /* still failing */
+}
+END_TEST
+
+START_TEST(crc_sanity_values)
+{
+	uint8_t z[18] = { 0 };
+	ck_assert_uint_eq(hv_crc32(z, sizeof z), 0x671BCF4D); /* value from the format notes */
+	ck_assert_uint_eq(hv_crc32("123456789", 9), 0xCBF43926);
+	ck_assert_uint_eq(hv_crc32c("123456789", 9), 0xE3069283);
+	uint8_t b[12] = { 'a', 'b', 0xFF, 0xFF, 0xFF, 0xFF, 'c' };
+	uint8_t c[12] = { 'a', 'b', 0, 0, 0, 0, 'c' };
+	ck_assert_uint_eq(hv_crc32_zeroed(b, 12, 2, 4), hv_crc32(c, 12));
+	ck_assert_uint_eq(hv_crc32c_zeroed(b, 12, 2, 4), hv_crc32c(c, 12));
+	ck_assert_uint_ne(hv_crc32_zeroed(b, 12, 10, 4), hv_crc32(b, 12));
+}
+END_TEST
+
+START_TEST(utf16_round_trip_and_bad_surrogates)
+{
+	size_t n;
+	uint8_t *u = utf8_to_utf16le("Other Location \xe2\x82\xac\xf0\x9f\x98\x80", &n);
+	char *s = utf16le_to_utf8(u, n);
+	ck_assert_str_eq(s, "Other Location \xe2\x82\xac\xf0\x9f\x98\x80");
+	free(s);
+	free(u);
+	uint8_t bad[6] = { 0x00, 0xD8, 'A', 0, 0, 0 }; /* lone high surrogate, trailing NUL */
+	s = utf16le_to_utf8(bad, sizeof bad);
+	ck_assert_str_eq(s, "\xef\xbf\xbd" "A");
+	free(s);
+	ck_assert(utf8_valid("abc", 3));
+	ck_assert(!utf8_valid("\xc0\x80", 2));
+	ck_assert(!utf8_valid("\xed\xa0\x80", 3));
+}
+END_TEST
+
+START_TEST(guid_mixed_endian)
+{
+	const uint8_t g[16] = { 0x66, 0x77, 0xc2, 0x2d, 0x23, 0xf6, 0x00, 0x42,
+				0x9d, 0x64, 0x11, 0x5e, 0x9b, 0xfd, 0x4a, 0x08 };
+	char s[37];
+	guid_format(g, s);
+	ck_assert_str_eq(s, "2DC27766-F623-4200-9D64-115E9BFD4A08");
+	uint8_t back[16];
+	ck_assert(guid_parse("{2dc27766-f623-4200-9d64-115e9bfd4a08}", back));
+	ck_assert_mem_eq(back, g, 16);
+	ck_assert(guid_str_eq("2DC27766-F623-4200-9D64-115E9BFD4A08",
+			      "{2dc27766-f623-4200-9d64-115e9bfd4a08}"));
+	ck_assert(!guid_parse("2DC27766-F623-4200-9D64-115E9BFD4A0", back));
+	ck_assert(!guid_parse("2DC27766xF623-4200-9D64-115E9BFD4A08", back));
+}
+END_TEST
+
+START_TEST(times_render_and_parse)
+{
+	char s[32];
+	/* 2021-08-22T21:41:00.717226Z, the creation time of a corpus VM. */
+	ck_assert(filetime_to_iso(132741420607172260ull, s));
+	ck_assert_str_eq(s, "2021-08-22T21:41:00.717226Z");
+	ck_assert(!filetime_to_iso(0, s));
+	time_t t;
+	ck_assert(iso_parse("2026-10-01", &t));
+	time_to_iso(t, s);
+	ck_assert_str_eq(s, "2026-10-01T00:00:00Z");
+	ck_assert(iso_parse("2026-10-01T12:30:00+02:00", &t));
+	time_to_iso(t, s);
+	ck_assert_str_eq(s, "2026-10-01T10:30:00Z");
+	ck_assert(!iso_parse("2026-13-01", &t));
+	ck_assert(!iso_parse("yesterday", &t));
+	ck_assert(!iso_parse("2026-10-01T10:30:00Zjunk", &t));
+}
+END_TEST
+
+START_TEST(findings_are_one_line_with_offset)
+{
+	hv_findings f = { 0 };
+	findings_add(&f, HV_SEV_WARN, "a.vmcx", 0x1000, "bad CRC\nsecond line");
+	findings_add(&f, HV_SEV_ERROR, NULL, HV_NO_OFFSET, "plain");
+	ck_assert_uint_eq(findings_count(&f, HV_SEV_WARN), 2);
+	ck_assert_uint_eq(findings_count(&f, HV_SEV_ERROR), 1);
+	char *l = finding_format(&f.v[0]);
+	ck_assert_str_eq(l, "a.vmcx: offset 0x1000: bad CRC second line");
+	free(l);
+	findings_free(&f);
+}
+END_TEST
+
+START_TEST(file_load_hashes_and_caps)
+{
+	char *d = tu_mkdtemp();
+	char *p = tu_join(d, "f.bin");
+	tu_write(p, "abc", 3);
+	hv_blob b;
+	hv_findings f = { 0 };
+	ck_assert_int_eq(hv_file_load(p, 1024, 0, &b, &f), HV_OK);
+	ck_assert_uint_eq(b.len, 3);
+	ck_assert_str_eq(b.sha256_hex,
+			 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	hv_blob_free(&b);
+	ck_assert_int_eq(hv_file_load(p, 2, 0, &b, &f), HV_ERR_LIMIT);
+	ck_assert_int_eq(hv_file_load(d, 1024, 0, &b, &f), HV_ERR_IO);
+	char *l = tu_join(d, "link");
+	ck_assert_int_eq(symlink(p, l), 0);
+	ck_assert_int_eq(hv_file_load(l, 1024, HV_OPEN_NOFOLLOW, &b, &f), HV_ERR_IO);
+	ck_assert_int_eq(hv_file_load(l, 1024, 0, &b, &f), HV_OK);
+	hv_blob_free(&b);
+	findings_free(&f);
+	tu_rmtree(d);
+	free(l);
+	free(p);
+	free(d);
+}
+END_TEST
+
+START_TEST(strbuf_grows)
+{
+	strbuf sb = STRBUF_INIT;
+	ck_assert_str_eq(sb_str(&sb), "");
+	for (int i = 0; i < 1000; i++)
+		sb_addf(&sb, "%d,", i);
+	ck_assert_uint_eq(strlen(sb_str(&sb)), sb.len);
+	ck_assert(strncmp(sb_str(&sb), "0,1,2,", 6) == 0);
+	sb_free(&sb);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("util");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, span_reads_are_bounded);
+	tcase_add_test(tc, cursor_error_is_sticky);
+	tcase_add_test(tc, crc_sanity_values);
+	tcase_add_test(tc, utf16_round_trip_and_bad_surrogates);
+	tcase_add_test(tc, guid_mixed_endian);
+	tcase_add_test(tc, times_render_and_parse);
+	tcase_add_test(tc, findings_are_one_line_with_offset);
+	tcase_add_test(tc, file_load_hashes_and_caps);
+	tcase_add_test(tc, strbuf_grows);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
