@@ -1,0 +1,85 @@
+/* out.c - shared output helpers. */
+#include "report/out.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool colour;
+
+void out_init_colour(FILE *stream)
+{
+	const char *nc = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+	colour = isatty(fileno(stream)) && !(nc && *nc) && !(term && strcmp(term, "dumb") == 0);
+}
+
+bool out_colour_on(void)
+{
+	return colour;
+}
+
+const char *out_c(out_colour c)
+{
+	if (!colour)
+		return "";
+	switch (c) {
+	case C_NONE: return "\033[0m";
+	case C_BOLD: return "\033[1m";
+	case C_RED: return "\033[1;31m";
+	case C_YELLOW: return "\033[1;33m";
+	case C_GREEN: return "\033[1;32m";
+	case C_DIM: return "\033[2m";
+	case C_CYAN: return "\033[36m";
+	}
+	return "";
+}
+
+void out_kv(FILE *o, const char *indent, int width, const char *label, const char *fmt, ...)
+{
+	fprintf(o, "%s%s:%*s ", indent ? indent : "", label,
+		width > (int)strlen(label) ? width - (int)strlen(label) : 0, "");
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(o, fmt, ap);
+	va_end(ap);
+	fputc('\n', o);
+}
+
+void jadd_str(json_object *o, const char *key, const char *val)
+{
+	json_object_object_add(o, key, val ? json_object_new_string(val) : NULL);
+}
+
+void jadd_int(json_object *o, const char *key, int64_t val)
+{
+	json_object_object_add(o, key, json_object_new_int64(val));
+}
+
+void jadd_bool(json_object *o, const char *key, bool val)
+{
+	json_object_object_add(o, key, json_object_new_boolean(val));
+}
+
+void jadd_null(json_object *o, const char *key)
+{
+	json_object_object_add(o, key, NULL);
+}
+
+void out_json(FILE *o, json_object *doc)
+{
+	fputs(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+							  JSON_C_TO_STRING_SPACED |
+							  JSON_C_TO_STRING_NOSLASHESCAPE),
+	      o);
+	fputc('\n', o);
+}
+
+void out_json_line(FILE *o, json_object *doc)
+{
+	fputs(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE),
+	      o);
+	fputc('\n', o);
+}

@@ -1,0 +1,39 @@
+/*
+ * out.h - small helpers every report uses: colour only on a terminal
+ * (and never when NO_COLOR is set), aligned "label: value" lines, and
+ * json-c values that may be absent.
+ */
+#ifndef HVTPM_OUT_H
+#define HVTPM_OUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+typedef enum { C_NONE = 0, C_BOLD, C_RED, C_YELLOW, C_GREEN, C_DIM, C_CYAN } out_colour;
+
+/* Decides once whether stdout gets colour (TTY and no NO_COLOR). */
+void out_init_colour(FILE *stream);
+bool out_colour_on(void);
+/* Returns the escape sequence for c (or "" when colour is off); C_NONE resets. */
+const char *out_c(out_colour c);
+
+/* "  label:<pad> value\n" with labels padded to width. */
+void out_kv(FILE *o, const char *indent, int width, const char *label, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* json-c helpers: NULL strings become JSON null. */
+void jadd_str(json_object *o, const char *key, const char *val);
+void jadd_int(json_object *o, const char *key, int64_t val);
+void jadd_bool(json_object *o, const char *key, bool val);
+void jadd_null(json_object *o, const char *key);
+/* Prints a JSON document (pretty, deterministic key order as inserted) and a newline. */
+void out_json(FILE *o, json_object *doc);
+/* One-line JSON (for JSONL) and a newline. */
+void out_json_line(FILE *o, json_object *doc);
+
+#define HVTPM_SCHEMA_VERSION 1
+
+#endif
