@@ -1,0 +1,447 @@
+/* verdict.c - restore or rebuild: the decision for one VM. */
+#include "analysis/verdict.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/strbuf.h"
+#include "util/xalloc.h"
+
+const char *verdict_name(verdict_kind v)
+{
+	switch (v) {
+	case V_NO_VTPM: return "no-vtpm";
+	case V_RESTORABLE: return "restorable";
+	case V_RESTORABLE_EXPIRED: return "restorable-expired";
+	case V_DEGRADED: return "degraded";
+	case V_NEEDS_PASSWORD: return "needs-password";
+	case V_HGS: return "hgs";
+	case V_UNKNOWN: return "unknown";
+	case V_REBUILD: return "rebuild";
+	case V_REBUILD_DATA_LOSS: return "rebuild-data-loss";
+	}
+	return "unknown";
+}
+
+int verdict_exit_code(verdict_kind v)
+{
+	switch (v) {
+	case V_NO_VTPM:
+	case V_RESTORABLE:
+		return 0;
+	case V_REBUILD:
+	case V_REBUILD_DATA_LOSS:
+		return 2;
+	default:
+		return 1;
+	}
+}
+
+static void reason(verdict *v, bool inferred, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void reason(verdict *v, bool inferred, const char *fmt, ...)
+{
+	size_t cap = v->nreasons;
+	v->reasons = xrealloc(v->reasons, (cap + 1) * sizeof *v->reasons);
+	strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	v->reasons[v->nreasons].text = sb_detach(&sb);
+	v->reasons[v->nreasons].inferred = inferred;
+	v->nreasons++;
+}
+
+static void push_idx(size_t **arr, size_t *n, size_t x)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*arr)[i] == x)
+			return;
+	*arr = xrealloc(*arr, (*n + 1) * sizeof **arr);
+	(*arr)[(*n)++] = x;
+}
+
+static bool same_cert(const hv_cert *a, const hv_cert *b)
+{
+	return a->der_len == b->der_len && memcmp(a->der, b->der, a->der_len) == 0;
+}
+
+/* Best hold state of a certificate across the evidence, and which holdings. */
+static hold_state holding_state(const evidence *e, const hv_cert *c, size_t **idx, size_t *n)
+{
+	hold_state st = HOLD_NOWHERE;
+	for (size_t i = 0; c && i < e->nholdings; i++) {
+		const ev_holding *h = &e->holdings[i];
+		if (strcmp(h->cert.thumbprint, c->thumbprint) != 0 || !same_cert(&h->cert, c))
+			continue;
+		if (idx)
+			push_idx(idx, n, i);
+		hold_state s = h->has_private_key ? HOLD_WITH_KEY : HOLD_CERT_ONLY;
+		if (s > st)
+			st = s;
+	}
+	return st;
+}
+
+static bool is_local(const ev_wrapping *w)
+{
+	return w->enc && w->sig && w->enc->role == CERT_ROLE_ENCRYPTION &&
+	       w->sig->role == CERT_ROLE_SIGNING;
+}
+
+static void locked_files(const evidence *e, verdict *v)
+{
+	for (size_t i = 0; i < e->nfiles; i++) {
+		const ev_file *f = &e->files[i];
+		if (f->kind == EV_PFX && f->status != HV_OK)
+			push_idx(&v->locked_files, &v->nlocked, i);
+	}
+}
+
+typedef struct {
+	int ok;        /* wrappings with both keys */
+	int enc_only;  /* encryption key but not signing key */
+	int sig_only;
+	int hgs;       /* wrappings that are not local-guardian pairs */
+} kp_score;
+
+static kp_score score_kp(const evidence *e, const ev_kp *kp)
+{
+	kp_score s = { 0, 0, 0, 0 };
+	for (size_t i = 0; i < kp->nw; i++) {
+		const ev_wrapping *w = &kp->w[i];
+		hold_state he = holding_state(e, w->enc, NULL, NULL);
+		hold_state hs = holding_state(e, w->sig, NULL, NULL);
+		if (he == HOLD_WITH_KEY && hs == HOLD_WITH_KEY)
+			s.ok++;
+		else if (he == HOLD_WITH_KEY)
+			s.enc_only++;
+		else if (hs == HOLD_WITH_KEY)
+			s.sig_only++;
+		if (!is_local(w))
+			s.hgs++;
+	}
+	return s;
+}
+
+/* Picks the KP to decide on: the current one unless only last-known-good restores. */
+static size_t choose_kp(const evidence *e, const ev_vm *vm, bool *used_lkg)
+{
+	size_t best = SIZE_MAX;
+	int best_rank = -1;
+	*used_lkg = false;
+	for (size_t i = 0; i < vm->nkps; i++) {
+		const ev_kp *kp = &vm->kps[i];
+		if (kp->empty || kp->nw == 0)
+			continue;
+		kp_score s = score_kp(e, kp);
+		int rank = (s.ok ? 8 : s.enc_only ? 4 : s.sig_only ? 2 : 0) * 4;
+		if (kp->origin == KP_CURRENT || kp->origin == KP_DUMP)
+			rank += 3;
+		else if (kp->origin == KP_CARVED)
+			rank += 2;
+		else
+			rank += 1;
+		if (rank > best_rank) {
+			best_rank = rank;
+			best = i;
+		}
+	}
+	if (best != SIZE_MAX)
+		*used_lkg = vm->kps[best].origin == KP_LKG;
+	return best;
+}
+
+static const char *cert_label(const hv_cert *c)
+{
+	return c->subject && *c->subject ? c->subject : "(no subject)";
+}
+
+static void fill_cert(const evidence *e, const verdict_opts *o, const hv_cert *c,
+		      const char *role, const ev_wrapping *w, vd_cert *out)
+{
+	memset(out, 0, sizeof *out);
+	out->cert = c;
+	out->role = role;
+	out->wrapping_id = w->id;
+	out->owner = w->is_owner;
+	out->state = holding_state(e, c, &out->holdings, &out->nholdings);
+	out->days_left = cert_days_left(c, o->at);
+	out->expired = c->not_after < o->at;
+	out->expiring = !out->expired && out->days_left <= o->warn_days;
+}
+
+static void collect_certs(const evidence *e, const ev_kp *kp, const verdict_opts *o, verdict *v)
+{
+	v->certs = xcalloc(kp->nw * 2 + 1, sizeof *v->certs);
+	v->wraps = xcalloc(kp->nw + 1, sizeof *v->wraps);
+	for (size_t i = 0; i < kp->nw; i++) {
+		const ev_wrapping *w = &kp->w[i];
+		vd_wrapping *vw = &v->wraps[v->nwraps++];
+		vw->id = w->id;
+		vw->owner = w->is_owner;
+		vw->local = is_local(w);
+		vw->enc = vw->sig = HOLD_NOWHERE;
+		if (w->enc) {
+			fill_cert(e, o, w->enc, "encryption", w, &v->certs[v->ncerts]);
+			vw->enc = v->certs[v->ncerts++].state;
+		}
+		if (w->sig) {
+			fill_cert(e, o, w->sig, "signing", w, &v->certs[v->ncerts]);
+			vw->sig = v->certs[v->ncerts++].state;
+		}
+	}
+}
+
+static const vd_cert *find_vcert(const verdict *v, uint32_t wid, const char *role)
+{
+	for (size_t i = 0; i < v->ncerts; i++)
+		if (v->certs[i].wrapping_id == wid && strcmp(v->certs[i].role, role) == 0)
+			return &v->certs[i];
+	return NULL;
+}
+
+/* Adds the files holding the private key of c to the import list. */
+static void import_for(const evidence *e, verdict *v, const vd_cert *c)
+{
+	for (size_t i = 0; c && i < c->nholdings; i++) {
+		const ev_holding *h = &e->holdings[c->holdings[i]];
+		if (h->has_private_key) {
+			push_idx(&v->import_files, &v->nimport, h->file);
+			return;
+		}
+	}
+}
+
+static void decide_restorable(const evidence *e, const verdict_opts *o, verdict *v)
+{
+	int best = -1;
+	time_t best_end = 0;
+	bool best_valid = false;
+	for (size_t i = 0; i < v->nwraps; i++) {
+		if (v->wraps[i].enc != HOLD_WITH_KEY || v->wraps[i].sig != HOLD_WITH_KEY)
+			continue;
+		const vd_cert *ce = find_vcert(v, v->wraps[i].id, "encryption");
+		const vd_cert *cs = find_vcert(v, v->wraps[i].id, "signing");
+		time_t end = ce->cert->not_after < cs->cert->not_after ? ce->cert->not_after
+								       : cs->cert->not_after;
+		bool valid = !ce->expired && !cs->expired && !ce->expiring && !cs->expiring &&
+			     ce->cert->not_before <= o->at && cs->cert->not_before <= o->at;
+		if (best < 0 || (valid && !best_valid) || (valid == best_valid && end > best_end)) {
+			best = (int)i;
+			best_end = end;
+			best_valid = valid;
+		}
+	}
+	v->best_wrapping = best;
+	const vd_cert *ce = find_vcert(v, v->wraps[best].id, "encryption");
+	const vd_cert *cs = find_vcert(v, v->wraps[best].id, "signing");
+	import_for(e, v, ce);
+	import_for(e, v, cs);
+	reason(v, false,
+	       "Wrapping %u%s can be unwrapped: the evidence holds the private keys of its "
+	       "encryption certificate %s and its signing certificate %s.",
+	       v->wraps[best].id, v->wraps[best].owner ? " (the owner)" : "",
+	       ce->cert->thumbprint, cs->cert->thumbprint);
+	if (best_valid) {
+		v->kind = V_RESTORABLE;
+		long d = ce->days_left < cs->days_left ? ce->days_left : cs->days_left;
+		reason(v, false, "Both certificates are valid at the evaluation date (%ld days left).",
+		       d);
+		return;
+	}
+	v->kind = V_RESTORABLE_EXPIRED;
+	const vd_cert *worst = ce->days_left <= cs->days_left ? ce : cs;
+	if (worst->expired)
+		reason(v, false, "The %s certificate %s expired on %s (%ld days ago).", worst->role,
+		       worst->cert->thumbprint, worst->cert->not_after_iso, -worst->days_left);
+	else if (worst->cert->not_before > o->at)
+		reason(v, false, "The %s certificate %s is not valid before %s.", worst->role,
+		       worst->cert->thumbprint, worst->cert->not_before_iso);
+	else
+		reason(v, false, "The %s certificate %s expires on %s, within %d days (%ld days left).",
+		       worst->role, worst->cert->thumbprint, worst->cert->not_after_iso,
+		       o->warn_days, worst->days_left);
+	reason(v, true,
+	       "An existing vTPM VM still starts with expired local guardian certificates, but "
+	       "enabling a vTPM or resetting a key protector with them fails until the guardian is "
+	       "regenerated.");
+}
+
+static void decide_degraded(const verdict_opts *o, verdict *v)
+{
+	(void)o;
+	v->kind = V_DEGRADED;
+	for (size_t i = 0; i < v->nwraps; i++) {
+		const vd_wrapping *w = &v->wraps[i];
+		if (w->enc == HOLD_WITH_KEY && w->sig != HOLD_WITH_KEY) {
+			reason(v, false,
+			       "Wrapping %u: the encryption private key is in the evidence, the signing "
+			       "private key is not (%s).",
+			       w->id, w->sig == HOLD_CERT_ONLY ? "certificate only" : "nowhere");
+			reason(v, true,
+			       "The VM can most likely start (unwrapping needs only the encryption key), "
+			       "but the key protector cannot be re-signed or changed; Hyper-V may refuse "
+			       "to use a guardian without its signing key.");
+			v->best_wrapping = (int)i;
+			return;
+		}
+	}
+	for (size_t i = 0; i < v->nwraps; i++) {
+		const vd_wrapping *w = &v->wraps[i];
+		if (w->sig == HOLD_WITH_KEY) {
+			reason(v, false,
+			       "Wrapping %u: the signing private key is in the evidence, the encryption "
+			       "private key is not (%s).",
+			       w->id, w->enc == HOLD_CERT_ONLY ? "certificate only" : "nowhere");
+			reason(v, false,
+			       "Starting the VM needs the encryption private key: with the signing key "
+			       "alone the vTPM cannot be unwrapped.");
+			v->best_wrapping = (int)i;
+			return;
+		}
+	}
+}
+
+static void explain_missing(const evidence *e, verdict *v)
+{
+	for (size_t i = 0; i < v->ncerts; i++) {
+		const vd_cert *c = &v->certs[i];
+		if (c->state == HOLD_WITH_KEY)
+			continue;
+		reason(v, false, "Wrapping %u %s certificate %s (%s): %s.", c->wrapping_id, c->role,
+		       c->cert->thumbprint, cert_label(c->cert),
+		       c->state == HOLD_CERT_ONLY ? "present without its private key"
+						  : "not in the evidence");
+	}
+	(void)e;
+}
+
+static void decide_without_keys(const evidence *e, verdict *v)
+{
+	explain_missing(e, v);
+	if (v->nlocked) {
+		v->kind = V_NEEDS_PASSWORD;
+		for (size_t i = 0; i < v->nlocked; i++) {
+			const ev_file *f = &e->files[v->locked_files[i]];
+			reason(v, false, "%s could not be opened: %s.", f->path,
+			       f->error ? f->error : hv_err_name(f->status));
+		}
+		reason(v, false,
+		       "Until it is opened, a needed private key may be inside: no rebuild verdict is "
+		       "given.");
+		return;
+	}
+	size_t hgs = 0, local = 0;
+	for (size_t i = 0; i < v->nwraps; i++) {
+		if (v->wraps[i].local)
+			local++;
+		else
+			hgs++;
+	}
+	if (hgs) {
+		v->kind = V_HGS;
+		reason(v, false,
+		       "%zu wrapping(s) belong to guardians whose certificates do not follow the "
+		       "local 'Shielded VM ... Certificate (GUARDIAN) (HOST)' pattern: a Host Guardian "
+		       "Service fabric is needed to unwrap.",
+		       hgs);
+		if (local)
+			reason(v, false, "No local guardian wrapping has its private keys in the evidence.");
+		return;
+	}
+	v->kind = V_REBUILD;
+	reason(v, false,
+	       "No wrapping's encryption private key exists in the evidence: the key protector "
+	       "cannot be unwrapped, so the vTPM state is lost.");
+	reason(v, true,
+	       "A new VM with a fresh vTPM on the old disks will make BitLocker ask for its "
+	       "recovery password.");
+}
+
+static void decide_no_kp(const evidence *e, const ev_vm *vm, verdict *v)
+{
+	bool saw_empty = false;
+	for (size_t i = 0; i < vm->nkps; i++)
+		if (vm->kps[i].empty) {
+			saw_empty = true;
+			v->kp = i;
+			reason(v, false, "%s holds an empty key protector (00 00 00 04): no key protector is configured.",
+			       e->files[vm->kps[i].file].path);
+		}
+	if (vm->tpm_enabled == TRI_YES) {
+		v->kind = V_UNKNOWN;
+		reason(v, false,
+		       "The configuration enables the vTPM (security/settings/tpm_enabled) but no "
+		       "usable key protector was found in the evidence.");
+		reason(v, false,
+		       "Bring the VM's guest state file (.vmgs) and runtime state (.vmrs), or a "
+		       "Get-VMKeyProtector dump saved on the host.");
+		return;
+	}
+	v->kind = V_NO_VTPM;
+	if (vm->tpm_setting_seen)
+		reason(v, false, "The configuration has the vTPM disabled (security/settings/tpm_enabled = false).");
+	else if (vm->nconfigs && vm->vtpm_device)
+		reason(v, true,
+		       "The vTPM device is listed in the manifest but there is no security/settings "
+		       "node: the TPM is not enabled.");
+	else if (vm->nconfigs)
+		reason(v, true, "The configuration has no vTPM settings and no key protector.");
+	if (!saw_empty)
+		reason(v, false, "No key protector was found in the evidence for this VM.");
+	reason(v, false, "Nothing is bound to guardian certificates: restore the VM normally.");
+}
+
+void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdict *v)
+{
+	memset(v, 0, sizeof *v);
+	v->kp = SIZE_MAX;
+	v->best_wrapping = -1;
+	const ev_vm *vm = &e->vms[vmi];
+	locked_files(e, v);
+	bool used_lkg = false;
+	size_t k = choose_kp(e, vm, &used_lkg);
+	if (k == SIZE_MAX) {
+		decide_no_kp(e, vm, v);
+		return;
+	}
+	v->kp = k;
+	const ev_kp *kp = &vm->kps[k];
+	collect_certs(e, kp, o, v);
+	if (used_lkg)
+		reason(v, false,
+		       "The current key protector cannot be unwrapped with the evidence, but the "
+		       "last-known-good key protector can (Set-VMKeyProtector "
+		       "-RestoreLastKnownGoodKeyProtector).");
+	kp_score s = score_kp(e, kp);
+	if (s.ok)
+		decide_restorable(e, o, v);
+	else if (s.enc_only || s.sig_only)
+		decide_degraded(o, v);
+	else
+		decide_without_keys(e, v);
+	if (kp->heuristic)
+		reason(v, true, "The key protector was found by scanning %s (%s), not in a documented "
+			"structure.", e->files[kp->file].path, kp->location);
+	if (v->nlocked && v->kind != V_NEEDS_PASSWORD)
+		reason(v, false, "%zu PFX file(s) in the evidence could not be opened.", v->nlocked);
+}
+
+void verdict_free(verdict *v)
+{
+	for (size_t i = 0; i < v->nreasons; i++)
+		free(v->reasons[i].text);
+	free(v->reasons);
+	for (size_t i = 0; i < v->ncerts; i++)
+		free(v->certs[i].holdings);
+	free(v->certs);
+	free(v->wraps);
+	free(v->import_files);
+	free(v->locked_files);
+	memset(v, 0, sizeof *v);
+}

@@ -1,0 +1,86 @@
+/*
+ * verdict.h - restore or rebuild: the decision for one VM.
+ *
+ * Inputs are the evidence model only (no bytes, no printing).  Each verdict
+ * carries its reasons as short sentences a person can check against the
+ * evidence, each marked confirmed (read from the evidence) or inferred
+ * (reasoned from documented-but-unverified behaviour).
+ */
+#ifndef HVTPM_VERDICT_H
+#define HVTPM_VERDICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "model/evidence.h"
+
+typedef enum {
+	V_NO_VTPM = 0,
+	V_RESTORABLE,
+	V_RESTORABLE_EXPIRED,
+	V_DEGRADED,
+	V_NEEDS_PASSWORD,
+	V_HGS,
+	V_UNKNOWN,
+	V_REBUILD,
+	V_REBUILD_DATA_LOSS,
+} verdict_kind;
+
+const char *verdict_name(verdict_kind v);
+/* Exit code contribution: 0, 1 or 2. */
+int verdict_exit_code(verdict_kind v);
+
+typedef struct {
+	char *text;
+	bool inferred;       /* false = confirmed from the evidence */
+} vd_reason;
+
+/* What the evidence holds for one certificate a VM needs. */
+typedef enum { HOLD_NOWHERE = 0, HOLD_CERT_ONLY, HOLD_WITH_KEY } hold_state;
+
+typedef struct {
+	const hv_cert *cert;     /* as embedded in the KP */
+	const char *role;        /* "encryption" or "signing" */
+	uint32_t wrapping_id;
+	bool owner;
+	hold_state state;
+	size_t *holdings;        /* indexes into evidence.holdings */
+	size_t nholdings;
+	long days_left;
+	bool expired;
+	bool expiring;           /* within warn_days */
+} vd_cert;
+
+typedef struct {
+	uint32_t id;
+	bool owner;
+	bool local;              /* both certificates follow the local guardian pattern */
+	hold_state enc, sig;
+} vd_wrapping;
+
+typedef struct {
+	verdict_kind kind;
+	vd_reason *reasons;
+	size_t nreasons;
+	vd_cert *certs;          /* every certificate of the chosen KP */
+	size_t ncerts;
+	vd_wrapping *wraps;
+	size_t nwraps;
+	size_t kp;               /* index of the KP the verdict is about (SIZE_MAX: none) */
+	int best_wrapping;       /* index into wraps of the wrapping to restore with, or -1 */
+	size_t *import_files;    /* evidence files to import (restorable) */
+	size_t nimport;
+	size_t *locked_files;    /* PFX files that could not be opened */
+	size_t nlocked;
+} verdict;
+
+typedef struct {
+	time_t at;               /* evaluation date */
+	int warn_days;
+} verdict_opts;
+
+void verdict_for_vm(const evidence *e, size_t vm, const verdict_opts *o, verdict *out);
+void verdict_free(verdict *v);
+
+#endif

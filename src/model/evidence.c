@@ -1,0 +1,140 @@
+/* evidence.c - the evidence set: files, certificates held, VMs. */
+#include "model/evidence.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/strbuf.h"
+#include "util/text.h"
+#include "util/xalloc.h"
+
+const char *ev_kind_name(ev_kind k)
+{
+	switch (k) {
+	case EV_UNKNOWN: return "unknown";
+	case EV_VM_CONFIG: return "vm-config";
+	case EV_RUNTIME_STATE: return "runtime-state";
+	case EV_HOST_REGISTRY: return "host-registry";
+	case EV_GUEST_STATE: return "guest-state";
+	case EV_KEY_PROTECTOR: return "key-protector";
+	case EV_PFX: return "pfx";
+	case EV_CERTIFICATE: return "certificate";
+	case EV_GUARDIAN: return "guardian-metadata";
+	case EV_DISK: return "disk";
+	case EV_ARCHIVE: return "archive";
+	}
+	return "unknown";
+}
+
+void evidence_init(evidence *e)
+{
+	memset(e, 0, sizeof *e);
+}
+
+static void kp_release(ev_kp *kp)
+{
+	free(kp->location);
+	free(kp->form);
+	free(kp->w);
+	if (kp->doc && kp->doc_free)
+		kp->doc_free(kp->doc);
+}
+
+static void vm_release(ev_vm *vm)
+{
+	free(vm->id);
+	free(vm->name);
+	free(vm->configs);
+	if (vm->vm && vm->vm_free)
+		vm->vm_free(vm->vm);
+	for (size_t i = 0; i < vm->nkps; i++)
+		kp_release(&vm->kps[i]);
+	free(vm->kps);
+	free(vm->disks);
+	for (size_t i = 0; i < vm->nmissing; i++)
+		free(vm->missing[i]);
+	free(vm->missing);
+}
+
+void evidence_free(evidence *e)
+{
+	for (size_t i = 0; i < e->nfiles; i++) {
+		free(e->files[i].path);
+		free(e->files[i].what);
+		free(e->files[i].error);
+	}
+	free(e->files);
+	for (size_t i = 0; i < e->nholdings; i++) {
+		cert_free(&e->holdings[i].cert);
+		free(e->holdings[i].detail);
+	}
+	free(e->holdings);
+	for (size_t i = 0; i < e->nvms; i++)
+		vm_release(&e->vms[i]);
+	free(e->vms);
+	findings_free(&e->findings);
+	memset(e, 0, sizeof *e);
+}
+
+size_t evidence_add_file(evidence *e, const char *path, const char *sha256, uint64_t size)
+{
+	e->files = xgrow(e->files, &e->capfiles, e->nfiles + 1, sizeof *e->files);
+	ev_file *f = &e->files[e->nfiles];
+	memset(f, 0, sizeof *f);
+	f->path = xstrdup(path);
+	if (sha256)
+		memcpy(f->sha256, sha256, 64);
+	f->size = size;
+	return e->nfiles++;
+}
+
+void evidence_fail(evidence *e, size_t file, hv_err err, const char *fmt, ...)
+{
+	ev_file *f = &e->files[file];
+	strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	free(f->error);
+	f->error = sb_detach(&sb);
+	f->status = err;
+	f->input_error = err == HV_ERR_IO || err == HV_ERR_CORRUPT || err == HV_ERR_LIMIT ||
+			 err == HV_ERR_UNSUPPORTED || err == HV_ERR_FORMAT;
+}
+
+void evidence_add_holding(evidence *e, size_t file, hv_cert *c, bool has_key, const char *detail)
+{
+	e->holdings = xgrow(e->holdings, &e->capholdings, e->nholdings + 1, sizeof *e->holdings);
+	ev_holding *h = &e->holdings[e->nholdings++];
+	h->cert = *c;
+	memset(c, 0, sizeof *c);
+	h->file = file;
+	h->has_private_key = has_key;
+	h->detail = detail ? xstrdup(detail) : NULL;
+}
+
+ev_vm *evidence_vm(evidence *e, const char *id)
+{
+	for (size_t i = 0; i < e->nvms; i++) {
+		const char *x = e->vms[i].id;
+		if (strcmp(x, id) == 0 || guid_str_eq(x, id))
+			return &e->vms[i];
+	}
+	e->vms = xgrow(e->vms, &e->capvms, e->nvms + 1, sizeof *e->vms);
+	ev_vm *vm = &e->vms[e->nvms++];
+	memset(vm, 0, sizeof *vm);
+	char *canon = guid_canonical(id);
+	vm->id = canon ? canon : xstrdup(id);
+	vm->tpm_enabled = TRI_UNKNOWN;
+	return vm;
+}
+
+ev_kp *evidence_vm_add_kp(ev_vm *vm)
+{
+	vm->kps = xrealloc(vm->kps, (vm->nkps + 1) * sizeof *vm->kps);
+	ev_kp *kp = &vm->kps[vm->nkps++];
+	memset(kp, 0, sizeof *kp);
+	return kp;
+}

@@ -1,0 +1,125 @@
+/*
+ * evidence.h - everything hvtpm read, and the VMs it found in it.
+ *
+ * The evidence set is the model the analysis works on: every file read
+ * (path, SHA-256, what it was, whether it could be read), every certificate
+ * held by that evidence (with or without its private key), every container
+ * that could not be opened (a PFX without the right password), and the VMs,
+ * each with its configuration files and key protectors.
+ */
+#ifndef HVTPM_EVIDENCE_H
+#define HVTPM_EVIDENCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "formats/cert.h"
+#include "util/diag.h"
+
+typedef enum {
+	EV_UNKNOWN = 0,
+	EV_VM_CONFIG,      /* .vmcx or legacy .xml VM configuration */
+	EV_RUNTIME_STATE,  /* .vmrs */
+	EV_HOST_REGISTRY,  /* host data.vmcx */
+	EV_GUEST_STATE,    /* .vmgs or another container searched for a KP */
+	EV_KEY_PROTECTOR,  /* a saved key protector (Get-VMKeyProtector output ...) */
+	EV_PFX,
+	EV_CERTIFICATE,    /* .cer/.crt/.pem/.p7b: certificates without keys */
+	EV_GUARDIAN,       /* guardian metadata XML */
+	EV_DISK,           /* VHDX/VHD/raw disk */
+	EV_ARCHIVE,
+} ev_kind;
+
+const char *ev_kind_name(ev_kind k);
+
+typedef struct {
+	char *path;          /* as given or found; archive members as "archive!member" */
+	char sha256[65];
+	uint64_t size;
+	ev_kind kind;
+	char *what;          /* one-line description for people */
+	hv_err status;       /* HV_OK, or why it could not be used */
+	char *error;         /* one line when status != HV_OK */
+	bool input_error;    /* counts towards exit code 4 (corrupt/unreadable) */
+} ev_file;
+
+/* A certificate some evidence file holds. */
+typedef struct {
+	hv_cert cert;        /* owned */
+	size_t file;         /* index into files */
+	bool has_private_key;
+	char *detail;        /* e.g. "opened with password-file line 2" */
+} ev_holding;
+
+typedef enum { TRI_UNKNOWN = -1, TRI_NO = 0, TRI_YES = 1 } tri;
+
+typedef struct {
+	uint32_t id;
+	uint32_t parent_id;
+	bool has_parent;
+	bool is_owner;
+	const hv_cert *enc;  /* borrowed from the KP document; NULL when undecodable */
+	const hv_cert *sig;
+} ev_wrapping;
+
+typedef enum { KP_CURRENT = 0, KP_LKG, KP_DUMP, KP_CARVED } kp_origin;
+
+typedef struct {
+	size_t file;         /* where it was found */
+	char *location;      /* tree path, byte offset, or "whole file" */
+	char *form;          /* saved form / encoding */
+	kp_origin origin;
+	bool empty;          /* 00 00 00 04: no key protector */
+	bool heuristic;      /* found by scanning, not by a documented structure */
+	bool has_owner;
+	uint32_t owner_id;
+	uint64_t max_offline_unwraps;
+	ev_wrapping *w;
+	size_t nw;
+	void *doc;           /* the decoded document (kp_doc*), owned */
+	void (*doc_free)(void *);
+	char sha256[65];     /* of the KP payload bytes */
+} ev_kp;
+
+typedef struct {
+	char *id;            /* canonical VM GUID, or a name for KP-only entries */
+	char *name;
+	size_t *configs;     /* indexes of configuration files */
+	size_t nconfigs;
+	void *vm;            /* vm_model* from the first configuration, owned */
+	void (*vm_free)(void *);
+	size_t vm_file;      /* file the model was built from */
+	tri tpm_enabled;     /* from security/settings when present */
+	bool tpm_setting_seen;
+	bool vtpm_device;    /* the vTPM device is in the manifest */
+	ev_kp *kps;
+	size_t nkps;
+	size_t *disks;       /* indexes of disk files resolved for this VM */
+	size_t ndisks;
+	char **missing;      /* things the config names that were not found */
+	size_t nmissing;
+} ev_vm;
+
+typedef struct {
+	ev_file *files;
+	size_t nfiles, capfiles;
+	ev_holding *holdings;
+	size_t nholdings, capholdings;
+	ev_vm *vms;
+	size_t nvms, capvms;
+	hv_findings findings; /* warnings and errors, with file and offset */
+} evidence;
+
+void evidence_init(evidence *e);
+void evidence_free(evidence *e);
+size_t evidence_add_file(evidence *e, const char *path, const char *sha256, uint64_t size);
+void evidence_fail(evidence *e, size_t file, hv_err err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* Takes ownership of *c (zeroed on return). */
+void evidence_add_holding(evidence *e, size_t file, hv_cert *c, bool has_key, const char *detail);
+/* Finds or creates the VM entry with this id (case-insensitive GUID match). */
+ev_vm *evidence_vm(evidence *e, const char *id);
+ev_kp *evidence_vm_add_kp(ev_vm *vm);
+
+#endif
