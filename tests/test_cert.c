@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "formats/cert.h"
+#include "report/cert_report.h"
 #include "support/testutil.h"
 #include "util/xalloc.h"
 
@@ -119,6 +120,28 @@ START_TEST(shielded_encryption_certificate)
 	ck_assert_int_eq(c.not_after_iso[19], 'Z');
 	ck_assert_int_lt(cert_days_left(&c, c.not_after + 1), 0);
 	ck_assert_int_eq(cert_days_left(&c, c.not_after), 0);
+
+	/* JSON rendering carries the same facts. */
+	json_object *j = cert_report_json(&c, c.not_after - 86400 * 10);
+	json_object *v;
+	ck_assert(json_object_object_get_ex(j, "thumbprint_sha1", &v));
+	ck_assert_str_eq(json_object_get_string(v), c.thumbprint);
+	ck_assert(json_object_object_get_ex(j, "days_left", &v));
+	ck_assert_int_eq(json_object_get_int(v), 10);
+	ck_assert(json_object_object_get_ex(j, "guardian", &v));
+	ck_assert_str_eq(json_object_get_string(v), "Guardian");
+	ck_assert(json_object_object_get_ex(j, "self_signed", &v));
+	ck_assert(json_object_get_boolean(v));
+	json_object_put(j);
+	char *txt = NULL;
+	size_t tlen = 0;
+	FILE *mf = open_memstream(&txt, &tlen);
+	cert_report_text(mf, &c, c.not_after + 86400 * 3, "  ");
+	fclose(mf);
+	ck_assert_ptr_nonnull(strstr(txt, c.thumbprint));
+	ck_assert_ptr_nonnull(strstr(txt, "expired 3 days ago"));
+	ck_assert_ptr_nonnull(strstr(txt, "  host:"));
+	free(txt);
 
 	/* The same certificate through cert_from_x509 gives the same facts. */
 	hv_cert d;
@@ -317,6 +340,18 @@ START_TEST(shielded_cn_parser)
 }
 END_TEST
 
+START_TEST(escape_for_terminal)
+{
+	char *e = cert_report_escape("CN=a\x1b[31m\x7f\xc3\xa9\xff\xc0\x80\xc2\x85z");
+	ck_assert_str_eq(e, "CN=a\\x1B[31m\\x7F\xc3\xa9\\xFF\\xC0\\x80\\xC2\\x85z");
+	free(e);
+	e = cert_report_escape(NULL);
+	ck_assert_str_eq(e, "-");
+	free(e);
+	ck_assert_ptr_null(cert_report_json(NULL, 0));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cert");
@@ -328,6 +363,7 @@ int main(void)
 	tcase_add_test(tc, ca_signed_is_not_self_signed);
 	tcase_add_test(tc, garbage_truncated_and_trailing_der);
 	tcase_add_test(tc, shielded_cn_parser);
+	tcase_add_test(tc, escape_for_terminal);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
