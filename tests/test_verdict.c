@@ -1,0 +1,337 @@
+/* test_verdict.c - the restore-or-rebuild decision and its plans, on built evidence. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/plan.h"
+#include "analysis/verdict.h"
+#include "model/evidence.h"
+#include "support/certgen.h"
+#include "support/testutil.h"
+#include "util/text.h"
+
+#define DAY 86400L
+
+static time_t T0; /* 2016-11-01: a host set up in late 2016 */
+
+typedef struct {
+	hv_cert enc, sig;
+} pair;
+
+static void make_pair(pair *p, const char *guardian, const char *host, time_t nb, time_t na)
+{
+	char cn[256];
+	snprintf(cn, sizeof cn, "Shielded VM Encryption Certificate (%s) (%s)", guardian, host);
+	X509 *x = certgen_self_signed(cn, nb, na, NULL);
+	ck_assert_int_eq(cert_from_x509(x, &p->enc), HV_OK);
+	X509_free(x);
+	snprintf(cn, sizeof cn, "Shielded VM Signing Certificate (%s) (%s)", guardian, host);
+	x = certgen_self_signed(cn, nb, na, NULL);
+	ck_assert_int_eq(cert_from_x509(x, &p->sig), HV_OK);
+	X509_free(x);
+}
+
+static void make_other(pair *p, const char *name, time_t nb, time_t na)
+{
+	char cn[256];
+	snprintf(cn, sizeof cn, "encryption.%s", name);
+	X509 *x = certgen_self_signed(cn, nb, na, NULL);
+	ck_assert_int_eq(cert_from_x509(x, &p->enc), HV_OK);
+	X509_free(x);
+	snprintf(cn, sizeof cn, "signing.%s", name);
+	x = certgen_self_signed(cn, nb, na, NULL);
+	ck_assert_int_eq(cert_from_x509(x, &p->sig), HV_OK);
+	X509_free(x);
+}
+
+static void copy_cert(const hv_cert *src, hv_cert *dst)
+{
+	ck_assert_int_eq(cert_from_der(src->der, src->der_len, dst, "copy", HV_NO_OFFSET, NULL),
+			 HV_OK);
+}
+
+/* A VM whose current KP has the given wrappings (first one is the owner). */
+static ev_vm *vm_with_kp(evidence *e, const char *id, pair *w, size_t nw)
+{
+	size_t f = evidence_add_file(e, "vm.kp", NULL, 100);
+	e->files[f].kind = EV_KEY_PROTECTOR;
+	ev_vm *vm = evidence_vm(e, id);
+	ev_kp *kp = evidence_vm_add_kp(vm);
+	kp->file = f;
+	kp->origin = KP_DUMP;
+	kp->w = calloc(nw, sizeof *kp->w);
+	kp->nw = nw;
+	for (size_t i = 0; i < nw; i++) {
+		kp->w[i].id = (uint32_t)i + 1;
+		kp->w[i].parent_id = 1;
+		kp->w[i].is_owner = i == 0;
+		kp->w[i].enc = &w[i].enc;
+		kp->w[i].sig = &w[i].sig;
+	}
+	kp->has_owner = true;
+	kp->owner_id = 1;
+	return vm;
+}
+
+static void hold(evidence *e, const char *path, const hv_cert *c, bool key)
+{
+	size_t f = evidence_add_file(e, path, NULL, 10);
+	e->files[f].kind = EV_PFX;
+	hv_cert copy;
+	copy_cert(c, &copy);
+	evidence_add_holding(e, f, &copy, key, NULL);
+}
+
+static verdict run(evidence *e, time_t at)
+{
+	verdict v;
+	verdict_opts o = { at, 90 };
+	verdict_for_vm(e, 0, &o, &v);
+	return v;
+}
+
+static bool has_reason(const verdict *v, const char *needle)
+{
+	for (size_t i = 0; i < v->nreasons; i++)
+		if (strstr(v->reasons[i].text, needle))
+			return true;
+	return false;
+}
+
+static void free_pair(pair *p)
+{
+	cert_free(&p->enc);
+	cert_free(&p->sig);
+}
+
+static void setup(void)
+{
+	ck_assert(iso_parse("2016-11-01", &T0));
+}
+
+START_TEST(restorable_with_both_keys)
+{
+	evidence e;
+	evidence_init(&e);
+	pair p;
+	make_pair(&p, "UntrustedGuardian", "HV01", T0, T0 + 3652 * DAY);
+	vm_with_kp(&e, "11111111-2222-3333-4444-555555555555", &p, 1);
+	hold(&e, "enc.pfx", &p.enc, true);
+	hold(&e, "sig.pfx", &p.sig, true);
+	verdict v = run(&e, T0 + 365 * DAY);
+	ck_assert_str_eq(verdict_name(v.kind), "restorable");
+	ck_assert_int_eq(verdict_exit_code(v.kind), 0);
+	ck_assert_uint_eq(v.nimport, 2);
+	ck_assert(has_reason(&v, p.enc.thumbprint));
+	plan pl;
+	plan_vm pv = { .name = "web01" };
+	plan_build(&e, &v, &pv, &pl);
+	ck_assert(pl.nsteps >= 3);
+	ck_assert_ptr_nonnull(strstr(pl.steps[0], "enc.pfx"));
+	plan_free(&pl);
+	verdict_free(&v);
+	free_pair(&p);
+	evidence_free(&e);
+}
+END_TEST
+
+START_TEST(expiry_moves_restorable_to_expired_on_the_right_day)
+{
+	evidence e;
+	evidence_init(&e);
+	pair p;
+	time_t na = T0 + 3652 * DAY;
+	make_pair(&p, "UntrustedGuardian", "HV01", T0, na);
+	vm_with_kp(&e, "11111111-2222-3333-4444-555555555555", &p, 1);
+	hold(&e, "both.pfx", &p.enc, true);
+	hold(&e, "both.pfx", &p.sig, true);
+	/* warn-days 90: restorable 91 days before notAfter, expired-warning at 90. */
+	verdict v = run(&e, na - 91 * DAY);
+	ck_assert_str_eq(verdict_name(v.kind), "restorable");
+	verdict_free(&v);
+	v = run(&e, na - 89 * DAY);
+	ck_assert_str_eq(verdict_name(v.kind), "restorable-expired");
+	ck_assert(has_reason(&v, "expires on"));
+	verdict_free(&v);
+	v = run(&e, na + DAY);
+	ck_assert_str_eq(verdict_name(v.kind), "restorable-expired");
+	ck_assert(has_reason(&v, "expired on"));
+	ck_assert_int_eq(verdict_exit_code(v.kind), 1);
+	verdict_free(&v);
+	free_pair(&p);
+	evidence_free(&e);
+}
+END_TEST
+
+START_TEST(encryption_key_only_is_degraded)
+{
+	evidence e;
+	evidence_init(&e);
+	pair p;
+	make_pair(&p, "UntrustedGuardian", "HV01", T0, T0 + 3652 * DAY);
+	vm_with_kp(&e, "11111111-2222-3333-4444-555555555555", &p, 1);
+	hold(&e, "enc.pfx", &p.enc, true);
+	hold(&e, "sig.cer", &p.sig, false);
+	verdict v = run(&e, T0 + DAY * 10);
+	ck_assert_str_eq(verdict_name(v.kind), "degraded");
+	ck_assert(has_reason(&v, "certificate only"));
+	bool inferred = false;
+	for (size_t i = 0; i < v.nreasons; i++)
+		inferred |= v.reasons[i].inferred;
+	ck_assert(inferred);
+	verdict_free(&v);
+	free_pair(&p);
+	evidence_free(&e);
+}
+END_TEST
+
+START_TEST(locked_pfx_means_needs_password_never_rebuild)
+{
+	evidence e;
+	evidence_init(&e);
+	pair p;
+	make_pair(&p, "UntrustedGuardian", "HV01", T0, T0 + 3652 * DAY);
+	vm_with_kp(&e, "11111111-2222-3333-4444-555555555555", &p, 1);
+	size_t f = evidence_add_file(&e, "locked.pfx", NULL, 10);
+	e.files[f].kind = EV_PFX;
+	evidence_fail(&e, f, HV_ERR_PASSWORD, "wrong password (MAC check failed for 3 candidates)");
+	verdict v = run(&e, T0 + DAY);
+	ck_assert_str_eq(verdict_name(v.kind), "needs-password");
+	ck_assert(has_reason(&v, "locked.pfx"));
+	ck_assert_uint_eq(v.nlocked, 1);
+	verdict_free(&v);
+	free_pair(&p);
+	evidence_free(&e);
+}
+END_TEST
+
+START_TEST(only_hgs_guardian_is_hgs)
+{
+	evidence e;
+	evidence_init(&e);
+	pair p[2];
+	make_pair(&p[0], "UntrustedGuardian", "HV01", T0, T0 + 3652 * DAY);
+	make_other(&p[1], "hgs.contoso.com", T0, T0 + 3652 * DAY);
+	vm_with_kp(&e, "11111111-2222-3333-4444-555555555555", p, 2);
+	verdict v = run(&e, T0 + DAY);
+	ck_assert_str_eq(verdict_name(v.kind), "hgs");
+	verdict_free(&v);
+	free_pair(&p[0]);
+	free_pair(&p[1]);
+	evidence_free(&e);
+}
+END_TEST
+
+START_TEST(no_keys_at_all_is_rebuild_with_plan)
+{
+	evidence e;
+	evidence_init(&e);
+	pair p;
+	make_pair(&p, "UntrustedGuardian", "HV01", T0, T0 + 3652 * DAY);
+	vm_with_kp(&e, "11111111-2222-3333-4444-555555555555", &p, 1);
+	hold(&e, "enc.cer", &p.enc, false);
+	verdict v = run(&e, T0 + DAY);
+	ck_assert_str_eq(verdict_name(v.kind), "rebuild");
+	ck_assert_int_eq(verdict_exit_code(v.kind), 2);
+	ck_assert(has_reason(&v, "present without its private key"));
+	ck_assert(has_reason(&v, "not in the evidence"));
+	const char *disks[] = { "C:\\VMs\\web01\\Virtual Hard Disks\\web01.vhdx" };
+	const char *sw[] = { "External" };
+	plan_vm pv = { .name = "web01", .id = "11111111-2222-3333-4444-555555555555",
+		       .generation = 2, .memory_mb = 4096, .processors = 2, .secure_boot = 1,
+		       .secure_boot_template = "1734C6E8-3154-4DDA-BA5F-A874CC483422",
+		       .disks = disks, .ndisks = 1, .switches = sw, .nswitches = 1 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *o = open_memstream(&buf, &len);
+	plan_powershell(o, &e, &v, &pv, "2026-11-28T00:00:00Z");
+	fclose(o);
+	ck_assert_ptr_nonnull(strstr(buf, "New-VM -Name $NewName -Generation 2 -MemoryStartupBytes 4096MB"));
+	ck_assert_ptr_nonnull(strstr(buf, "Set-VMKeyProtector -VMName $NewName -NewLocalKeyProtector"));
+	ck_assert_ptr_nonnull(strstr(buf, "Enable-VMTPM"));
+	ck_assert_ptr_nonnull(strstr(buf, "manage-bde -protectors -add C: -tpm"));
+	ck_assert_ptr_nonnull(strstr(buf, "Add-BitLockerKeyProtector -MountPoint C: -RecoveryPasswordProtector"));
+	ck_assert_ptr_nonnull(strstr(buf, "'C:\\VMs\\web01\\Virtual Hard Disks\\web01.vhdx'"));
+	ck_assert_ptr_nonnull(strstr(buf, "SupportsShouldProcess"));
+	free(buf);
+	verdict_free(&v);
+	free_pair(&p);
+	evidence_free(&e);
+}
+END_TEST
+
+START_TEST(last_known_good_is_used_when_current_cannot_unwrap)
+{
+	evidence e;
+	evidence_init(&e);
+	pair cur, old;
+	make_pair(&cur, "UntrustedGuardian", "NEWHOST", T0, T0 + 3652 * DAY);
+	make_pair(&old, "UntrustedGuardian", "OLDHOST", T0, T0 + 3652 * DAY);
+	ev_vm *vm = vm_with_kp(&e, "11111111-2222-3333-4444-555555555555", &cur, 1);
+	ev_kp *lkg = evidence_vm_add_kp(vm);
+	lkg->origin = KP_LKG;
+	lkg->w = calloc(1, sizeof *lkg->w);
+	lkg->nw = 1;
+	lkg->w[0] = (ev_wrapping){ 1, 1, true, true, &old.enc, &old.sig };
+	hold(&e, "old.pfx", &old.enc, true);
+	hold(&e, "old.pfx", &old.sig, true);
+	verdict v = run(&e, T0 + DAY);
+	ck_assert_str_eq(verdict_name(v.kind), "restorable");
+	ck_assert_uint_eq(v.kp, 1);
+	ck_assert(has_reason(&v, "RestoreLastKnownGoodKeyProtector"));
+	verdict_free(&v);
+	free_pair(&cur);
+	free_pair(&old);
+	evidence_free(&e);
+}
+END_TEST
+
+START_TEST(no_kp_is_no_vtpm_unless_tpm_enabled)
+{
+	evidence e;
+	evidence_init(&e);
+	ev_vm *vm = evidence_vm(&e, "{aaaaaaaa-2222-3333-4444-555555555555}");
+	ck_assert_str_eq(vm->id, "AAAAAAAA-2222-3333-4444-555555555555");
+	vm->nconfigs = 0;
+	verdict v = run(&e, T0);
+	ck_assert_str_eq(verdict_name(v.kind), "no-vtpm");
+	verdict_free(&v);
+	vm->tpm_enabled = TRI_YES;
+	vm->tpm_setting_seen = true;
+	v = run(&e, T0);
+	ck_assert_str_eq(verdict_name(v.kind), "unknown");
+	ck_assert(has_reason(&v, "guest state file"));
+	verdict_free(&v);
+	evidence_free(&e);
+}
+END_TEST
+
+START_TEST(powershell_quoting_is_injection_safe)
+{
+	char *q = ps_quote("a'b\xe2\x80\x99" "c\nd");
+	ck_assert_str_eq(q, "'a''b\xe2\x80\x99\xe2\x80\x99" "c?d'");
+	free(q);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("verdict");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, restorable_with_both_keys);
+	tcase_add_test(tc, expiry_moves_restorable_to_expired_on_the_right_day);
+	tcase_add_test(tc, encryption_key_only_is_degraded);
+	tcase_add_test(tc, locked_pfx_means_needs_password_never_rebuild);
+	tcase_add_test(tc, only_hgs_guardian_is_hgs);
+	tcase_add_test(tc, no_keys_at_all_is_rebuild_with_plan);
+	tcase_add_test(tc, last_known_good_is_used_when_current_cannot_unwrap);
+	tcase_add_test(tc, no_kp_is_no_vtpm_unless_tpm_enabled);
+	tcase_add_test(tc, powershell_quoting_is_injection_safe);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
