@@ -5,7 +5,8 @@
  *   PFX ::= SEQUENCE {
  *     version   INTEGER (3)
  *     authSafe  ContentInfo        -- data (password integrity) or signedData
- *     macData   MacData OPTIONAL   -- { DigestInfo, salt OCTET STRING, iterations INTEGER DEFAULT 1 }
+ *     macData   MacData OPTIONAL   -- { DigestInfo, salt OCTET STRING,
+ *                                       iterations INTEGER DEFAULT 1 }
  *   }
  *   authSafe.content = OCTET STRING holding AuthenticatedSafe ::= SEQUENCE OF ContentInfo
  *   each ContentInfo: data (plain SafeContents), encryptedData (password-based
@@ -103,6 +104,7 @@ static bool der_read(span_t s, uint64_t off, der_hdr *h)
 	ERR_pop_to_mark();
 	if (r == ASN1_ERROR_RET)
 		return false;
+	h->tag |= h->cls;         /* non-universal tags never equal a V_ASN1_* type */
 	h->constructed = (r & ASN1_CONSTRUCTED) != 0;
 	h->indefinite = (r & ASN1_INDEFINITE) != 0;
 	h->too_long = (r & ASN1_TOO_LONG) != 0;
@@ -640,7 +642,8 @@ static void walk_bags(pfx_ctx *c, const STACK_OF(PKCS12_SAFEBAG) *bags, int safe
 		if (c->out->nbags >= PFX_MAX_BAGS) {
 			if (!c->limit_hit)
 				findings_add(c->f, HV_SEV_ERROR, c->src, HV_NO_OFFSET,
-					     "more than %d bags; the rest is ignored", PFX_MAX_BAGS);
+					     "more than %d bags; the rest is ignored",
+					     PFX_MAX_BAGS);
 			c->limit_hit = true;
 			return;
 		}
