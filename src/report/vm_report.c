@@ -1,0 +1,640 @@
+/* vm_report.c - text and JSON output of VM models, host registries and kv trees. */
+#include "report/vm_report.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/out.h"
+#include "util/diag.h"
+#include "util/fileio.h"
+#include "util/strbuf.h"
+#include "util/text.h"
+#include "util/xalloc.h"
+
+#define LABEL_WIDTH 27 /* label column of the text summaries (longest label + 1) */
+#define UTF8_REPLACEMENT "\xEF\xBF\xBD"
+
+/* ---- safe strings --------------------------------------------------- */
+
+/* Length of the valid UTF-8 sequence at s[i], or 0 when it is not valid. */
+static size_t utf8_seq(const char *s, size_t len, size_t i)
+{
+	unsigned char c = (unsigned char)s[i];
+	size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+	    : (c & 0xF8) == 0xF0 ? 4 : 0;
+	if (!n || n > len - i || !utf8_valid(s + i, n))
+		return 0;
+	return n;
+}
+
+/*
+ * Evidence string for a terminal: control characters, DEL and invalid UTF-8
+ * bytes become \xNN; with quote set, '"' and '\' are escaped as well so the
+ * result is unambiguous.
+ */
+static void sb_add_safe(strbuf *sb, const char *s, bool quote)
+{
+	size_t len = strlen(s);
+	if (quote)
+		sb_addc(sb, '"');
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = utf8_seq(s, len, i);
+		if (n == 0 || c < 0x20 || c == 0x7F) {
+			sb_addf(sb, "\\x%02X", c);
+			i++;
+			continue;
+		}
+		if (quote && (c == '"' || c == '\\'))
+			sb_addc(sb, '\\');
+		sb_add(sb, s + i, n);
+		i += n;
+	}
+	if (quote)
+		sb_addc(sb, '"');
+}
+
+static char *safe_dup(const char *s, bool quote)
+{
+	strbuf sb = STRBUF_INIT;
+	sb_add(&sb, "", 0);
+	if (s)
+		sb_add_safe(&sb, s, quote);
+	return sb_detach(&sb);
+}
+
+/* Valid UTF-8 for JSON: invalid bytes become U+FFFD (json-c escapes controls). */
+static json_object *jstr(const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t len = strlen(s);
+	if (utf8_valid(s, len))
+		return json_object_new_string(s);
+	strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq(s, len, i);
+		if (n) {
+			sb_add(&sb, s + i, n);
+			i += n;
+		} else {
+			sb_adds(&sb, UTF8_REPLACEMENT);
+			i++;
+		}
+	}
+	json_object *o = json_object_new_string(sb_str(&sb));
+	sb_free(&sb);
+	return o;
+}
+
+static json_object *joffset(uint64_t off)
+{
+	return off == HV_NO_OFFSET ? NULL : json_object_new_uint64(off);
+}
+
+static void sha256_hex_of(const uint8_t *p, size_t n, char hex[65])
+{
+	uint8_t dig[32];
+	hv_sha256(p ? (const void *)p : (const void *)"", n, dig);
+	hv_sha256_hex(dig, hex);
+}
+
+/* ---- text helpers --------------------------------------------------- */
+
+static void line(FILE *out, const char *label, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* "  label:<pad> value" through the shared aligned-line helper. */
+static void line(FILE *out, const char *label, const char *fmt, ...)
+{
+	strbuf v = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vaddf(&v, fmt, ap);
+	va_end(ap);
+	out_kv(out, "  ", LABEL_WIDTH, label, "%s", sb_str(&v));
+	sb_free(&v);
+}
+
+/* Prints label: s (safe, unquoted), or "absent". */
+static void line_str(FILE *out, const char *label, const char *s)
+{
+	if (!s) {
+		line(out, label, "absent");
+		return;
+	}
+	char *t = safe_dup(s, false);
+	line(out, label, "%s", *t ? t : "(empty)");
+	free(t);
+}
+
+static const char *yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static void text_flag(FILE *out, const char *name, const vm_flag *fl)
+{
+	if (!fl->present)
+		line(out, name, "absent");
+	else if (!fl->valid)
+		line(out, name, "unreadable (stored as %s)", kv_type_name(fl->type));
+	else
+		line(out, name, "%s (%s %lld)", fl->value ? "true" : "false",
+		     kv_type_name(fl->type), (long long)fl->raw);
+}
+
+static void text_candidates(FILE *out, const winpath_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const winpath_candidate *c = &l->v[i];
+		char *p = safe_dup(c->path, false);
+		const char *state = c->outside_tree ? "outside the evidence tree, not checked"
+				    : c->via_symlink ? "through a symbolic link, not followed"
+				    : c->exists ? "found" : "not found";
+		line(out, "  candidate", "%s (%s): %s", p, winpath_rule_name(c->rule), state);
+		free(p);
+	}
+}
+
+/* ---- VM text -------------------------------------------------------- */
+
+static void text_identity(FILE *out, const vm_model *vm)
+{
+	line_str(out, "source", vm->source_path);
+	line(out, "kind", "%s", vm_kind_name(vm->kind));
+	line_str(out, "name", vm->name);
+	if (vm->id)
+		line(out, "id", "%s (%s)", vm->id, vm->id_source);
+	else
+		line_str(out, "id", vm->id_raw);
+	if (vm->has_version)
+		line(out, "configuration version", "%u.%u (%lld)", vm->version_major,
+		     vm->version_minor, (long long)vm->version_raw);
+	else
+		line(out, "configuration version", "absent");
+	if (!vm->has_subtype)
+		line(out, "generation", "absent");
+	else if (vm->generation)
+		line(out, "generation", "%d (subtype %lld)", vm->generation, (long long)vm->subtype);
+	else
+		line(out, "generation", "unknown (subtype %lld)", (long long)vm->subtype);
+	line(out, "creation time", "%s", vm->has_creation_time ? vm->creation_time : "absent");
+}
+
+static void text_firmware(FILE *out, const vm_model *vm)
+{
+	if (vm->has_secure_boot)
+		line(out, "secure boot", "%s", vm->secure_boot ? "on" : "off");
+	else
+		line(out, "secure boot", "absent");
+	line_str(out, "secure boot template", vm->secure_boot_template);
+	if (vm->has_nvram)
+		line(out, "UEFI NVRAM entries", "%zu", vm->nvram_entries);
+	line(out, "vTPM device in manifest", "%s%s", yes_no(vm->vtpm_device_present),
+	     vm->vtpm_device_present ? " (does not by itself mean the TPM is enabled)" : "");
+	const vm_security *s = &vm->security;
+	line(out, "security node", "%s", s->node_present ? "present" : "absent");
+	if (!s->settings_present)
+		return;
+	text_flag(out, "tpm_enabled", &s->tpm_enabled);
+	text_flag(out, "shielding_requested", &s->shielding_requested);
+	text_flag(out, "ksd_enabled", &s->ksd_enabled);
+	text_flag(out, "vbs_opt_out", &s->vbs_opt_out);
+	text_flag(out, "encrypt_state_migration", &s->encrypt_state_migration);
+	text_flag(out, "data_protection_requested", &s->data_protection_requested);
+	if (s->migration_key_expected)
+		line(out, "migration key for version", "%s", s->migration_key_expected);
+}
+
+static void text_devices(FILE *out, const vm_model *vm)
+{
+	if (vm->has_memory)
+		line(out, "memory", "%lld MB", (long long)vm->memory_mb);
+	else
+		line(out, "memory", "absent");
+	if (vm->has_processors)
+		line(out, "processors", "%lld", (long long)vm->processors);
+	else
+		line(out, "processors", "absent");
+	if (vm->has_manifest)
+		line(out, "manifest devices", "%zu", vm->ndevices);
+	for (size_t i = 0; i < vm->nnics; i++) {
+		const vm_nic *n = &vm->nics[i];
+		char *fn = safe_dup(n->friendly_name, true);
+		char *mac = safe_dup(n->mac, false);
+		char *sw = safe_dup(n->switch_name, true);
+		line(out, "network adapter", "%s MAC %s switch %s%s", fn, *mac ? mac : "absent",
+		     sw, n->synthetic ? " (synthetic)" : " (heuristic: has a MacAddress)");
+		free(fn);
+		free(mac);
+		free(sw);
+	}
+	for (size_t i = 0; i < vm->ndrives; i++) {
+		const vm_drive *d = &vm->drives[i];
+		char label[64];
+		snprintf(label, sizeof label, "drive %s %u:%u", vm_ctrl_name(d->ctrl),
+			 d->ctrl_index, d->drive_index);
+		char *p = safe_dup(d->path, false);
+		line(out, label, "%s %s%s", d->type_raw ? d->type_raw : "(no type)",
+		     *p ? p : "(no path)", d->in_manifest ? "" : " [controller not in manifest]");
+		free(p);
+		text_candidates(out, &d->resolved);
+	}
+	line_str(out, "guest state file", vm->guest_state_path);
+	text_candidates(out, &vm->guest_state_resolved);
+}
+
+static void text_keys(FILE *out, const vm_model *vm)
+{
+	for (size_t i = 0; i < vm->nkeys; i++) {
+		const vm_key_blob *k = &vm->keys[i];
+		char hex[65];
+		sha256_hex_of(k->data, k->len, hex);
+		char *p = safe_dup(k->kv_path, false);
+		if (k->offset == HV_NO_OFFSET)
+			line(out, "key blob", "%s, %zu bytes, sha256 %s", p, k->len, hex);
+		else
+			line(out, "key blob", "%s, %zu bytes at offset 0x%" PRIX64 ", sha256 %s", p,
+			     k->len, k->offset, hex);
+		free(p);
+	}
+}
+
+void vm_report_text(FILE *out, const vm_model *vm)
+{
+	fprintf(out, "Virtual machine\n");
+	text_identity(out, vm);
+	text_firmware(out, vm);
+	text_devices(out, vm);
+	text_keys(out, vm);
+}
+
+/* ---- VM JSON -------------------------------------------------------- */
+
+static json_object *json_flag(const vm_flag *fl)
+{
+	if (!fl->present)
+		return NULL;
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "value", fl->valid ? json_object_new_boolean(fl->value) : NULL);
+	json_object_object_add(o, "type", json_object_new_string(kv_type_name(fl->type)));
+	json_object_object_add(o, "raw", fl->valid ? json_object_new_int64(fl->raw) : NULL);
+	json_object_object_add(o, "offset", joffset(fl->offset));
+	return o;
+}
+
+static json_object *json_candidates(const winpath_list *l)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < l->n; i++) {
+		const winpath_candidate *c = &l->v[i];
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "path", jstr(c->path));
+		json_object_object_add(o, "rule", json_object_new_string(winpath_rule_name(c->rule)));
+		json_object_object_add(o, "exists", json_object_new_boolean(c->exists));
+		json_object_object_add(o, "outside_tree", json_object_new_boolean(c->outside_tree));
+		json_object_object_add(o, "via_symlink", json_object_new_boolean(c->via_symlink));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *json_security(const vm_security *s)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "tpm_enabled", json_flag(&s->tpm_enabled));
+	json_object_object_add(o, "shielding_requested", json_flag(&s->shielding_requested));
+	json_object_object_add(o, "ksd_enabled", json_flag(&s->ksd_enabled));
+	json_object_object_add(o, "vbs_opt_out", json_flag(&s->vbs_opt_out));
+	json_object_object_add(o, "encrypt_state_migration",
+			       json_flag(&s->encrypt_state_migration));
+	json_object_object_add(o, "data_protection_requested",
+			       json_flag(&s->data_protection_requested));
+	json_object_object_add(o, "node_present", json_object_new_boolean(s->node_present));
+	json_object_object_add(o, "settings_present",
+			       json_object_new_boolean(s->settings_present));
+	json_object_object_add(o, "migration_key_expected",
+			       s->migration_key_expected
+				       ? json_object_new_string(s->migration_key_expected) : NULL);
+	return o;
+}
+
+static json_object *json_nics(const vm_model *vm)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < vm->nnics; i++) {
+		const vm_nic *n = &vm->nics[i];
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "instance", jstr(n->instance));
+		json_object_object_add(o, "synthetic", json_object_new_boolean(n->synthetic));
+		json_object_object_add(o, "device_name", jstr(n->device_name));
+		json_object_object_add(o, "name", jstr(n->friendly_name));
+		json_object_object_add(o, "mac", jstr(n->mac));
+		json_object_object_add(o, "switch", jstr(n->switch_name));
+		json_object_object_add(o, "connected",
+				       n->has_connected ? json_object_new_boolean(n->connected) : NULL);
+		json_object_object_add(o, "static_mac",
+				       n->has_static_mac ? json_object_new_boolean(n->static_mac)
+							 : NULL);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *json_drives(const vm_model *vm)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < vm->ndrives; i++) {
+		const vm_drive *d = &vm->drives[i];
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "controller", json_object_new_string(vm_ctrl_name(d->ctrl)));
+		json_object_object_add(o, "controller_instance", jstr(d->ctrl_instance));
+		json_object_object_add(o, "in_manifest", json_object_new_boolean(d->in_manifest));
+		json_object_object_add(o, "controller_index", json_object_new_int64(d->ctrl_index));
+		json_object_object_add(o, "drive_index", json_object_new_int64(d->drive_index));
+		json_object_object_add(o, "type", jstr(d->type_raw));
+		json_object_object_add(o, "is_disk", json_object_new_boolean(vm_drive_is_disk(d)));
+		json_object_object_add(o, "path", jstr(d->path));
+		json_object_object_add(o, "offset", joffset(d->offset));
+		json_object_object_add(o, "resolved", json_candidates(&d->resolved));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *json_keys(const vm_model *vm)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < vm->nkeys; i++) {
+		const vm_key_blob *k = &vm->keys[i];
+		char hex[65];
+		sha256_hex_of(k->data, k->len, hex);
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "name", jstr(k->name));
+		json_object_object_add(o, "path", jstr(k->kv_path));
+		json_object_object_add(o, "offset", joffset(k->offset));
+		json_object_object_add(o, "length", json_object_new_uint64(k->len));
+		json_object_object_add(o, "sha256", json_object_new_string(hex));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *json_devices(const vm_model *vm)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < vm->ndevices; i++) {
+		const vm_device *d = &vm->devices[i];
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "vdev", jstr(d->vdev));
+		json_object_object_add(o, "device", jstr(d->device));
+		json_object_object_add(o, "instance", jstr(d->instance));
+		json_object_object_add(o, "name", jstr(d->name));
+		json_object_object_add(o, "flags", d->has_flags ? json_object_new_int64(d->flags)
+								: NULL);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static void json_identity(json_object *o, const vm_model *vm)
+{
+	json_object_object_add(o, "source", jstr(vm->source_path));
+	json_object_object_add(o, "kind", json_object_new_string(vm_kind_name(vm->kind)));
+	json_object_object_add(o, "name", jstr(vm->name));
+	json_object_object_add(o, "id", jstr(vm->id ? vm->id : vm->id_raw));
+	json_object_object_add(o, "id_is_guid", json_object_new_boolean(vm->id != NULL));
+	json_object_object_add(o, "id_source", vm->id_source ? jstr(vm->id_source) : NULL);
+	json_object *v = NULL;
+	if (vm->has_version) {
+		v = json_object_new_object();
+		json_object_object_add(v, "raw", json_object_new_int64(vm->version_raw));
+		json_object_object_add(v, "major", json_object_new_int64(vm->version_major));
+		json_object_object_add(v, "minor", json_object_new_int64(vm->version_minor));
+	}
+	json_object_object_add(o, "config_version", v);
+	json_object_object_add(o, "generation", vm->has_subtype && vm->generation
+							? json_object_new_int(vm->generation) : NULL);
+	json_object_object_add(o, "subtype", vm->has_subtype ? json_object_new_int64(vm->subtype)
+							     : NULL);
+	json_object_object_add(o, "creation_time", vm->has_creation_time
+							   ? json_object_new_string(vm->creation_time)
+							   : NULL);
+}
+
+json_object *vm_report_json(const vm_model *vm)
+{
+	json_object *o = json_object_new_object();
+	json_identity(o, vm);
+	json_object *sb = json_object_new_object();
+	json_object_object_add(sb, "enabled", vm->has_secure_boot
+						      ? json_object_new_boolean(vm->secure_boot) : NULL);
+	json_object_object_add(sb, "template_id", jstr(vm->secure_boot_template));
+	json_object_object_add(o, "secure_boot", sb);
+	json_object_object_add(o, "nvram_entries", vm->has_nvram
+							   ? json_object_new_uint64(vm->nvram_entries)
+							   : NULL);
+	json_object_object_add(o, "vtpm_device_present",
+			       json_object_new_boolean(vm->vtpm_device_present));
+	json_object_object_add(o, "security_settings", json_security(&vm->security));
+	json_object_object_add(o, "memory_mb", vm->has_memory
+						       ? json_object_new_int64(vm->memory_mb) : NULL);
+	json_object_object_add(o, "processors", vm->has_processors
+							? json_object_new_int64(vm->processors) : NULL);
+	json_object_object_add(o, "manifest_size", vm->has_manifest_size
+							   ? json_object_new_int64(vm->manifest_size)
+							   : NULL);
+	json_object_object_add(o, "devices", json_devices(vm));
+	json_object_object_add(o, "network_adapters", json_nics(vm));
+	json_object_object_add(o, "drives", json_drives(vm));
+	json_object_object_add(o, "guest_state_path", jstr(vm->guest_state_path));
+	json_object_object_add(o, "guest_state_resolved",
+			       json_candidates(&vm->guest_state_resolved));
+	json_object_object_add(o, "key_blobs", json_keys(vm));
+	return o;
+}
+
+/* ---- kv tree -------------------------------------------------------- */
+
+typedef void (*node_fn)(const kv_node *n, void *arg);
+
+/* Pre-order walk of everything below root, children in stored order. */
+static void walk(const kv_node *root, node_fn fn, void *arg)
+{
+	size_t cap = 0, top = 0;
+	const kv_node **stack = NULL;
+	stack = xgrow(stack, &cap, root->nkids + 1, sizeof *stack);
+	for (size_t i = root->nkids; i-- > 0;)
+		stack[top++] = root->kids[i];
+	while (top) {
+		const kv_node *n = stack[--top];
+		fn(n, arg);
+		stack = xgrow(stack, &cap, top + n->nkids + 1, sizeof *stack);
+		for (size_t i = n->nkids; i-- > 0;)
+			stack[top++] = n->kids[i];
+	}
+	free(stack);
+}
+
+static void sb_add_value(strbuf *sb, const kv_node *n)
+{
+	char hex[65];
+	switch (n->type) {
+	case KV_NODE:
+		sb_addf(sb, "(%zu children)", n->nkids);
+		break;
+	case KV_INT:
+		sb_addf(sb, "%" PRId64, n->v.i);
+		break;
+	case KV_UINT:
+		sb_addf(sb, "%" PRIu64, n->v.u);
+		break;
+	case KV_DOUBLE:
+		sb_addf(sb, "%.17g", n->v.d);
+		break;
+	case KV_BOOL:
+		sb_adds(sb, n->v.b ? "true" : "false");
+		break;
+	case KV_STRING:
+		sb_add_safe(sb, n->str ? n->str : "", true);
+		break;
+	case KV_BYTES:
+		sha256_hex_of(n->bytes, n->nbytes, hex);
+		sb_addf(sb, "%zu bytes sha256 %s", n->nbytes, hex);
+		break;
+	}
+}
+
+static void text_node(const kv_node *n, void *arg)
+{
+	FILE *out = arg;
+	char *path = kv_path_of(n);
+	strbuf sb = STRBUF_INIT;
+	sb_add_safe(&sb, path, false);
+	sb_addf(&sb, " (%s) ", kv_type_name(n->type));
+	sb_add_value(&sb, n);
+	if (n->file_object)
+		sb_adds(&sb, " [file object]");
+	if (n->offset != HV_NO_OFFSET)
+		sb_addf(&sb, " @0x%" PRIX64, n->offset);
+	fprintf(out, "%s\n", sb_str(&sb));
+	sb_free(&sb);
+	free(path);
+}
+
+void kv_report_tree_text(FILE *out, const kv_node *root)
+{
+	if (root)
+		walk(root, text_node, out);
+}
+
+static json_object *json_value(const kv_node *n)
+{
+	switch (n->type) {
+	case KV_NODE: return NULL;
+	case KV_INT: return json_object_new_int64(n->v.i);
+	case KV_UINT: return json_object_new_uint64(n->v.u);
+	case KV_DOUBLE: return json_object_new_double(n->v.d);
+	case KV_BOOL: return json_object_new_boolean(n->v.b);
+	case KV_STRING: return jstr(n->str ? n->str : "");
+	case KV_BYTES: return NULL;
+	}
+	return NULL;
+}
+
+static void json_node(const kv_node *n, void *arg)
+{
+	json_object *a = arg;
+	json_object *o = json_object_new_object();
+	char *path = kv_path_of(n);
+	json_object_object_add(o, "path", jstr(path));
+	free(path);
+	json_object_object_add(o, "type", json_object_new_string(kv_type_name(n->type)));
+	json_object_object_add(o, "seq", json_object_new_int64(n->seq));
+	json_object_object_add(o, "offset", joffset(n->offset));
+	if (n->type == KV_NODE) {
+		json_object_object_add(o, "children", json_object_new_uint64(n->nkids));
+	} else if (n->type == KV_BYTES) {
+		char hex[65];
+		sha256_hex_of(n->bytes, n->nbytes, hex);
+		json_object_object_add(o, "length", json_object_new_uint64(n->nbytes));
+		json_object_object_add(o, "sha256", json_object_new_string(hex));
+	} else {
+		json_object_object_add(o, "value", json_value(n));
+	}
+	if (n->file_object)
+		json_object_object_add(o, "file_object", json_object_new_boolean(true));
+	json_object_array_add(a, o);
+}
+
+json_object *kv_report_tree_json(const kv_node *root)
+{
+	json_object *o = json_object_new_object();
+	json_object *a = json_object_new_array();
+	if (root)
+		walk(root, json_node, a);
+	json_object_object_add(o, "nodes", a);
+	return o;
+}
+
+/* ---- host registry -------------------------------------------------- */
+
+static void text_entries(FILE *out, const char *label, const hostreg_entry *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *p = safe_dup(v[i].path, false);
+		line(out, label, "%s %s", v[i].id, v[i].path ? p : "(not a string)");
+		free(p);
+	}
+}
+
+void hostreg_report_text(FILE *out, const hostreg *h)
+{
+	fprintf(out, "Hyper-V host VM registry\n");
+	line_str(out, "source", h->source_path);
+	if (h->has_format_version)
+		line(out, "format version", "%lld", (long long)h->format_version);
+	else
+		line(out, "format version", "absent");
+	line_str(out, "registry id", h->reg_id);
+	line(out, "registered VMs", "%zu", h->nvms);
+	text_entries(out, "VM", h->vms, h->nvms);
+	line(out, "cache entries", "%zu", h->ncache);
+	text_entries(out, "cache", h->cache, h->ncache);
+	if (h->has_resource_types)
+		line(out, "resource types", "%zu", h->resource_types);
+	else
+		line(out, "resource types", "absent");
+}
+
+static json_object *json_entries(const hostreg_entry *v, size_t n)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "id", jstr(v[i].id));
+		json_object_object_add(o, "path", jstr(v[i].path));
+		json_object_object_add(o, "offset", joffset(v[i].offset));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+json_object *hostreg_report_json(const hostreg *h)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "source", jstr(h->source_path));
+	json_object_object_add(o, "format_version",
+			       h->has_format_version ? json_object_new_int64(h->format_version)
+						     : NULL);
+	json_object_object_add(o, "reg_id", jstr(h->reg_id));
+	json_object_object_add(o, "virtual_machines", json_entries(h->vms, h->nvms));
+	json_object_object_add(o, "virtual_machines_cache", json_entries(h->cache, h->ncache));
+	json_object_object_add(o, "resource_types",
+			       h->has_resource_types ? json_object_new_uint64(h->resource_types)
+						     : NULL);
+	return o;
+}
