@@ -28,6 +28,7 @@ typedef struct {
 	uint32_t format_version;
 	uint32_t alignment;
 	bool header_crc_bad[2];    /* a copy failed its checks */
+	uint16_t header_seq[2];    /* sequence of each copy that passed its checks */
 	uint64_t log_offset, log_size;
 	bool dirty;                /* replay log had pending entries */
 	uint32_t log_pending;      /* entries pending in the log */
@@ -42,14 +43,19 @@ typedef struct {
 	uint32_t file_objects;     /* values read out of line */
 } hvstore;
 
-/* True when data starts with a HyperVStorage file header signature. */
+/* True when data starts with a HyperVStorage file header signature (at 0,
+ * or at 0x1000 for a file whose first copy is destroyed). */
 bool hvstore_sniff(span_t data);
 
 /*
  * Reads a repository that starts at data[0].  name is used in findings;
  * base is added to every offset reported (for repositories embedded in a
  * larger file).  Returns HV_OK with a tree (possibly with warnings), or an
- * error with findings that name the offset.
+ * error with findings that name the offset.  A damaged single entry is a
+ * warning (skipped, counted); a lost structure (table outside the data,
+ * entry walk broken, nesting deeper than KV_MAX_DEPTH) gives HV_ERR_CORRUPT
+ * and root then holds the part that could be read.  Without usable headers
+ * or root object table root is NULL.  Call hvstore_free() in every case.
  */
 hv_err hvstore_read(span_t data, const char *name, uint64_t base, hvstore *out,
 		    hv_findings *f);
@@ -57,8 +63,10 @@ void hvstore_free(hvstore *h);
 
 /*
  * Finds embedded repositories: every 4 KiB-aligned offset where a valid
- * file header (signature and CRC) starts.  Writes up to max offsets and
- * returns how many were found (may exceed max).  Heuristic by nature.
+ * file header (signature, CRC, version 0x0400) starts, or where a
+ * signature starts and a valid copy 1 follows 0x1000 later.  The copy 1 of
+ * a repository already found is not reported again.  Writes up to max
+ * offsets and returns how many were found (may exceed max).  Heuristic.
  */
 size_t hvstore_scan(span_t data, uint64_t *offsets, size_t max);
 
