@@ -1,0 +1,53 @@
+/*
+ * diag_common.h - what diagnose and audit share: evidence options, running
+ * the collector, computing every VM's verdict, and the exit code.
+ */
+#ifndef HVTPM_DIAG_COMMON_H
+#define HVTPM_DIAG_COMMON_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "model/collect.h"
+#include "model/evidence.h"
+#include "model/passwords.h"
+#include "report/diagnose_report.h"
+
+typedef struct {
+	time_t at;
+	bool at_given;
+	int warn_days;
+	bool follow_symlinks;
+	bool quiet;
+	hv_pw_options pw;
+} dx_opts;
+
+/* Long options shared by diagnose and audit (ids from 1000 up). */
+enum {
+	OPT_AT = 1000,
+	OPT_WARN_DAYS,
+	OPT_FORMAT,
+	OPT_PASSWORD_FILE,
+	OPT_ASK_PASSWORD,
+	OPT_TRY_DEFAULTS,
+	OPT_FOLLOW_SYMLINKS,
+	OPT_QUIET,
+	OPT_PLAN,
+	OPT_PLAN_OUT,
+	OPT_VM,
+	OPT_TABLE,
+};
+
+void dx_opts_init(dx_opts *o);
+/* Handles a shared option; returns 1 handled, 0 not shared, -1 usage error. */
+int dx_opts_parse(const char *cmd, dx_opts *o, int opt, const char *arg);
+
+/* Computes the verdict, plan and plan inputs of every VM in e. */
+void dx_evaluate(const evidence *e, const dx_opts *o, dx_result *r);
+void dx_result_free(dx_result *r);
+/* The exit code: highest of verdicts (0/1/2) and input errors (4). */
+int dx_exit_code(const evidence *e, const dx_result *r);
+/* Prints warnings and errors of the evidence on stderr, one line each. */
+void dx_print_findings(const evidence *e, bool quiet);
+
+#endif
