@@ -110,10 +110,14 @@ static bool patch_algorithms(void)
 	static const uint8_t sha256[] = { 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03,
 					  0x04, 0x02, 0x01 };
 	char *bc = tu_join(fx, "badcipher.pfx"), *bm = tu_join(fx, "badmacalg.pfx");
+	char *hi = tu_join(fx, "costly.pfx");
 	bool ok = pfxfx_patch(bc, aes256, sizeof(aes256), 10, 0x7F, false) &&
 		  pfxfx_remac(bc, CANARY) &&
 		  pfxfx_patch(bm, sha256, sizeof(sha256), 10, 0x7F, true);
 
+	ok = ok && tu_sh("cp '%s/aes.pfx' '%s'", fx, hi) == 0 &&
+	     pfxfx_set_mac_iter(hi, 50L * 1000 * 1000);
+	free(hi);
 	free(bc);
 	free(bm);
 	return ok;
@@ -515,6 +519,11 @@ START_TEST(unsupported_algorithms_are_named)
 	close_fx(&o);
 	ck_assert_int_eq(open_fx("badmacalg.pfx", &pw, &o), HV_ERR_UNSUPPORTED);
 	ck_assert_ptr_nonnull(strstr(o.pfx.reason, "MAC digest 2.16.840.1.101.3.4.2.127"));
+	close_fx(&o);
+	/* 50 million MAC iterations: refused before any key derivation. */
+	ck_assert_int_eq(open_fx("costly.pfx", &pw, &o), HV_ERR_LIMIT);
+	ck_assert_int_eq(o.pfx.mac.iterations, 50L * 1000 * 1000);
+	ck_assert_ptr_nonnull(strstr(o.pfx.reason, "limit"));
 	close_fx(&o);
 	passwords_free(&pw);
 }

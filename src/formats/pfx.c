@@ -324,7 +324,7 @@ static bool cipher_is_legacy(const char *name)
 	return false;
 }
 
-typedef enum { PBE_OK = 0, PBE_UNKNOWN, PBE_NO_CIPHER, PBE_NEEDS_LEGACY } pbe_avail;
+typedef enum { PBE_OK = 0, PBE_UNKNOWN, PBE_NO_CIPHER, PBE_NEEDS_LEGACY, PBE_TOO_COSTLY } pbe_avail;
 
 typedef struct {
 	pfx_pbe pbe;
@@ -413,6 +413,8 @@ static void pbe_describe(OSSL_LIB_CTX *lib, const X509_ALGOR *alg, pbe_info *pi)
 	ERR_clear_error();
 	if (pi->pbe.iterations > 0 && pi->pbe.iterations < PFX_WEAK_ITER_MIN)
 		pi->pbe.weak = true;
+	if (pi->avail == PBE_OK && pi->pbe.iterations > PFX_MAX_ITER)
+		pi->avail = PBE_TOO_COSTLY;
 	if (pi->avail == PBE_OK) {
 		EVP_CIPHER *ci = EVP_CIPHER_fetch(lib, pi->cipher, NULL);
 		if (ci == NULL)
@@ -454,6 +456,11 @@ static bool pbe_usable(pfx_ctx *c, const pbe_info *pi, const char *what)
 		set_status(c, HV_ERR_UNSUPPORTED, HV_NO_OFFSET,
 			   "unsupported algorithm: %s is encrypted with %s (cipher %s not "
 			   "available)", what, pi->pbe.alg, pi->cipher);
+		return false;
+	case PBE_TOO_COSTLY:
+		set_status(c, HV_ERR_LIMIT, HV_NO_OFFSET,
+			   "%s asks for %ld key-derivation iterations (limit %d); not attempted",
+			   what, pi->pbe.iterations, PFX_MAX_ITER);
 		return false;
 	case PBE_UNKNOWN:
 		break;
@@ -867,7 +874,15 @@ static int probe_decrypt(pfx_ctx *c)
 		return -1;
 	}
 	for (size_t i = 0; i < c->out->nkeys; i++) {
+		const X509_SIG *sig = PKCS12_SAFEBAG_get0_pkcs8(c->key_bags[i]);
+		const X509_ALGOR *alg = NULL;
+
 		if (c->out->bags[c->out->keys[i].bag].type != PFX_BAG_SHROUDED_KEY)
+			continue;
+		if (sig != NULL)
+			X509_SIG_get0(sig, &alg, NULL);
+		pbe_describe(c->lib, alg, &pi);
+		if (pi.avail != PBE_OK)
 			continue;
 		for (size_t k = 0; k < c->natt; k++) {
 			PKCS8_PRIV_KEY_INFO *p8 = try_key(c, c->key_bags[i], &c->att[k]);
@@ -907,6 +922,11 @@ static hv_err check_mac(pfx_ctx *c)
 	}
 	if (!mac_digest_supported(c))
 		return HV_ERR_UNSUPPORTED;
+	if (c->out->mac.iterations > PFX_MAX_ITER) {
+		set_status(c, HV_ERR_LIMIT, c->layout.off_mac, "the MAC asks for %ld iterations "
+			   "(limit %d); not attempted", c->out->mac.iterations, PFX_MAX_ITER);
+		return HV_ERR_LIMIT;
+	}
 	for (size_t i = 0; i < c->natt; i++) {
 		ERR_clear_error();
 		if (PKCS12_verify_mac(c->p12, c->att[i].pass, c->att[i].len) == 1) {

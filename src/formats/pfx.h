@@ -35,6 +35,12 @@
  * to use 2000 [inferred], so most real files get this warning.
  */
 #define PFX_WEAK_ITER_MIN 10000
+/*
+ * Iteration cap: a MAC or PBE asking for more is refused (HV_ERR_LIMIT)
+ * before any key derivation, so a hostile file cannot stall the tool for
+ * minutes per password.  Real exports use 2000-600000.
+ */
+#define PFX_MAX_ITER 1000000
 
 /* Index values of pfx_file.opened_by for the built-in attempts. */
 #define PFX_CAND_NONE (-1)

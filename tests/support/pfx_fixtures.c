@@ -188,3 +188,24 @@ bool pfxfx_remac(const char *path, const char *pass)
 	ERR_clear_error();
 	return ok;
 }
+
+bool pfxfx_set_mac_iter(const char *path, long iter)
+{
+	size_t len;
+	uint8_t *b = tu_read(path, &len);
+	const unsigned char *p = b;
+	PKCS12 *p12 = b != NULL ? d2i_PKCS12(NULL, &p, (long)len) : NULL;
+	const ASN1_INTEGER *it = NULL;
+	bool ok = false;
+
+	if (p12 != NULL) {
+		PKCS12_get0_mac(NULL, NULL, NULL, &it, p12);
+		/* The accessor is read-only; this fixture deliberately edits in place. */
+		ok = it != NULL && ASN1_INTEGER_set((ASN1_INTEGER *)it, iter) == 1 &&
+		     write_p12(p12, path);
+	}
+	PKCS12_free(p12);
+	free(b);
+	ERR_clear_error();
+	return ok;
+}

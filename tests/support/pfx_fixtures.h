@@ -29,4 +29,7 @@ bool pfxfx_patch(const char *path, const void *pat, size_t n, size_t at, uint8_t
 /* Recomputes the MAC of a PFX with pass (after a patch inside the authSafe). */
 bool pfxfx_remac(const char *path, const char *pass);
 
+/* Rewrites the MAC iteration count (the MAC value is left stale on purpose). */
+bool pfxfx_set_mac_iter(const char *path, long iter);
+
 #endif
