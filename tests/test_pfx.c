@@ -128,10 +128,11 @@ static bool make_api_fixtures(void)
 	char *ec = tu_join(fx, "enc.crt"), *ek = tu_join(fx, "enc.key");
 	char *sk = tu_join(fx, "sig.key");
 	char *np = tu_join(fx, "null.pfx"), *mm = tu_join(fx, "mismatch.pfx");
-	char *dp = tu_join(fx, "dpapi.pfx");
+	char *dp = tu_join(fx, "dpapi.pfx"), *ev = tu_join(fx, "enveloped.pfx");
 	bool ok = pfxfx_null_password(ec, ek, np) && pfxfx_mismatch(ec, sk, OTHER_PASS, mm) &&
-		  pfxfx_dpapi_ng(ec, ek, dp);
+		  pfxfx_dpapi_ng(ec, ek, dp) && pfxfx_enveloped(ec, ek, ev);
 
+	free(ev);
 	free(ec);
 	free(ek);
 	free(sk);
@@ -544,6 +545,12 @@ START_TEST(dpapi_ng_is_named_never_wrong_password)
 	ck_assert_ptr_null(strstr(o.pfx.reason, "wrong password"));
 	ck_assert_str_eq(bag_of(&o.pfx, PFX_BAG_SECRET)->type_oid, "1.3.6.1.4.1.311.17.4");
 	close_fx(&o);
+	ck_assert_int_eq(open_fx("enveloped.pfx", &pw, &o), HV_ERR_UNSUPPORTED);
+	ck_assert(o.pfx.dpapi_ng);
+	ck_assert_int_eq(o.pfx.safes[0].type, PFX_SAFE_ENVELOPED);
+	ck_assert_ptr_nonnull(strstr(o.pfx.reason, "(DPAPI-NG); cannot be opened offline "
+					   "(envelopedData"));
+	close_fx(&o);
 	passwords_free(&pw);
 }
 END_TEST
@@ -620,6 +627,7 @@ START_TEST(report_json_fields)
 	hv_passwords pw;
 	opened o;
 	json_object *j, *v, *c0;
+	char *t;
 
 	NEED_FIXTURES();
 	passwords_init(&pw);
@@ -638,7 +646,15 @@ START_TEST(report_json_fields)
 	ck_assert_ptr_nonnull(json_object_object_get(c0, "certificate"));
 	ck_assert(json_object_object_get_ex(j, "weaknesses", &v));
 	ck_assert_int_gt(json_object_array_length(v), 0);
+	ck_assert(json_object_object_get_ex(j, "bags", &v));
+	ck_assert_uint_eq(json_object_array_length(v), o.pfx.nbags);
 	json_object_put(j);
+	t = text_report(&o.pfx, "legacy.pfx");
+	ck_assert_ptr_nonnull(strstr(t, "password-file line 3"));
+	ck_assert_ptr_nonnull(strstr(t, RC2_40 ", 2048 iterations [weak]"));
+	ck_assert_ptr_nonnull(strstr(t, "yes (key #0)"));
+	ck_assert_ptr_nonnull(strstr(t, "CN=" ENC_CN));
+	free(t);
 	close_fx(&o);
 	passwords_free(&pw);
 }

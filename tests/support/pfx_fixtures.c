@@ -151,6 +151,57 @@ done:
 	return ok;
 }
 
+static bool random_pass(char *pass, size_t n)
+{
+	unsigned char rnd[16];
+
+	if (n < 2 * sizeof(rnd) + 1 || RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return false;
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(pass + 2 * i, 3, "%02x", rnd[i]);
+	return true;
+}
+
+bool pfxfx_enveloped(const char *cert_pem, const char *key_pem, const char *out)
+{
+	static const char payload[] = "opaque safe contents";
+	char pass[64];
+	X509 *x = load_cert(cert_pem);
+	EVP_PKEY *k = load_key(key_pem);
+	STACK_OF(X509) *rcpt = sk_X509_new_null();
+	STACK_OF(PKCS12_SAFEBAG) *enc = NULL;
+	STACK_OF(PKCS7) *safes = sk_PKCS7_new_null();
+	BIO *in = BIO_new_mem_buf(payload, (int)sizeof(payload));
+	PKCS7 *env = NULL;
+	PKCS12 *p12 = NULL;
+	bool ok = false;
+
+	if (x == NULL || k == NULL || rcpt == NULL || safes == NULL || in == NULL ||
+	    !random_pass(pass, sizeof(pass)) || !sk_X509_push(rcpt, x))
+		goto done;
+	env = PKCS7_encrypt(rcpt, in, EVP_aes_256_cbc(), PKCS7_BINARY);
+	if (env == NULL || !sk_PKCS7_push(safes, env))
+		goto done;
+	env = NULL;
+	if (PKCS12_add_cert(&enc, x) == NULL ||
+	    PKCS12_add_safe(&safes, enc, NID_aes_256_cbc, FX_ITER, pass) == 0)
+		goto done;
+	p12 = assemble(safes, pass);
+	ok = write_p12(p12, out);
+done:
+	OPENSSL_cleanse(pass, sizeof(pass));
+	PKCS7_free(env);
+	PKCS12_free(p12);
+	BIO_free(in);
+	sk_PKCS7_pop_free(safes, PKCS7_free);
+	sk_PKCS12_SAFEBAG_pop_free(enc, PKCS12_SAFEBAG_free);
+	sk_X509_free(rcpt);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	ERR_clear_error();
+	return ok;
+}
+
 bool pfxfx_patch(const char *path, const void *pat, size_t n, size_t at, uint8_t v, bool last)
 {
 	size_t len;

@@ -24,6 +24,12 @@ bool pfxfx_mismatch(const char *cert_pem, const char *key_pem, const char *pass,
  * type 1.3.6.1.4.1.311.17.4 holding an opaque blob.
  */
 bool pfxfx_dpapi_ng(const char *cert_pem, const char *key_pem, const char *out);
+/*
+ * Public-key privacy mode: an AuthenticatedSafe whose first entry is a
+ * PKCS#7 envelopedData (to cert_pem's key), plus the usual encrypted bags
+ * under a random password.
+ */
+bool pfxfx_enveloped(const char *cert_pem, const char *key_pem, const char *out);
 /* Replaces byte `at` of the first (or last) occurrence of pat in the file with v. */
 bool pfxfx_patch(const char *path, const void *pat, size_t n, size_t at, uint8_t v, bool last);
 /* Recomputes the MAC of a PFX with pass (after a patch inside the authSafe). */
