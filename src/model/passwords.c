@@ -133,7 +133,8 @@ hv_err passwords_add(hv_passwords *pw, const char *secret, size_t len, hv_pw_sou
 	}
 	if (len + 1 > pw->arena_cap - pw->arena_used) {
 		findings_add(f, HV_SEV_ERROR, NULL, HV_NO_OFFSET,
-			     "password candidate from %s %u skipped: the candidates exceed %u bytes",
+			     "password candidate from %s %u skipped: the candidates exceed "
+			     "%u bytes",
 			     hv_pw_source_name(src), position, PW_ARENA_SIZE);
 		return HV_ERR_LIMIT;
 	}
@@ -293,8 +294,8 @@ hv_err passwords_add_prompt(hv_passwords *pw, const char *prompt, hv_findings *f
 	}
 	close(fd);
 	if (n < 0) {
-		findings_add(f, HV_SEV_ERROR, NULL, HV_NO_OFFSET, "cannot read the password from %s",
-			     PW_TTY_PATH);
+		findings_add(f, HV_SEV_ERROR, NULL, HV_NO_OFFSET,
+			     "cannot read the password from %s", PW_TTY_PATH);
 		rc = HV_ERR_IO;
 	} else {
 		rc = passwords_add(pw, (const char *)buf, (size_t)n, PW_SRC_PROMPT,
