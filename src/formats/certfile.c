@@ -325,6 +325,8 @@ static void pair_keys(cf_ctx *c)
 {
 	certfile *o = c->out;
 
+	if (c->pkeys == NULL)
+		return;
 	for (size_t k = 0; k < o->nkeys; k++) {
 		EVP_PKEY *pkey = c->pkeys[k];
 		bool ok;
@@ -487,9 +489,10 @@ static void read_pem(cf_ctx *c, span_t s)
 
 hv_err certfile_read(span_t data, const char *src, certfile *out, hv_findings *f)
 {
-	cf_ctx c = { src, f, out, hv_ossl_ctx(), NULL, 0 };
+	cf_ctx c;
 
 	memset(out, 0, sizeof(*out));
+	c = (cf_ctx){ src, f, out, hv_ossl_ctx(), NULL, 0 };
 	if (c.lib == NULL) {
 		cf_status(&c, HV_ERR_INTERNAL, HV_NO_OFFSET, "OpenSSL context unavailable");
 		return out->status;
