@@ -1105,7 +1105,8 @@ static void report_orphan(hv_ctx *c, const hv_rec *r)
 static void tree_build(hv_ctx *c)
 {
 	size_t below = 0;
-	qsort(c->recs, c->nrecs, sizeof *c->recs, rec_cmp);
+	if (c->nrecs > 1)
+		qsort(c->recs, c->nrecs, sizeof *c->recs, rec_cmp);
 	link_parents(c);
 	size_t *stack = xmalloc((c->nrecs ? c->nrecs : 1) * sizeof *stack);
 	for (size_t i = 0; i < c->nrecs; i++)
@@ -1156,7 +1157,8 @@ static hv_err read_body(hv_ctx *c)
 	hv_err rc = object_tables_read(c);
 	if (rc != HV_OK)
 		return rc;
-	qsort(c->fo, c->nfo, sizeof *c->fo, extent_cmp);
+	if (c->nfo > 1)
+		qsort(c->fo, c->nfo, sizeof *c->fo, extent_cmp);
 	key_tables_prepare(c);
 	c->h->root = kv_new(NULL, KV_NODE);
 	c->h->root->offset = c->base;
