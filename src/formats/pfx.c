@@ -713,9 +713,12 @@ static hv_err read_authsafes(pfx_ctx *c)
 			s->decrypted = true;
 			walk_bags(c, c->safe_bags[i], i, NULL, 0);
 		} else if (PKCS7_type_is_encrypted(p7)) {
+			char what[32];
 			s->type = PFX_SAFE_ENCRYPTED;
 			pbe_describe(c->lib, encrypted_alg(p7), &pi);
 			s->pbe = pi.pbe;
+			snprintf(what, sizeof(what), "SafeContents #%d", i);
+			note_pbe_weakness(c, &pi.pbe, what);
 		} else if (PKCS7_type_is_enveloped(p7)) {
 			s->type = PFX_SAFE_ENVELOPED;
 			p->dpapi_ng = true;
@@ -1008,7 +1011,6 @@ static void decrypt_safes(pfx_ctx *c)
 			continue;
 		snprintf(what, sizeof(what), "encrypted SafeContents #%zu", i);
 		pbe_describe(c->lib, encrypted_alg(p7), &pi);
-		note_pbe_weakness(c, &pi.pbe, what);
 		if (!pbe_usable(c, &pi, what))
 			continue;
 		for (k = 0; k < c->natt && bags == NULL; k++)
