@@ -1,0 +1,817 @@
+/*
+ * collect.c - recognise evidence by content, read it, and group it per VM.
+ *
+ * Recognition order (first match wins): HyperVStorage, legacy XML config,
+ * PKCS#12, certificate files, guardian metadata, a saved key protector in
+ * any form, VHDX/VHD disks; anything else is searched for embedded
+ * HyperVStorage repositories and carved for key protector documents (the
+ * guest state file case; results labelled heuristic).
+ */
+#include "model/collect.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "formats/certfile.h"
+#include "formats/guardian.h"
+#include "formats/hvstore.h"
+#include "formats/kp.h"
+#include "formats/kp_carve.h"
+#include "formats/kp_input.h"
+#include "formats/pfx.h"
+#include "formats/vmxml.h"
+#include "model/hostreg.h"
+#include "model/vm.h"
+#include "model/walk.h"
+#include "util/fileio.h"
+#include "util/strbuf.h"
+#include "util/text.h"
+#include "util/xalloc.h"
+
+#define SCAN_MAX_REPOS 64   /* embedded repositories read per file */
+#define CARVE_MAX_HITS 64   /* carved key protectors per file */
+
+/* A key protector found outside a VM configuration, tied to a VM at the end. */
+typedef struct {
+	ev_kp kp;
+	char *hint_id;      /* VM id from the file name or an embedded tree */
+	char *hint_name;    /* file base name without extension */
+} loose_kp;
+
+/* A configuration read, kept until finish ties everything together. */
+typedef struct {
+	size_t file;
+	vm_model *vm;
+	char *root;
+} config_rec;
+
+/* A PFX opened once, by content hash. */
+typedef struct {
+	char sha256[65];
+	size_t file;        /* the first copy */
+} pfx_seen;
+
+struct collector {
+	evidence *e;
+	collect_opts o;
+	const char *root;   /* the path the user gave that this file was found under */
+	loose_kp *loose;
+	size_t nloose, caploose;
+	config_rec *configs;
+	size_t nconfigs, capconfigs;
+	pfx_seen *pfx;
+	size_t npfx, cappfx;
+};
+
+collector *collector_new(evidence *e, const collect_opts *o)
+{
+	collector *c = xcalloc(1, sizeof *c);
+	c->e = e;
+	c->o = *o;
+	if (!c->o.whole_cap)
+		c->o.whole_cap = COLLECT_WHOLE_CAP;
+	return c;
+}
+
+/* ---- small helpers ------------------------------------------------------------------- */
+
+static void set_what(evidence *e, size_t f, ev_kind k, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void set_what(evidence *e, size_t f, ev_kind k, const char *fmt, ...)
+{
+	strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	free(e->files[f].what);
+	e->files[f].what = sb_detach(&sb);
+	e->files[f].kind = k;
+}
+
+/* File base name without directory and extension. */
+static char *stem(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	const char *bang = strrchr(b, '!');
+	if (bang)
+		b = bang + 1;
+	const char *dot = strrchr(b, '.');
+	return xstrndup(b, dot && dot != b ? (size_t)(dot - b) : strlen(b));
+}
+
+static void kp_doc_release(void *p)
+{
+	kp_free(p);
+	free(p);
+}
+
+static void fill_wrappings(ev_kp *kp, kp_doc *d)
+{
+	kp->doc = d;
+	kp->doc_free = kp_doc_release;
+	kp->w = xcalloc(d->n ? d->n : 1, sizeof *kp->w);
+	kp->nw = d->n;
+	for (size_t i = 0; i < d->n; i++) {
+		kp_wrapping *w = &d->w[i];
+		kp->w[i].id = w->id;
+		kp->w[i].parent_id = w->parent_id;
+		kp->w[i].has_parent = w->has_parent;
+		kp->w[i].is_owner = w->is_owner;
+		kp->w[i].enc = w->encryption.x509 ? &w->encryption : NULL;
+		kp->w[i].sig = w->signing.x509 ? &w->signing : NULL;
+	}
+	if (d->owner >= 0) {
+		kp->has_owner = true;
+		kp->owner_id = d->w[d->owner].id;
+	}
+	kp->max_offline_unwraps = d->max_offline_unwraps;
+}
+
+static void vm_model_release(void *p)
+{
+	vm_free(p);
+	free(p);
+}
+
+/* ---- key protectors ------------------------------------------------------------------ */
+
+/*
+ * Normalises and decodes a KP blob into kp.  Returns false (with findings)
+ * when the bytes are no key protector at all.
+ */
+static bool kp_from_bytes(collector *c, span_t bytes, const char *src, uint64_t base,
+			  ev_kp *kp, hv_findings *f)
+{
+	kp_input in;
+	if (kp_input_normalize(bytes, src, &in, f) != HV_OK)
+		return false;
+	kp->form = xstrdup(in.description ? in.description : kp_form_name(in.layers[0].form));
+	if (in.empty) {
+		kp->empty = true;
+		kp_input_free(&in);
+		return true;
+	}
+	uint8_t dig[32];
+	hv_sha256(in.payload, in.len, dig);
+	hv_sha256_hex(dig, kp->sha256);
+	kp_doc *d = xcalloc(1, sizeof *d);
+	uint64_t off = in.payload_offset == HV_NO_OFFSET ? HV_NO_OFFSET : base + in.payload_offset;
+	hv_err rc = kp_decode(span_make(in.payload, in.len), src, off, d, f);
+	kp_input_free(&in);
+	if (rc != HV_OK) {
+		kp_doc_release(d);
+		free(kp->form);
+		kp->form = NULL;
+		return false;
+	}
+	fill_wrappings(kp, d);
+	(void)c;
+	return true;
+}
+
+static void add_loose(collector *c, ev_kp *kp, const char *hint_id, const char *path)
+{
+	c->loose = xgrow(c->loose, &c->caploose, c->nloose + 1, sizeof *c->loose);
+	loose_kp *l = &c->loose[c->nloose++];
+	l->kp = *kp;
+	l->hint_id = hint_id ? xstrdup(hint_id) : NULL;
+	l->hint_name = stem(path);
+}
+
+/* The KP blobs a configuration tree carries under security/keys. */
+static size_t tree_kps(collector *c, size_t file, const vm_model *vm, ev_vm *dest,
+		       const char *hint_id, uint64_t base, const char *container)
+{
+	size_t found = 0;
+	const char *path = c->e->files[file].path;
+	for (size_t i = 0; i < vm->nkeys; i++) {
+		const vm_key_blob *b = &vm->keys[i];
+		kp_origin origin;
+		if (strcmp(b->name, "key_protector") == 0)
+			origin = KP_CURRENT;
+		else if (strcmp(b->name, "lkg_key_protector") == 0)
+			origin = KP_LKG;
+		else
+			continue;
+		ev_kp kp;
+		memset(&kp, 0, sizeof kp);
+		if (!kp_from_bytes(c, span_make(b->data, b->len), path, b->offset, &kp,
+				   &c->e->findings))
+			continue;
+		kp.file = file;
+		kp.origin = origin;
+		strbuf sb = STRBUF_INIT;
+		if (container)
+			sb_addf(&sb, "%s, ", container);
+		sb_addf(&sb, "tree %s", b->kv_path);
+		if (b->offset != HV_NO_OFFSET)
+			sb_addf(&sb, " (entry at 0x%llX)", (unsigned long long)(base + b->offset));
+		kp.location = sb_detach(&sb);
+		kp.heuristic = container != NULL;
+		if (dest) {
+			ev_kp *slot = evidence_vm_add_kp(dest);
+			*slot = kp;
+		} else {
+			add_loose(c, &kp, hint_id, path);
+		}
+		found++;
+	}
+	return found;
+}
+
+/* ---- per format ---------------------------------------------------------------------- */
+
+static void on_vm_tree(collector *c, size_t file, kv_node *root, const char *fmtname)
+{
+	evidence *e = c->e;
+	const char *path = e->files[file].path;
+	if (hostreg_is(root)) {
+		hostreg h;
+		hostreg_from_tree(root, path, &h, &e->findings);
+		set_what(e, file, EV_HOST_REGISTRY, "Hyper-V host VM registry (%s), %zu registered VM(s)",
+			 fmtname, h.nvms);
+		hostreg_free(&h);
+		return;
+	}
+	vm_model *vm = xcalloc(1, sizeof *vm);
+	if (vm_from_tree(root, path, vm, &e->findings) != HV_OK) {
+		evidence_fail(e, file, HV_ERR_FORMAT, "%s tree without a VM configuration root", fmtname);
+		vm_free(vm);
+		free(vm);
+		return;
+	}
+	if (vm->kind == VM_KIND_RUNTIME_STATE || !vm->id) {
+		char *s = stem(path);
+		char *id = guid_canonical(s);
+		set_what(e, file, EV_RUNTIME_STATE, "Hyper-V runtime state (%s)", fmtname);
+		tree_kps(c, file, vm, NULL, id, 0, NULL);
+		free(id);
+		free(s);
+		vm_free(vm);
+		free(vm);
+		return;
+	}
+	set_what(e, file, EV_VM_CONFIG, "Hyper-V VM configuration (%s), version %u.%u", fmtname,
+		 vm->version_major, vm->version_minor);
+	c->configs = xgrow(c->configs, &c->capconfigs, c->nconfigs + 1, sizeof *c->configs);
+	config_rec *r = &c->configs[c->nconfigs++];
+	r->file = file;
+	r->vm = vm;
+	r->root = c->root ? xstrdup(c->root) : NULL;
+}
+
+static void on_hvstore(collector *c, size_t file, span_t s)
+{
+	evidence *e = c->e;
+	hvstore h;
+	hv_err rc = hvstore_read(s, e->files[file].path, 0, &h, &e->findings);
+	if (rc != HV_OK) {
+		evidence_fail(e, file, rc, "HyperVStorage file could not be read: %s", hv_err_name(rc));
+		return;
+	}
+	on_vm_tree(c, file, h.root, h.dirty ? "HyperVStorage, dirty log replayed in memory"
+					    : "HyperVStorage");
+	if (h.dirty)
+		findings_add(&e->findings, HV_SEV_NOTE, e->files[file].path, HV_NO_OFFSET,
+			     "replay log had %u pending entries: %u applied to an in-memory view, %u "
+			     "skipped; the file was not changed",
+			     h.log_pending, h.log_replayed, h.log_skipped);
+	hvstore_free(&h);
+}
+
+static void on_vmxml(collector *c, size_t file, span_t s)
+{
+	evidence *e = c->e;
+	kv_node *root = NULL;
+	hv_err rc = vmxml_read(s, e->files[file].path, &root, &e->findings);
+	if (rc != HV_OK) {
+		evidence_fail(e, file, rc, "legacy XML configuration could not be read: %s",
+			      hv_err_name(rc));
+		return;
+	}
+	on_vm_tree(c, file, root, "legacy XML");
+	kv_free(root);
+}
+
+static const pfx_seen *pfx_cached(const collector *c, const char *sha)
+{
+	for (size_t i = 0; i < c->npfx; i++)
+		if (strcmp(c->pfx[i].sha256, sha) == 0)
+			return &c->pfx[i];
+	return NULL;
+}
+
+/* A byte-identical copy of a PFX already opened: same result, no new key derivation. */
+static void pfx_copy_of(collector *c, size_t file, const pfx_seen *seen)
+{
+	evidence *e = c->e;
+	const ev_file *first = &e->files[seen->file];
+	set_what(e, file, EV_PFX, "%s (identical to %s, opened once)", first->what ? first->what : "PFX",
+		 first->path);
+	if (first->status != HV_OK) {
+		evidence_fail(e, file, first->status, "%s", first->error ? first->error : "");
+		e->files[file].input_error = first->input_error;
+	}
+	size_t n = e->nholdings;
+	for (size_t i = 0; i < n; i++) {
+		if (e->holdings[i].file != seen->file)
+			continue;
+		hv_cert copy;
+		const hv_cert *src = &e->holdings[i].cert;
+		if (cert_from_der(src->der, src->der_len, &copy, NULL, HV_NO_OFFSET, NULL) == HV_OK)
+			evidence_add_holding(e, file, &copy, e->holdings[i].has_private_key,
+					     e->holdings[i].detail);
+	}
+}
+
+static void on_pfx(collector *c, size_t file, span_t s)
+{
+	evidence *e = c->e;
+	const pfx_seen *seen = pfx_cached(c, e->files[file].sha256);
+	if (seen) {
+		pfx_copy_of(c, file, seen);
+		return;
+	}
+	c->pfx = xgrow(c->pfx, &c->cappfx, c->npfx + 1, sizeof *c->pfx);
+	memcpy(c->pfx[c->npfx].sha256, e->files[file].sha256, 65);
+	c->pfx[c->npfx++].file = file;
+	pfx_file p;
+	hv_err rc = pfx_open(s, e->files[file].path, c->o.pw, &p, &e->findings);
+	if (rc != HV_OK) {
+		set_what(e, file, EV_PFX, "PFX (PKCS#12) that could not be opened");
+		evidence_fail(e, file, rc, "%s", p.reason ? p.reason : hv_err_name(rc));
+		/* A locked PFX is not corrupt evidence: it decides needs-password. */
+		e->files[file].input_error = rc == HV_ERR_CORRUPT || rc == HV_ERR_IO;
+	} else {
+		set_what(e, file, EV_PFX, "PFX (PKCS#12), %zu certificate(s), %zu key(s), opened with %s",
+			 p.ncerts, p.nkeys, p.opened_by_label ? p.opened_by_label : "no password");
+	}
+	for (size_t i = 0; i < p.ncerts; i++) {
+		hv_cert copy;
+		const hv_cert *src = &p.certs[i].cert;
+		if (cert_from_der(src->der, src->der_len, &copy, NULL, HV_NO_OFFSET, NULL) != HV_OK)
+			continue;
+		strbuf d = STRBUF_INIT;
+		sb_addf(&d, "opened with %s", p.opened_by_label ? p.opened_by_label : "no password");
+		evidence_add_holding(e, file, &copy, p.certs[i].has_private_key, sb_str(&d));
+		sb_free(&d);
+	}
+	pfx_free(&p);
+}
+
+static bool on_certfile(collector *c, size_t file, span_t s)
+{
+	evidence *e = c->e;
+	certfile cf;
+	hv_findings quiet = { 0 };
+	hv_err rc = certfile_read(s, e->files[file].path, &cf, &quiet);
+	if (rc != HV_OK || cf.ncerts == 0) {
+		certfile_free(&cf);
+		findings_free(&quiet);
+		return false;
+	}
+	findings_move(&e->findings, &quiet);
+	set_what(e, file, EV_CERTIFICATE, "certificate file (%s), %zu certificate(s)%s",
+		 certfile_kind_name(cf.kind), cf.ncerts,
+		 cf.key_needs_password ? ", encrypted private key not read" : "");
+	for (size_t i = 0; i < cf.ncerts; i++) {
+		hv_cert copy;
+		const hv_cert *src = &cf.certs[i].cert;
+		if (cert_from_der(src->der, src->der_len, &copy, NULL, HV_NO_OFFSET, NULL) == HV_OK)
+			evidence_add_holding(e, file, &copy, cf.certs[i].has_private_key,
+					     cf.certs[i].has_private_key ? "key in the same file"
+									 : "certificate only");
+	}
+	certfile_free(&cf);
+	return true;
+}
+
+static bool on_kp_file(collector *c, size_t file, span_t s)
+{
+	evidence *e = c->e;
+	ev_kp kp;
+	memset(&kp, 0, sizeof kp);
+	hv_findings quiet = { 0 };
+	if (!kp_from_bytes(c, s, e->files[file].path, 0, &kp, &quiet)) {
+		/* Not a KP: keep what the KP decoder said only if the bytes clearly were one. */
+		findings_free(&quiet);
+		return false;
+	}
+	findings_move(&e->findings, &quiet);
+	kp.file = file;
+	kp.origin = KP_DUMP;
+	kp.location = xstrdup("whole file");
+	set_what(e, file, EV_KEY_PROTECTOR, "saved key protector (%s)%s", kp.form,
+		 kp.empty ? ": empty, the VM has no key protector" : "");
+	char *s2 = stem(e->files[file].path);
+	char *id = guid_canonical(s2);
+	add_loose(c, &kp, id, e->files[file].path);
+	free(id);
+	free(s2);
+	return true;
+}
+
+/* Carves key protector documents out of arbitrary bytes (heuristic). */
+static size_t carve_kps(collector *c, size_t file, span_t s)
+{
+	evidence *e = c->e;
+	kp_carve_result r;
+	hv_findings tmp = { 0 };
+	if (kp_carve(s, e->files[file].path, &r, &tmp) != HV_OK || r.n == 0) {
+		kp_carve_free(&r);
+		findings_free(&tmp);
+		return 0;
+	}
+	findings_move(&e->findings, &tmp);
+	size_t found = 0;
+	char *st = stem(e->files[file].path);
+	char *id = guid_canonical(st);
+	for (size_t i = 0; i < r.n && i < CARVE_MAX_HITS; i++) {
+		kp_carve_hit *h = &r.v[i];
+		if (h->result != HV_OK)
+			continue;
+		ev_kp kp;
+		memset(&kp, 0, sizeof kp);
+		kp_doc *d = xmalloc(sizeof *d);
+		*d = h->doc; /* take the decoded document from the carve result */
+		memset(&h->doc, 0, sizeof h->doc);
+		h->result = HV_ERR_FORMAT;
+		fill_wrappings(&kp, d);
+		kp.file = file;
+		kp.origin = KP_CARVED;
+		kp.heuristic = true;
+		strbuf sb = STRBUF_INIT;
+		sb_addf(&sb, "carved at offset 0x%llX", (unsigned long long)h->offset);
+		kp.location = sb_detach(&sb);
+		sb_addf(&sb, "XML (%s%s%s)", kp_carve_enc_name(h->enc), h->bom ? ", BOM" : "",
+			h->length_prefix ? ", OctetString length prefix" : "");
+		kp.form = sb_detach(&sb);
+		add_loose(c, &kp, id, e->files[file].path);
+		found++;
+	}
+	free(id);
+	free(st);
+	kp_carve_free(&r);
+	return found;
+}
+
+/* Guardian metadata (Export-HgsGuardian, HGS metadata.xml): certificates without keys. */
+static bool guardian_file(collector *c, size_t file, span_t s)
+{
+	evidence *e = c->e;
+	guardian_doc g;
+	hv_findings tmp = { 0 };
+	if (guardian_decode(s, e->files[file].path, &g, &tmp) != HV_OK) {
+		findings_free(&tmp);
+		return false;
+	}
+	findings_move(&e->findings, &tmp);
+	set_what(e, file, EV_GUARDIAN, "guardian metadata%s%s, %zu certificate(s)",
+		 g.name ? " for " : "", g.name ? g.name : "", g.ncerts);
+	for (size_t i = 0; i < g.ncerts; i++) {
+		hv_cert copy;
+		const hv_cert *src = &g.certs[i].cert;
+		if (!src->der || cert_from_der(src->der, src->der_len, &copy, NULL, HV_NO_OFFSET, NULL) != HV_OK)
+			continue;
+		evidence_add_holding(e, file, &copy, false, "guardian metadata (public keys only)");
+	}
+	guardian_free(&g);
+	return true;
+}
+
+/* ---- containers: embedded repositories and carving -------------------------------- */
+
+static bool has_disk_signature(span_t s, bool *vhd)
+{
+	*vhd = false;
+	if (span_eq(s, 0, "vhdxfile", 8))
+		return true;
+	if (s.len >= 512 && span_eq(s, s.len - 512, "conectix", 8)) {
+		*vhd = true;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Searches an unrecognised file for HyperVStorage repositories at 4 KiB
+ * boundaries (the guest state file case) and reads security/keys in each.
+ */
+static size_t scan_repositories(collector *c, size_t file, span_t s)
+{
+	evidence *e = c->e;
+	uint64_t offs[SCAN_MAX_REPOS];
+	size_t n = hvstore_scan(s, offs, SCAN_MAX_REPOS);
+	size_t found = 0;
+	if (n > SCAN_MAX_REPOS) {
+		findings_add(&e->findings, HV_SEV_WARN, e->files[file].path, HV_NO_OFFSET,
+			     "%zu embedded HyperVStorage repositories; only the first %d were read", n,
+			     SCAN_MAX_REPOS);
+		n = SCAN_MAX_REPOS;
+	}
+	for (size_t i = 0; i < n; i++) {
+		span_t sub;
+		if (!span_sub(s, offs[i], s.len - offs[i], &sub))
+			continue;
+		hvstore h;
+		if (hvstore_read(sub, e->files[file].path, offs[i], &h, &e->findings) != HV_OK)
+			continue;
+		vm_model vm;
+		if (vm_from_tree(h.root, e->files[file].path, &vm, &e->findings) == HV_OK) {
+			char container[64];
+			snprintf(container, sizeof container, "repository at 0x%llX",
+				 (unsigned long long)offs[i]);
+			char *st = stem(e->files[file].path);
+			char *id = vm.id ? xstrdup(vm.id) : guid_canonical(st);
+			found += tree_kps(c, file, &vm, NULL, id, offs[i], container);
+			free(id);
+			free(st);
+		}
+		vm_free(&vm);
+		hvstore_free(&h);
+	}
+	return found;
+}
+
+static void on_unrecognised(collector *c, size_t file, span_t s)
+{
+	evidence *e = c->e;
+	bool vhd;
+	bool disk = has_disk_signature(s, &vhd);
+	bool vmgs3 = span_eq(s, 0, "GUESTRTS", 8);
+	size_t kps = scan_repositories(c, file, s);
+	kps += carve_kps(c, file, s);
+	if (kps || vmgs3) {
+		set_what(e, file, EV_GUEST_STATE, "%s searched for key protectors: %zu found (heuristic)",
+			 vmgs3 ? "guest state file (VMGS v3)" : vhd ? "guest state or VHD container"
+								  : "container",
+			 kps);
+		return;
+	}
+	if (disk) {
+		set_what(e, file, EV_DISK, "%s disk image", vhd ? "VHD" : "VHDX");
+		return;
+	}
+	set_what(e, file, EV_UNKNOWN, "not recognised (no key protector found by scanning)");
+}
+
+/* ---- dispatch ------------------------------------------------------------------------ */
+
+static void process(collector *c, size_t file, span_t s)
+{
+	if (hvstore_sniff(s))
+		on_hvstore(c, file, s);
+	else if (vmxml_sniff(s))
+		on_vmxml(c, file, s);
+	else if (pfx_sniff(s))
+		on_pfx(c, file, s);
+	else if (guardian_file(c, file, s))
+		;
+	else if (certfile_sniff(s) && on_certfile(c, file, s))
+		;
+	else if (!on_kp_file(c, file, s))
+		on_unrecognised(c, file, s);
+	if (c->o.progress)
+		c->o.progress(c->o.progress_ctx, c->e->files[file].path, s.len);
+}
+
+static bool already_seen(const evidence *e, const char *path)
+{
+	for (size_t i = 0; i < e->nfiles; i++)
+		if (strcmp(e->files[i].path, path) == 0)
+			return true;
+	return false;
+}
+
+/* A file too large to read whole: only a disk is expected at that size. */
+static void on_large(collector *c, size_t file, const char *path)
+{
+	evidence *e = c->e;
+	hv_findings tmp = { 0 };
+	int fd = hv_open_ro(path, c->o.follow_symlinks ? 0 : HV_OPEN_NOFOLLOW, &tmp);
+	findings_move(&e->findings, &tmp);
+	if (fd < 0) {
+		evidence_fail(e, file, HV_ERR_IO, "cannot open");
+		return;
+	}
+	uint8_t head[8], tail[8];
+	bool vhdx = hv_pread_full(fd, head, 8, 0) == 8 && memcmp(head, "vhdxfile", 8) == 0;
+	bool vhd = e->files[file].size >= 512 &&
+		   hv_pread_full(fd, tail, 8, e->files[file].size - 512) == 8 &&
+		   memcmp(tail, "conectix", 8) == 0;
+	close(fd);
+	if (vhdx || vhd) {
+		set_what(e, file, EV_DISK, "%s disk image (not hashed whole: only metadata is read)",
+			 vhdx ? "VHDX" : "VHD");
+		return;
+	}
+	set_what(e, file, EV_UNKNOWN, "not read: over the %zu-byte cap for files read whole",
+		 c->o.whole_cap);
+}
+
+static bool on_file(const char *path, const struct stat *st, const char *root, void *ctx)
+{
+	collector *c = ctx;
+	evidence *e = c->e;
+	if (already_seen(e, path))
+		return true;
+	c->root = root;
+	size_t file = evidence_add_file(e, path, NULL, (uint64_t)st->st_size);
+	if ((uint64_t)st->st_size > c->o.whole_cap) {
+		on_large(c, file, path);
+		return true;
+	}
+	hv_blob b;
+	hv_err rc = hv_file_load(path, c->o.whole_cap, c->o.follow_symlinks ? 0 : HV_OPEN_NOFOLLOW,
+				 &b, &e->findings);
+	if (rc != HV_OK) {
+		evidence_fail(e, file, rc, "cannot read the file");
+		return true;
+	}
+	memcpy(e->files[file].sha256, b.sha256_hex, 65);
+	e->files[file].size = b.len;
+	process(c, file, span_make(b.data, b.len));
+	hv_blob_free(&b);
+	return true;
+}
+
+void collector_add_paths(collector *c, char *const *paths, size_t n)
+{
+	walk_opts wo = { c->o.follow_symlinks };
+	walk_paths(paths, n, &wo, on_file, c, &c->e->findings);
+	c->root = NULL;
+}
+
+void collector_add_mem(collector *c, const char *path, const uint8_t *data, size_t len)
+{
+	evidence *e = c->e;
+	size_t file = evidence_add_file(e, path, NULL, len);
+	uint8_t dig[32];
+	hv_sha256(data, len, dig);
+	hv_sha256_hex(dig, e->files[file].sha256);
+	process(c, file, span_make(data, len));
+}
+
+/* ---- tying evidence to VMs ----------------------------------------------------------- */
+
+static size_t find_file(const evidence *e, const char *path)
+{
+	char *want = winpath_normalize(path);
+	size_t hit = SIZE_MAX;
+	for (size_t i = 0; i < e->nfiles && hit == SIZE_MAX; i++) {
+		char *have = winpath_normalize(e->files[i].path);
+		if (strcmp(have, want) == 0)
+			hit = i;
+		free(have);
+	}
+	free(want);
+	return hit;
+}
+
+static void add_missing(ev_vm *vm, const char *what, const char *path)
+{
+	strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "%s %s (not found in the evidence)", what, path);
+	vm->missing = xrealloc(vm->missing, (vm->nmissing + 1) * sizeof *vm->missing);
+	vm->missing[vm->nmissing++] = sb_detach(&sb);
+}
+
+static void push_file(size_t **arr, size_t *n, size_t x)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*arr)[i] == x)
+			return;
+	*arr = xrealloc(*arr, (*n + 1) * sizeof **arr);
+	(*arr)[(*n)++] = x;
+}
+
+/* The evidence file a resolved Windows path points at, registering disks not yet seen. */
+static size_t resolved_file(collector *c, const winpath_list *l, bool disk)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const winpath_candidate *w = &l->v[i];
+		if (!w->exists || w->outside_tree || w->via_symlink)
+			continue;
+		size_t f = find_file(c->e, w->path);
+		if (f != SIZE_MAX)
+			return f;
+		if (disk) {
+			struct stat st;
+			uint64_t size = lstat(w->path, &st) == 0 ? (uint64_t)st.st_size : 0;
+			f = evidence_add_file(c->e, w->path, NULL, size);
+			on_large(c, f, w->path);
+			return f;
+		}
+	}
+	return SIZE_MAX;
+}
+
+static void attach_config(collector *c, config_rec *r)
+{
+	evidence *e = c->e;
+	vm_model *m = r->vm;
+	vm_resolve_paths(m, r->root);
+	ev_vm *vm = evidence_vm(e, m->id);
+	push_file(&vm->configs, &vm->nconfigs, r->file);
+	if (!vm->name && m->name)
+		vm->name = xstrdup(m->name);
+	if (m->vtpm_device_present)
+		vm->vtpm_device = true;
+	const vm_flag *t = &m->security.tpm_enabled;
+	if (t->present && t->valid) {
+		vm->tpm_setting_seen = true;
+		vm->tpm_enabled = t->value ? TRI_YES : TRI_NO;
+	}
+	tree_kps(c, r->file, m, vm, m->id, 0, NULL);
+	vm = evidence_vm(e, m->id); /* tree_kps may not move it, but stay safe */
+	for (size_t i = 0; i < m->ndrives; i++) {
+		const vm_drive *d = &m->drives[i];
+		if (!vm_drive_is_disk(d) || !d->path || !*d->path)
+			continue;
+		size_t f = resolved_file(c, &d->resolved, true);
+		vm = evidence_vm(e, m->id);
+		if (f == SIZE_MAX)
+			add_missing(vm, "disk", d->path);
+		else
+			push_file(&vm->disks, &vm->ndisks, f);
+	}
+	if (m->guest_state_path && *m->guest_state_path &&
+	    resolved_file(c, &m->guest_state_resolved, false) == SIZE_MAX)
+		add_missing(vm, "guest state file", m->guest_state_path);
+	if (!vm->vm) {
+		vm->vm = m;
+		vm->vm_free = vm_model_release;
+		vm->vm_file = r->file;
+		r->vm = NULL;
+	}
+}
+
+/* The VM a loose key protector belongs to; SIZE_MAX when none. */
+static size_t owner_of(collector *c, const loose_kp *l)
+{
+	evidence *e = c->e;
+	for (size_t v = 0; v < e->nvms; v++) {
+		const ev_vm *vm = &e->vms[v];
+		const vm_model *m = vm->vm;
+		if (m && m->guest_state_path) {
+			for (size_t k = 0; k < m->guest_state_resolved.n; k++) {
+				const winpath_candidate *w = &m->guest_state_resolved.v[k];
+				if (w->exists && find_file(e, w->path) == l->kp.file)
+					return v;
+			}
+		}
+	}
+	for (size_t v = 0; l->hint_id && v < e->nvms; v++)
+		if (guid_str_eq(e->vms[v].id, l->hint_id))
+			return v;
+	for (size_t v = 0; l->hint_name && v < e->nvms; v++)
+		if (e->vms[v].name && strcasecmp(e->vms[v].name, l->hint_name) == 0)
+			return v;
+	return SIZE_MAX;
+}
+
+static void attach_loose(collector *c, loose_kp *l)
+{
+	evidence *e = c->e;
+	size_t v = owner_of(c, l);
+	ev_vm *vm;
+	if (v == SIZE_MAX) {
+		vm = evidence_vm(e, l->hint_id ? l->hint_id : l->hint_name);
+		if (!vm->name)
+			vm->name = xstrdup(l->hint_name);
+	} else {
+		vm = &e->vms[v];
+	}
+	ev_kp *slot = evidence_vm_add_kp(vm);
+	*slot = l->kp;
+	memset(&l->kp, 0, sizeof l->kp);
+}
+
+void collector_finish(collector *c)
+{
+	for (size_t i = 0; i < c->nconfigs; i++)
+		attach_config(c, &c->configs[i]);
+	for (size_t i = 0; i < c->nloose; i++) {
+		attach_loose(c, &c->loose[i]);
+		free(c->loose[i].hint_id);
+		free(c->loose[i].hint_name);
+	}
+	for (size_t i = 0; i < c->nconfigs; i++) {
+		if (c->configs[i].vm) {
+			vm_free(c->configs[i].vm);
+			free(c->configs[i].vm);
+		}
+		free(c->configs[i].root);
+	}
+	free(c->configs);
+	free(c->loose);
+	free(c->pfx);
+	free(c);
+}
