@@ -15,6 +15,7 @@
 
 #include "formats/cert.h"
 #include "report/cert_report.h"
+#include "support/kp_writer.h"
 #include "support/testutil.h"
 #include "util/xalloc.h"
 
@@ -340,6 +341,42 @@ START_TEST(shielded_cn_parser)
 }
 END_TEST
 
+START_TEST(windows_length_subject)
+{
+	/* Real subjects exceed the 64-character CN bound the openssl tool enforces, so this
+	 * one is made through the OpenSSL API; the tool still serves as the oracle. */
+	if (!tu_have("openssl"))
+		TEST_SKIP("openssl command-line tool not available");
+	static const char cn[] =
+		"Shielded VM Encryption Certificate (UntrustedGuardian) (HV-HOST-0001.contoso.test)";
+	kpw_cert *k = kpw_cert_new(cn, 2048, TEN_YEARS_DAYS, NULL);
+	char *dir = tu_mkdtemp();
+	char *path = tu_join(dir, "long.der");
+	tu_write(path, k->der, k->der_len);
+	hv_findings f = { 0 };
+	hv_cert c;
+	ck_assert_int_eq(load(dir, "long", &c, &f), HV_OK);
+	ck_assert_int_eq(c.role, CERT_ROLE_ENCRYPTION);
+	ck_assert_str_eq(c.guardian, "UntrustedGuardian");
+	ck_assert_str_eq(c.host, "HV-HOST-0001.contoso.test");
+	ck_assert(c.self_signed);
+	ck_assert_str_eq(c.key_usage, "digitalSignature,keyEncipherment,dataEncipherment");
+	char *fp = x509_query(dir, "long", "-fingerprint -sha1");
+	strip_colons(fp);
+	ck_assert_str_eq(c.thumbprint, fp);
+	free(fp);
+	long left = cert_days_left(&c, time(NULL));
+	ck_assert(left == TEN_YEARS_DAYS - 1 || left == TEN_YEARS_DAYS - 2);
+	ck_assert_int_eq(c.not_after - c.not_before, (time_t)TEN_YEARS_DAYS * 86400);
+	cert_free(&c);
+	findings_free(&f);
+	free(path);
+	tu_rmtree(dir);
+	free(dir);
+	kpw_cert_free(k);
+}
+END_TEST
+
 START_TEST(escape_for_terminal)
 {
 	char *e = cert_report_escape("CN=a\x1b[31m\x7f\xc3\xa9\xff\xc0\x80\xc2\x85z");
@@ -364,6 +401,7 @@ int main(void)
 	tcase_add_test(tc, garbage_truncated_and_trailing_der);
 	tcase_add_test(tc, shielded_cn_parser);
 	tcase_add_test(tc, escape_for_terminal);
+	tcase_add_test(tc, windows_length_subject);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

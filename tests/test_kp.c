@@ -5,6 +5,7 @@
  * All key protectors are synthesized by tests/support/kp_writer with
  * certificates generated at test time.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -714,12 +715,13 @@ START_TEST(signatures_verified_failed_not_verifiable)
 	ck_assert_int_eq(kp.w[2].encryption_sig.status, KP_SIG_FAILED);
 	kp_free(&kp);
 	/* PSS by the right key over other bytes is well formed: not verifiable. */
-	free(s[7]);
-	s[7] = kpw_sign(g2.signing, "pss-sha256", other, strlen(other), &l[7]);
-	w[2].encryption_sig = s[7], w[2].encryption_sig_len = l[7];
+	size_t l9;
+	uint8_t *s9 = kpw_sign(g2.signing, "pss-sha256", other, strlen(other), &l9);
+	w[2].encryption_sig = s9, w[2].encryption_sig_len = l9;
 	ck_assert_int_eq(decode_doc(&d, &kp, &f), HV_OK);
 	ck_assert_int_eq(kp.w[2].encryption_sig.status, KP_SIG_NOT_VERIFIABLE);
 	kp_free(&kp);
+	free(s9);
 
 	for (int i = 0; i < 8; i++)
 		free(s[i]);
@@ -759,6 +761,244 @@ START_TEST(base64_decoder)
 }
 END_TEST
 
+/* Places bytes at off inside buf. */
+static void put(uint8_t *buf, size_t off, const void *p, size_t n)
+{
+	memcpy(buf + off, p, n);
+}
+
+START_TEST(carving_in_random_bytes)
+{
+	enum { BUF = 200000, A = 1001, B = 50003, C = 120007, D = 150001 };
+	kpw_guardian o = kpw_guardian_new("UntrustedGuardian", "HV1", TEST_DAYS);
+	kpw_wrapping w = kpw_wrapping_for(&o, 1, 1);
+	kpw_doc d = doc_of(&w, 1, 1);
+	uint8_t *buf = xmalloc(BUF);
+	size_t xl, dl, n16, pl;
+	char tp[41];
+
+	kpw_seed(7);
+	kpw_random(buf, BUF);
+	thumbprint(o.signing, tp);
+	d.declaration = true;
+	char *xml_decl = kpw_xml(&d, &dl);
+	d.declaration = false;
+	char *xml = kpw_xml(&d, &xl);
+	/* A: UTF-8 with BOM and declaration, no prefix. */
+	uint8_t *a = kpw_save(xml_decl, dl, KPW_FORM_XML_UTF8_BOM, &n16);
+	put(buf, A, a, n16);
+	size_t a_len = n16;
+	free(a);
+	/* B: UTF-16LE with BOM, declaration, length prefix. */
+	uint8_t *u16 = kpw_save(xml_decl, dl, KPW_FORM_XML_UTF16, &n16);
+	uint8_t *b = kpw_frame(u16, n16, &pl);
+	put(buf, B, b, pl);
+	size_t b_len = pl;
+	free(b);
+	free(u16);
+	/* C: UTF-8 without BOM, length prefix. */
+	uint8_t *c = kpw_frame(xml, xl, &pl);
+	put(buf, C, c, pl);
+	free(c);
+	/* D: UTF-16LE without BOM or prefix. */
+	size_t nd;
+	uint8_t *d16 = utf8_to_utf16le(xml, &nd);
+	put(buf, D, d16, nd);
+	free(d16);
+
+	hv_findings f = { 0 };
+	kp_carve_result r;
+	ck_assert_int_eq(kp_carve(span_make(buf, BUF), "dump.bin", &r, &f), HV_OK);
+	ck_assert_uint_eq(r.n, 4);
+	static const uint64_t offs[4] = { A, B, C, D };
+	static const kp_carve_enc encs[4] = { KP_CARVE_UTF8, KP_CARVE_UTF16LE, KP_CARVE_UTF8,
+					      KP_CARVE_UTF16LE };
+	static const bool boms[4] = { true, true, false, false };
+	static const bool prefixes[4] = { false, true, true, false };
+	for (int i = 0; i < 4; i++) {
+		const kp_carve_hit *h = &r.v[i];
+		ck_assert_msg(h->offset == offs[i], "hit %d at %" PRIu64, i, h->offset);
+		ck_assert_int_eq(h->enc, encs[i]);
+		ck_assert_int_eq(h->bom, boms[i]);
+		ck_assert_int_eq(h->length_prefix, prefixes[i]);
+		ck_assert_int_eq(h->result, HV_OK);
+		ck_assert_int_eq(h->doc.owner, 0);
+		ck_assert_str_eq(h->doc.w[0].signing.thumbprint, tp);
+	}
+	ck_assert(r.v[0].declaration && r.v[1].declaration && !r.v[2].declaration);
+	ck_assert_uint_eq(r.v[0].length, a_len);
+	ck_assert_uint_eq(r.v[1].length, b_len);
+	ck_assert_uint_eq(r.v[2].length, xl + 4);
+	ck_assert_uint_eq(r.v[3].length, nd);
+	ck_assert_uint_eq(r.v[0].xml_offset, A + 3 + 40);
+	json_object *j = kp_carve_report_json(&r, time(NULL));
+	json_object *v;
+	ck_assert(json_object_object_get_ex(j, "heuristic", &v) && json_object_get_boolean(v));
+	json_object_put(j);
+	kp_carve_free(&r);
+	findings_free(&f);
+
+	/* A start tag whose end was cut off is skipped, the next document still found. */
+	memset(buf + C + 4 + xl - 12, 'x', 12);
+	ck_assert_int_eq(kp_carve(span_make(buf, BUF), "dump.bin", &r, &f), HV_OK);
+	ck_assert_uint_eq(r.n, 3);
+	ck_assert_uint_eq(r.v[2].offset, D);
+	ck_assert_uint_eq(r.skipped, 1);
+	kp_carve_free(&r);
+	findings_free(&f);
+
+	free(xml);
+	free(xml_decl);
+	free(buf);
+	kpw_guardian_free(&o);
+}
+END_TEST
+
+START_TEST(carving_is_linear)
+{
+	/* 4 MiB of start tags without any end: each byte is searched once. */
+	static const char tag[] = "<Protector a ";
+	size_t n = 4u * 1024 * 1024, k = strlen(tag);
+	char *buf = xmalloc(n);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = tag[i % k];
+	/* Close tags in both encodings scattered far apart, none preceded by a start. */
+	hv_findings f = { 0 };
+	kp_carve_result r;
+	clock_t t0 = clock();
+	ck_assert_int_eq(kp_carve(span_make(buf, n), "tags", &r, &f), HV_OK);
+	double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	ck_assert_uint_eq(r.n, 0);
+	ck_assert_uint_eq(r.candidates, n / k);
+	ck_assert_msg(secs < 20, "carving took %.1f s", secs);
+	kp_carve_free(&r);
+	findings_free(&f);
+
+	/* Many complete but tiny documents: capped number of hits. */
+	static const char tiny[] = "<Protector xmlns=\"" KPW_NS "\"></Protector>";
+	size_t tl = strlen(tiny), count = KP_CARVE_MAX_HITS + 10;
+	char *many = xmalloc(tl * count);
+	for (size_t i = 0; i < count; i++)
+		memcpy(many + i * tl, tiny, tl);
+	ck_assert_int_eq(kp_carve(span_make(many, tl * count), "tiny", &r, &f), HV_OK);
+	ck_assert_uint_eq(r.n, KP_CARVE_MAX_HITS);
+	ck_assert_uint_eq(r.skipped, 10);
+	ck_assert_int_eq(r.v[0].result, HV_OK);
+	kp_carve_free(&r);
+	findings_free(&f);
+	free(many);
+	free(buf);
+}
+END_TEST
+
+static char *metadata_xml(const char *ns, const kpw_guardian *g, const char *name_attr)
+{
+	strbuf sb = STRBUF_INIT;
+	char *enc = kpw_base64(g->encryption->der, g->encryption->der_len);
+	char *sig = kpw_base64(g->signing->der, g->signing->der_len);
+
+	sb_addf(&sb, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\r\n<Metadata xmlns=\"%s\" "
+		     "Version=\"1\"%s%s%s><GuardianInformation><Version>2</Version>"
+		     "<EncryptionCertificate>%s</EncryptionCertificate>\r\n"
+		     "<SigningCertificate>\r\n%s\r\n</SigningCertificate>"
+		     "<EncryptionCertificateSignature><Signature Algorithm=\"" KPW_ALG_RSA_SHA256
+		     "\"><SignatureValue>AAAA</SignatureValue></Signature>"
+		     "</EncryptionCertificateSignature><SigningCertificateSelfSignature>"
+		     "<Signature Algorithm=\"" KPW_ALG_RSA_SHA256 "\"><SignatureValue>AAAA"
+		     "</SignatureValue></Signature></SigningCertificateSelfSignature>"
+		     "</GuardianInformation><ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/"
+		     "xmldsig#\"/></Metadata>\r\n", ns, name_attr ? " Name=\"" : "",
+		name_attr ? name_attr : "", name_attr ? "\"" : "", enc, sig);
+	free(enc);
+	free(sig);
+	return sb_detach(&sb);
+}
+
+START_TEST(guardian_metadata)
+{
+	kpw_guardian g = kpw_guardian_new("HGS Lab", "hgs01", TEST_DAYS);
+	char *xml = metadata_xml(KPW_NS, &g, NULL);
+	hv_findings f = { 0 };
+	guardian_doc gd;
+	char tp[41];
+
+	ck_assert_int_eq(guardian_decode(span_make(xml, strlen(xml)), "m.xml", &gd, &f), HV_OK);
+	ck_assert(gd.is_metadata);
+	ck_assert_str_eq(gd.root, "Metadata");
+	ck_assert_str_eq(gd.ns, KPW_NS);
+	ck_assert_str_eq(gd.version, "1");
+	ck_assert_ptr_null(gd.name);
+	ck_assert_uint_eq(gd.ncerts, 2);
+	ck_assert_str_eq(gd.certs[0].element, "EncryptionCertificate");
+	ck_assert_str_eq(gd.certs[1].element, "SigningCertificate");
+	thumbprint(g.encryption, tp);
+	ck_assert_str_eq(gd.certs[0].cert.thumbprint, tp);
+	ck_assert_str_eq(gd.certs[1].cert.guardian, "HGS Lab");
+	ck_assert_uint_eq(f.n, 0);
+	json_object *j = guardian_report_json(&gd, time(NULL));
+	json_object *v;
+	ck_assert(json_object_object_get_ex(j, "certificates", &v));
+	ck_assert_uint_eq(json_object_array_length(v), 2);
+	json_object_put(j);
+	guardian_free(&gd);
+
+	/* Same file as UTF-16LE with BOM (the parser follows the BOM). */
+	size_t n;
+	uint8_t *u16 = kpw_save(xml, strlen(xml), KPW_FORM_XML_UTF16, &n);
+	ck_assert_int_eq(guardian_decode(span_make(u16, n), "m16.xml", &gd, &f), HV_OK);
+	ck_assert_uint_eq(gd.ncerts, 2);
+	guardian_free(&gd);
+	free(u16);
+	free(xml);
+
+	/* Another namespace and a Name attribute: recorded, not required. */
+	xml = metadata_xml("urn:example:guardian", &g, "Fabric A");
+	ck_assert_int_eq(guardian_decode(span_make(xml, strlen(xml)), "m2.xml", &gd, &f), HV_OK);
+	ck_assert_str_eq(gd.ns, "urn:example:guardian");
+	ck_assert_str_eq(gd.name, "Fabric A");
+	guardian_free(&gd);
+	free(xml);
+	findings_free(&f);
+	kpw_guardian_free(&g);
+}
+END_TEST
+
+START_TEST(guardian_liberal_and_refused)
+{
+	kpw_guardian g = kpw_guardian_new("G", "H", TEST_DAYS);
+	char *enc = kpw_base64(g.encryption->der, g.encryption->der_len);
+	char *sig = kpw_base64(g.signing->der, g.signing->der_len);
+	strbuf sb = STRBUF_INIT;
+	hv_findings f = { 0 };
+	guardian_doc gd;
+
+	sb_addf(&sb, "<List><GuardianName>lab</GuardianName><Item>%s</Item><Other><Blob>%s</Blob>"
+		     "</Other><EncryptionCertificate>@@@</EncryptionCertificate></List>", enc, sig);
+	ck_assert_int_eq(guardian_decode(span_make(sb.buf, sb.len), "l.xml", &gd, &f), HV_OK);
+	ck_assert(!gd.is_metadata);
+	ck_assert_ptr_null(gd.ns);
+	ck_assert_str_eq(gd.name, "lab");
+	ck_assert_uint_eq(gd.ncerts, 2);
+	ck_assert_str_eq(gd.certs[1].element, "Blob");
+	ck_assert(has_finding(&f, "liberal reading"));
+	ck_assert(has_finding(&f, "<EncryptionCertificate> (line 1) is not base64"));
+	guardian_free(&gd);
+	findings_free(&f);
+	sb_free(&sb);
+
+	static const char none[] = "<Metadata><GuardianInformation/></Metadata>";
+	ck_assert_int_eq(guardian_decode(span_make(none, strlen(none)), "n.xml", &gd, &f),
+			 HV_ERR_FORMAT);
+	static const char junk[] = "not xml at all";
+	ck_assert_int_eq(guardian_decode(span_make(junk, strlen(junk)), "j.xml", &gd, &f),
+			 HV_ERR_FORMAT);
+	findings_free(&f);
+	free(enc);
+	free(sig);
+	kpw_guardian_free(&g);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("kp");
@@ -778,6 +1018,10 @@ int main(void)
 	tcase_add_test(tc, many_wrappings_are_bounded);
 	tcase_add_test(tc, signatures_verified_failed_not_verifiable);
 	tcase_add_test(tc, base64_decoder);
+	tcase_add_test(tc, carving_in_random_bytes);
+	tcase_add_test(tc, carving_is_linear);
+	tcase_add_test(tc, guardian_metadata);
+	tcase_add_test(tc, guardian_liberal_and_refused);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

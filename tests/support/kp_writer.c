@@ -173,6 +173,14 @@ static void b64_add(strbuf *sb, const uint8_t *p, size_t n, size_t wrap, const c
 	}
 }
 
+char *kpw_base64(const void *p, size_t n)
+{
+	strbuf sb = STRBUF_INIT;
+
+	b64_add(&sb, p, n, 0, "");
+	return sb_detach(&sb);
+}
+
 static void b64_random(strbuf *sb, size_t n)
 {
 	uint8_t *b = xmalloc(n);

@@ -48,6 +48,9 @@ void kpw_cert_free(kpw_cert *c);
 uint8_t *kpw_sign(const kpw_cert *c, const char *scheme, const void *data, size_t n,
 		  size_t *siglen);
 
+/* base64 of n bytes, one line, NUL-terminated. Caller frees. */
+char *kpw_base64(const void *p, size_t n);
+
 /* Deterministic pseudo-random bytes (fixed seed; kpw_seed() restarts the sequence). */
 void kpw_seed(uint64_t seed);
 void kpw_random(uint8_t *p, size_t n);
