@@ -52,7 +52,7 @@ TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo check test-build sanitize memcheck bench lint fuzz fuzz-smoke \
+.PHONY: all deps demo samples check test-build sanitize memcheck bench lint fuzz fuzz-smoke \
         install uninstall clean
 
 all: hvtpm
@@ -89,11 +89,22 @@ $(TEST_SUPPORT_OBJ): CPPFLAGS += -Itests
 
 test-build: $(BIN) $(TEST_BIN)
 
+# samples/ is committed; `make samples` regenerates it (new keys every time).
+$(BUILD)/tools/mksamples: tests/tools/mksamples.c $(TEST_SUPPORT_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(TEST_SUPPORT_OBJ) $(LIB) $(PKG_LIBS) $(TEST_LIBS) -lpthread
+
+samples: $(BUILD)/tools/mksamples
+	rm -rf samples.new && $(BUILD)/tools/mksamples samples.new
+	rm -rf samples && mv samples.new samples
+
 demo:
 	@sh scripts/deps.sh
 	@$(MAKE) --no-print-directory hvtpm
-	./hvtpm diagnose --at 2026-11-28 samples; rc=$$?; \
-	    echo "(hvtpm diagnose exited $$rc; see EXIT STATUS in man/hvtpm.1)"
+	@echo "== ./hvtpm diagnose --password-file samples/passwords.txt samples/"
+	@./hvtpm diagnose --password-file samples/passwords.txt samples/; rc=$$?; \
+	    echo "(hvtpm diagnose exited $$rc: see EXIT STATUS in man/hvtpm.1)"
 
 check:
 	@sh scripts/deps.sh

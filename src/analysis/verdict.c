@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/strbuf.h"
 #include "util/xalloc.h"
@@ -93,11 +94,56 @@ static bool is_local(const ev_wrapping *w)
 	       w->sig->role == CERT_ROLE_SIGNING;
 }
 
+/*
+ * The host a PFX file name names, when it follows the name the common export
+ * script gives: "Shielded_VM_<Role>_Certificate_(<guardian>)_(<host>).pfx".
+ * Writes the host into out and returns true; false for any other name.
+ */
+static bool host_from_file_name(const char *path, char *out, size_t n)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	const char *bang = strrchr(b, '!');
+	if (bang)
+		b = bang + 1;
+	if (strncasecmp(b, "Shielded_VM_", 12) != 0 && strncasecmp(b, "Shielded VM ", 12) != 0)
+		return false;
+	const char *close = strrchr(b, ')');
+	if (!close)
+		return false;
+	const char *open = close;
+	while (open > b && *open != '(')
+		open--;
+	if (*open != '(' || close - open - 1 <= 0 || (size_t)(close - open - 1) >= n)
+		return false;
+	memcpy(out, open + 1, (size_t)(close - open - 1));
+	out[close - open - 1] = '\0';
+	return true;
+}
+
+/*
+ * PFX files that could not be opened and may hold one of the VM's
+ * certificates.  Any locked file may, unless its name follows the export
+ * script's pattern and names a host none of the VM's certificates belongs
+ * to [inferred from the naming convention; reported as such].
+ */
 static void locked_files(const evidence *e, verdict *v)
 {
 	for (size_t i = 0; i < e->nfiles; i++) {
 		const ev_file *f = &e->files[i];
-		if (f->kind == EV_PFX && f->status != HV_OK)
+		if (f->kind != EV_PFX || f->status == HV_OK)
+			continue;
+		char host[256];
+		bool relevant = true;
+		if (host_from_file_name(f->path, host, sizeof host)) {
+			relevant = false;
+			for (size_t k = 0; k < v->ncerts && !relevant; k++)
+				relevant = v->certs[k].cert->host &&
+					   strcasecmp(v->certs[k].cert->host, host) == 0;
+			if (!relevant)
+				v->nlocked_other++;
+		}
+		if (relevant)
 			push_idx(&v->locked_files, &v->nlocked, i);
 	}
 }
@@ -403,7 +449,6 @@ void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdic
 	v->kp = SIZE_MAX;
 	v->best_wrapping = -1;
 	const ev_vm *vm = &e->vms[vmi];
-	locked_files(e, v);
 	bool used_lkg = false;
 	size_t k = choose_kp(e, vm, &used_lkg);
 	if (k == SIZE_MAX) {
@@ -413,6 +458,7 @@ void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdic
 	v->kp = k;
 	const ev_kp *kp = &vm->kps[k];
 	collect_certs(e, kp, o, v);
+	locked_files(e, v);
 	if (used_lkg)
 		reason(v, false,
 		       "The current key protector cannot be unwrapped with the evidence, but the "
@@ -430,6 +476,11 @@ void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdic
 			"structure.", e->files[kp->file].path, kp->location);
 	if (v->nlocked && v->kind != V_NEEDS_PASSWORD)
 		reason(v, false, "%zu PFX file(s) in the evidence could not be opened.", v->nlocked);
+	if (v->nlocked_other && v->kind == V_REBUILD)
+		reason(v, true,
+		       "%zu PFX file(s) that could not be opened are named after another host's "
+		       "guardian, so they were not counted as holding this VM's keys.",
+		       v->nlocked_other);
 }
 
 void verdict_free(verdict *v)

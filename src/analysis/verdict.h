@@ -71,8 +71,9 @@ typedef struct {
 	int best_wrapping;       /* index into wraps of the wrapping to restore with, or -1 */
 	size_t *import_files;    /* evidence files to import (restorable) */
 	size_t nimport;
-	size_t *locked_files;    /* PFX files that could not be opened */
+	size_t *locked_files;    /* PFX files that could not be opened and may hold a key */
 	size_t nlocked;
+	size_t nlocked_other;    /* locked PFX files named after another host's guardian */
 } verdict;
 
 typedef struct {

@@ -343,7 +343,14 @@ static void on_pfx(collector *c, size_t file, span_t s)
 	memcpy(c->pfx[c->npfx].sha256, e->files[file].sha256, 65);
 	c->pfx[c->npfx++].file = file;
 	pfx_file p;
-	hv_err rc = pfx_open(s, e->files[file].path, c->o.pw, &p, &e->findings);
+	hv_findings tmp = { 0 };
+	hv_err rc = pfx_open(s, e->files[file].path, c->o.pw, &p, &tmp);
+	/* Weak PBE/MAC parameters are a fact about the export, not a problem with the
+	 * evidence: kept as notes (hvtpm inspect shows them in full). */
+	for (size_t i = 0; i < tmp.n; i++)
+		if (tmp.v[i].sev == HV_SEV_WARN && strncmp(tmp.v[i].msg, "weak protection", 15) == 0)
+			tmp.v[i].sev = HV_SEV_NOTE;
+	findings_move(&e->findings, &tmp);
 	if (rc != HV_OK) {
 		set_what(e, file, EV_PFX, "PFX (PKCS#12) that could not be opened");
 		evidence_fail(e, file, rc, "%s", p.reason ? p.reason : hv_err_name(rc));
@@ -418,7 +425,38 @@ static bool on_kp_file(collector *c, size_t file, span_t s)
 	return true;
 }
 
-/* Carves key protector documents out of arbitrary bytes (heuristic). */
+static bool same_cert_ptr(const hv_cert *a, const hv_cert *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a->thumbprint, b->thumbprint) == 0;
+}
+
+/* True when a KP already found in this file has the same wrappings as d. */
+static bool already_found(const collector *c, size_t file, const kp_doc *d)
+{
+	for (size_t i = 0; i < c->nloose; i++) {
+		const ev_kp *k = &c->loose[i].kp;
+		if (k->file != file || k->nw != d->n)
+			continue;
+		bool same = true;
+		for (size_t w = 0; w < d->n && same; w++) {
+			const hv_cert *enc = d->w[w].encryption.x509 ? &d->w[w].encryption : NULL;
+			const hv_cert *sig = d->w[w].signing.x509 ? &d->w[w].signing : NULL;
+			same = k->w[w].id == d->w[w].id && same_cert_ptr(k->w[w].enc, enc) &&
+			       same_cert_ptr(k->w[w].sig, sig);
+		}
+		if (same)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Carves key protector documents out of arbitrary bytes (heuristic).  A
+ * document with the same wrappings as one already read from an embedded
+ * repository of the same file is that same key protector: not added twice.
+ */
 static size_t carve_kps(collector *c, size_t file, span_t s)
 {
 	evidence *e = c->e;
@@ -435,7 +473,7 @@ static size_t carve_kps(collector *c, size_t file, span_t s)
 	char *id = guid_canonical(st);
 	for (size_t i = 0; i < r.n && i < CARVE_MAX_HITS; i++) {
 		kp_carve_hit *h = &r.v[i];
-		if (h->result != HV_OK)
+		if (h->result != HV_OK || already_found(c, file, &h->doc))
 			continue;
 		ev_kp kp;
 		memset(&kp, 0, sizeof kp);

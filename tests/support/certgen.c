@@ -19,7 +19,9 @@ X509 *certgen_self_signed(const char *cn, time_t nb, time_t na, EVP_PKEY **key_o
 	ASN1_TIME_set(X509_getm_notBefore(x), nb);
 	ASN1_TIME_set(X509_getm_notAfter(x), na);
 	X509_NAME *n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
+	/* V_ASN1_UTF8STRING, not MBSTRING_UTF8: Windows writes CNs longer than the
+	 * 64-character upper bound OpenSSL enforces for MBSTRING input. */
+	X509_NAME_add_entry_by_txt(n, "CN", V_ASN1_UTF8STRING, (const unsigned char *)cn, -1, -1, 0);
 	X509_set_issuer_name(x, n);
 	X509_set_pubkey(x, k);
 	X509_sign(x, k, EVP_sha256());
