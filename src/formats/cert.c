@@ -118,8 +118,11 @@ bool cert_parse_shielded_cn(const char *cn, cert_role *role, char **guardian, ch
 
 long cert_days_left(const hv_cert *c, time_t at)
 {
-	long long d = (long long)c->not_after - (long long)at;
-	long long q = d / SECONDS_PER_DAY;
+	long long d, q;
+
+	if (__builtin_sub_overflow((long long)c->not_after, (long long)at, &d))
+		return c->not_after > at ? LONG_MAX : LONG_MIN;
+	q = d / SECONDS_PER_DAY;
 
 	if (d % SECONDS_PER_DAY != 0 && d < 0)
 		q--; /* floor: one second past notAfter is day -1 */
