@@ -56,7 +56,8 @@ typedef struct {
 
 struct vd_file {
 	int fd;               /* -1 for memory */
-	uint8_t *mem;
+	const uint8_t *mem;
+	uint8_t *mem_owned;
 	uint64_t real_size;   /* bytes really present */
 	uint64_t size;        /* real_size extended by overlays / log LastFileOffset */
 	char *name;
@@ -137,7 +138,7 @@ static void vf_free(vd_file *vf)
 	for (size_t i = 0; i < vf->novl; i++)
 		free(vf->ovl[i].data);
 	free(vf->ovl);
-	free(vf->mem);
+	free(vf->mem_owned);
 	free(vf->name);
 	free(vf);
 }
@@ -333,7 +334,7 @@ static hv_err open_container(vd_layer *L, int flags, hv_findings *f)
 static vd_layer *add_layer(vdisk *vd, const char *name)
 {
 	vd->layers = xgrow(vd->layers, &vd->cap, vd->nlayers + 1, sizeof *vd->layers);
-	vd_layer *L = &vd->layers[vd->nlayers];
+	vd_layer *L = &vd->layers[vd->nlayers++];
 	memset(L, 0, sizeof *L);
 	L->info.path = xstrdup(name);
 	L->info.ok = true;
@@ -664,7 +665,6 @@ hv_err vdisk_open_ex(const char *path, const vdisk_opts *o, vdisk **out, hv_find
 	*out = NULL;
 	vdisk *vd = vdisk_new();
 	vd_layer *L = add_layer(vd, path);
-	vd->nlayers = 1;
 	hv_err rc = vf_open_path(L->vf, path, o->flags, f);
 	if (rc == HV_OK)
 		rc = open_container(L, o->flags, f);
@@ -699,8 +699,12 @@ hv_err vdisk_open_mem(const void *data, size_t len, const char *name, int flags,
 	*out = NULL;
 	vdisk *vd = vdisk_new();
 	vd_layer *L = add_layer(vd, name ? name : "(memory)");
-	vd->nlayers = 1;
-	L->vf->mem = xmemdup(len ? data : "", len ? len : 1);
+	if (flags & VDISK_MEM_BORROW) {
+		L->vf->mem = data;
+	} else {
+		L->vf->mem_owned = xmemdup(len ? data : "", len ? len : 1);
+		L->vf->mem = L->vf->mem_owned;
+	}
 	L->vf->real_size = L->vf->size = len;
 	hv_err rc = open_container(L, flags, f);
 	if (rc != HV_OK) {

@@ -35,6 +35,7 @@ enum {
 	VDISK_NOFOLLOW = 1,      /* same value as HV_OPEN_NOFOLLOW: refuse symlinks */
 	VDISK_NO_PARENT = 2,     /* open the given layer only; parent reads give zeros */
 	VDISK_NO_LOG_REPLAY = 4, /* do not replay a dirty VHDX log (results best effort) */
+	VDISK_MEM_BORROW = 8,    /* vdisk_open_mem: use the caller's bytes (must outlive it) */
 };
 
 typedef enum {
@@ -107,7 +108,7 @@ typedef struct vdisk vdisk;
  */
 hv_err vdisk_open(const char *path, int flags, vdisk **out, hv_findings *f);
 hv_err vdisk_open_ex(const char *path, const vdisk_opts *o, vdisk **out, hv_findings *f);
-/* Same detection on bytes in memory (copied); parents are never resolved. */
+/* Same detection on bytes in memory (copied unless VDISK_MEM_BORROW); no parents. */
 hv_err vdisk_open_mem(const void *data, size_t len, const char *name, int flags,
 		      vdisk **out, hv_findings *f);
 void vdisk_close(vdisk *vd);
