@@ -989,6 +989,14 @@ START_TEST(guardian_liberal_and_refused)
 	static const char none[] = "<Metadata><GuardianInformation/></Metadata>";
 	ck_assert_int_eq(guardian_decode(span_make(none, strlen(none)), "n.xml", &gd, &f),
 			 HV_ERR_FORMAT);
+	/* A key protector is not guardian metadata, although it holds certificates. */
+	kpw_wrapping w = kpw_wrapping_for(&g, 1, 1);
+	kpw_doc d = doc_of(&w, 1, 1);
+	size_t xl;
+	char *xml = kpw_xml(&d, &xl);
+	ck_assert_int_eq(guardian_decode(span_make(xml, xl), "kp.xml", &gd, &f), HV_ERR_FORMAT);
+	ck_assert(has_finding(&f, "is a key protector"));
+	free(xml);
 	static const char junk[] = "not xml at all";
 	ck_assert_int_eq(guardian_decode(span_make(junk, strlen(junk)), "j.xml", &gd, &f),
 			 HV_ERR_FORMAT);

@@ -18,7 +18,8 @@
  * reading of a bare certificate list, reported as such.  The guardian name
  * is taken from a Name/FriendlyName attribute of the root or
  * GuardianInformation, or a Name/FriendlyName/GuardianName element; there
- * is none in the MS-KPS schema, so it is usually absent.
+ * is none in the MS-KPS schema, so it is usually absent.  A key protector
+ * document (<Protector>/<Wrappings> root) is refused: it is not metadata.
  */
 #include "formats/guardian.h"
 
@@ -159,6 +160,14 @@ hv_err guardian_decode(span_t file, const char *src, guardian_doc *out, hv_findi
 		return HV_ERR_FORMAT;
 	xmlNode *root = xmlDocGetRootElement(doc);
 	xmlNode *info = xml_is(root, "Metadata") ? xml_child(root, "GuardianInformation") : NULL;
+
+	if (xml_is(root, "Protector") || xml_is(root, "Wrappings")) {
+		/* Its certificates would pass the liberal reading: say what it is instead. */
+		findings_add(f, HV_SEV_ERROR, src, HV_NO_OFFSET, "<%s> is a key protector, not "
+			     "guardian metadata", (const char *)root->name);
+		xmlFreeDoc(doc);
+		return HV_ERR_FORMAT;
+	}
 
 	out->root = xstrdup((const char *)root->name);
 	if (root->ns != NULL && root->ns->href != NULL)

@@ -18,11 +18,15 @@
 #define KP_TEXT_WIDTH 24
 #define CERT_INDENT "        "
 
+/* A labelled line; an empty label continues the previous one (no colon). */
 static void text_line(FILE *o, const char *indent, const char *label, const char *value)
 {
 	char *v = cert_report_escape(value);
 
-	out_kv(o, indent, KP_TEXT_WIDTH, label, "%s", v);
+	if (*label)
+		out_kv(o, indent, KP_TEXT_WIDTH, label, "%s", v);
+	else
+		fprintf(o, "%s%*s%s\n", indent, KP_TEXT_WIDTH + 2, "", v);
 	free(v);
 }
 
@@ -83,7 +87,8 @@ json_object *kp_report_json(const kp_doc *d, time_t at)
 
 	jadd_str(o, "namespace_prefix", d->ns_prefix);
 	if (d->has_max_offline_unwraps)
-		jadd_int(o, "max_offline_unwraps", (int64_t)d->max_offline_unwraps);
+		json_object_object_add(o, "max_offline_unwraps",
+				       json_object_new_uint64(d->max_offline_unwraps));
 	else
 		jadd_null(o, "max_offline_unwraps");
 	if (d->owner >= 0 && d->w[d->owner].has_id)
@@ -167,8 +172,8 @@ void kp_report_text(FILE *o, const kp_doc *d, time_t at)
 	else
 		out_kv(o, "  ", KP_TEXT_WIDTH, "MaxOfflineUnwraps", "(absent)");
 	if (d->owner >= 0)
-		out_kv(o, "  ", KP_TEXT_WIDTH, "wrappings", "%zu (owner Id %u, %zu guardians)", d->n,
-		       d->w[d->owner].id, d->n - 1);
+		out_kv(o, "  ", KP_TEXT_WIDTH, "wrappings", "%zu (owner Id %u, %zu guardian%s)", d->n,
+		       d->w[d->owner].id, d->n - 1, d->n == 2 ? "" : "s");
 	else
 		out_kv(o, "  ", KP_TEXT_WIDTH, "wrappings", "%zu (%zu self-parented: no single owner)",
 		       d->n, d->owner_count);
@@ -266,9 +271,13 @@ json_object *kp_compare_report_json(const kp_diff *d)
 
 static void pairs_text(FILE *o, const char *label, const kp_pair *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		out_kv(o, "  ", KP_TEXT_WIDTH, i == 0 ? label : "", "signing %s / encryption %s",
-		       *p[i].signing ? p[i].signing : "-", *p[i].encryption ? p[i].encryption : "-");
+	char line[128];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "signing %s / encryption %s",
+			 *p[i].signing ? p[i].signing : "-", *p[i].encryption ? p[i].encryption : "-");
+		text_line(o, "  ", i == 0 ? label : "", line);
+	}
 }
 
 void kp_compare_report_text(FILE *o, const kp_diff *d)
