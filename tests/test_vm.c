@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -654,6 +655,37 @@ START_TEST(controller_listed_twice_read_once)
 }
 END_TEST
 
+START_TEST(many_devices_stay_fast)
+{
+	/* Every manifest device looked up among many device nodes: no quadratic scan. */
+	kv_node *cfg, *root = new_config(&cfg);
+	put_str(cfg, "properties", "name", "wide");
+	char name[64], guid[40];
+	for (unsigned i = 0; i < VM_MAX_DEVICES; i++) {
+		snprintf(name, sizeof name, "vdev%04u", i);
+		snprintf(guid, sizeof guid, "%08X-0000-0000-0000-000000000000", i);
+		add_vdev(cfg, name, VM_DEV_SCSI, guid, "Synthetic SCSI Controller");
+	}
+	for (unsigned i = 0; i < 60000; i++) {
+		snprintf(name, sizeof name, "_%08x-1111-0000-0000-000000000000_", i);
+		add(cfg, name, KV_NODE);
+	}
+	snprintf(name, sizeof name, "_%08x-0000-0000-0000-000000000000_/controller0/drive0",
+		 VM_MAX_DEVICES - 1);
+	put_str(cfg, name, "type", "VHD");
+	hv_findings f = { 0 };
+	vm_model vm;
+	clock_t t0 = clock();
+	ck_assert_int_eq(vm_from_tree(root, "w", &vm, &f), HV_OK);
+	ck_assert((double)(clock() - t0) / CLOCKS_PER_SEC < 3.0);
+	ck_assert_uint_eq(vm.ndevices, VM_MAX_DEVICES);
+	ck_assert_uint_eq(vm.ndrives, 1);
+	vm_free(&vm);
+	kv_free(root);
+	findings_free(&f);
+}
+END_TEST
+
 START_TEST(hostreg_hand_built)
 {
 	kv_node *root = kv_new("", KV_NODE);
@@ -942,11 +974,13 @@ int main(void)
 	tcase_add_test(corpus, data_vmcx_registry);
 	suite_add_tcase(s, corpus);
 	TCase *model = tcase_create("model");
+	tcase_set_timeout(model, 30);
 	tcase_add_test(model, security_flags_by_storage_type);
 	tcase_add_test(model, key_blobs_are_picked_up);
 	tcase_add_test(model, missing_fields_and_fallbacks);
 	tcase_add_test(model, guid_case_and_brace_variants);
 	tcase_add_test(model, controller_listed_twice_read_once);
+	tcase_add_test(model, many_devices_stay_fast);
 	tcase_add_test(model, hostreg_hand_built);
 	suite_add_tcase(s, model);
 	TCase *report = tcase_create("report");

@@ -306,6 +306,26 @@ START_TEST(bad_values_are_findings)
 }
 END_TEST
 
+START_TEST(warnings_are_capped)
+{
+	strbuf sb = STRBUF_INIT;
+	sb_adds(&sb, "<configuration>");
+	for (int i = 0; i < 5000; i++)
+		sb_adds(&sb, "<b type=\"bytes\">!!!!</b>");
+	sb_adds(&sb, "<ok type=\"integer\">1</ok></configuration>");
+	hv_findings f = { 0 };
+	kv_node *root;
+	ck_assert_int_eq(read_str(sb_str(&sb), &root, &f), HV_OK);
+	ck_assert_uint_eq(kv_child(root, "configuration")->nkids, 1);
+	ck_assert_uint_lt(f.n, 200);
+	ck_assert(strstr(f.v[f.n - 1].msg, "more warnings") != NULL);
+	ck_assert(strstr(f.v[f.n - 1].msg, "4900") != NULL);
+	kv_free(root);
+	findings_free(&f);
+	sb_free(&sb);
+}
+END_TEST
+
 START_TEST(external_entity_refused)
 {
 	const char *xml = "<?xml version=\"1.0\"?>\n"
@@ -489,6 +509,7 @@ int main(void)
 	tcase_add_test(tc, corpus_truncated_is_corrupt);
 	tcase_add_test(tc, leaf_types);
 	tcase_add_test(tc, bad_values_are_findings);
+	tcase_add_test(tc, warnings_are_capped);
 	tcase_add_test(tc, external_entity_refused);
 	tcase_add_test(tc, billion_laughs_refused);
 	tcase_add_test(tc, depth_is_capped);

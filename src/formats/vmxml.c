@@ -30,6 +30,8 @@
  *   - Text inside a node element or elements inside a leaf: finding, ignored.
  *   - Depth is capped at KV_MAX_DEPTH and the element count at
  *     VMXML_MAX_NODES; the tree is built iteratively (no recursion).
+ *   - At most VMXML_MAX_WARNINGS such warnings are listed, then one line
+ *     with the number left out.
  *   - seq is the 1-based document order among element siblings; XML has no
  *     byte offsets, so every node's offset is HV_NO_OFFSET and findings name
  *     the line where libxml2 knows it.
@@ -53,6 +55,7 @@
 #define TYPE_ATTR "type"
 
 #define SNIFF_MAX_UNITS 1024   /* characters looked at by vmxml_sniff */
+#define VMXML_MAX_WARNINGS 100 /* value/structure warnings listed per document */
 #define BOM_UTF16LE "\xFF\xFE"
 #define BOM_UTF8 "\xEF\xBB\xBF"
 
@@ -305,6 +308,7 @@ typedef struct {
 	const char *file;
 	hv_findings *f;
 	size_t nodes;
+	size_t warnings;  /* value/structure warnings seen (only the first few are listed) */
 } build_ctx;
 
 typedef struct {
@@ -318,6 +322,8 @@ static void warn_at(build_ctx *b, const xmlNode *x, const char *fmt, ...)
 
 static void warn_at(build_ctx *b, const xmlNode *x, const char *fmt, ...)
 {
+	if (++b->warnings > VMXML_MAX_WARNINGS)
+		return;
 	strbuf sb = STRBUF_INIT;
 	va_list ap;
 	va_start(ap, fmt);
@@ -466,8 +472,12 @@ hv_err vmxml_read(span_t data, const char *name, kv_node **root, hv_findings *f)
 	kv_node *cfg = kv_new(ROOT_NAME, KV_NODE);
 	cfg->seq = 1;
 	kv_add_child(vroot, cfg);
-	build_ctx b = { name, f, 1 };
+	build_ctx b = { name, f, 1, 0 };
 	hv_err e = build_tree(&b, x, cfg);
+	if (b.warnings > VMXML_MAX_WARNINGS)
+		findings_add(f, HV_SEV_WARN, name, HV_NO_OFFSET,
+			     "%zu more warnings about values and structure were not listed",
+			     b.warnings - VMXML_MAX_WARNINGS);
 	xmlFreeDoc(doc);
 	if (e != HV_OK) {
 		kv_free(vroot);

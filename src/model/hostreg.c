@@ -15,19 +15,30 @@ bool hostreg_is(const kv_node *root)
 	return r && r->type == KV_NODE;
 }
 
-/* Children of n ordered by insertion sequence (stable; seq 0 keeps its place). */
+typedef struct {
+	const kv_node *n;
+	size_t pos;
+} seq_ent;
+
+static int seq_cmp(const void *a, const void *b)
+{
+	const seq_ent *x = a, *y = b;
+	if (x->n->seq != y->n->seq)
+		return x->n->seq < y->n->seq ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Children of n ordered by insertion sequence (stable: ties keep their place). */
 static const kv_node **by_seq(const kv_node *n)
 {
+	seq_ent *e = xcalloc(n->nkids + 1, sizeof *e);
+	for (size_t i = 0; i < n->nkids; i++)
+		e[i] = (seq_ent){ n->kids[i], i };
+	qsort(e, n->nkids, sizeof *e, seq_cmp);
 	const kv_node **v = xcalloc(n->nkids + 1, sizeof *v);
-	for (size_t i = 0; i < n->nkids; i++) {
-		const kv_node *k = n->kids[i];
-		size_t j = i;
-		while (j > 0 && k->seq && v[j - 1]->seq > k->seq) {
-			v[j] = v[j - 1];
-			j--;
-		}
-		v[j] = k;
-	}
+	for (size_t i = 0; i < n->nkids; i++)
+		v[i] = e[i].n;
+	free(e);
 	return v;
 }
 

@@ -52,10 +52,19 @@ static const struct {
 };
 #define NCONTROLLERS (sizeof controllers / sizeof controllers[0])
 
+/* Configuration children named _<GUID>_, sorted by GUID bytes then position. */
+typedef struct {
+	uint8_t g[16];
+	size_t pos;
+	const kv_node *n;
+} guid_ent;
+
 typedef struct {
 	const char *file;
 	hv_findings *f;
 	bool drives_capped; /* the drive cap was reported */
+	guid_ent *ix;       /* device nodes, for lookups that stay fast on hostile trees */
+	size_t nix;
 } ctx;
 
 const char *vm_kind_name(vm_kind k)
@@ -113,6 +122,49 @@ static vm_drive_type drive_type_of(const char *s)
 static char *dup_or_null(const char *s)
 {
 	return s ? xstrdup(s) : NULL;
+}
+
+/* ---- device nodes by GUID ------------------------------------------ */
+
+static int guid_ent_cmp(const void *a, const void *b)
+{
+	const guid_ent *x = a, *y = b;
+	int c = memcmp(x->g, y->g, sizeof x->g);
+	if (c)
+		return c;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static void index_build(ctx *c, const kv_node *cfg)
+{
+	c->ix = xcalloc(cfg->nkids + 1, sizeof *c->ix);
+	for (size_t i = 0; i < cfg->nkids; i++) {
+		char g[39];
+		guid_ent *e = &c->ix[c->nix];
+		if (kv_name_guid(cfg->kids[i]->name, g) && guid_parse(g, e->g)) {
+			e->pos = i;
+			e->n = cfg->kids[i];
+			c->nix++;
+		}
+	}
+	qsort(c->ix, c->nix, sizeof *c->ix, guid_ent_cmp);
+}
+
+/* First configuration child named _<guid>_ (any case, braces optional), or NULL. */
+static const kv_node *device_node(const ctx *c, const char *guid)
+{
+	uint8_t g[16];
+	if (!guid || !guid_parse(guid, g))
+		return NULL;
+	size_t lo = 0, hi = c->nix;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (memcmp(c->ix[mid].g, g, sizeof g) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < c->nix && memcmp(c->ix[lo].g, g, sizeof g) == 0 ? c->ix[lo].n : NULL;
 }
 
 /* ---- typed reads that say when an entry has an unexpected type ------ */
@@ -242,9 +294,9 @@ static void read_creation_time(ctx *c, const kv_node *cfg, vm_model *vm)
 		     kv_type_name(x->type), x->nbytes);
 }
 
-static void read_bios(ctx *c, const kv_node *cfg, vm_model *vm)
+static void read_bios(ctx *c, vm_model *vm)
 {
-	const kv_node *bios = kv_child_guid(cfg, VM_DEV_BIOS);
+	const kv_node *bios = device_node(c, VM_DEV_BIOS);
 	if (!bios)
 		return;
 	vm->bios_present = true;
@@ -317,12 +369,20 @@ static void read_manifest(ctx *c, const kv_node *cfg, vm_model *vm)
 
 /* ---- network adapters ---------------------------------------------- */
 
-static void read_nics(ctx *c, const kv_node *cfg, vm_model *vm)
+static void read_nics(ctx *c, vm_model *vm)
 {
-	size_t cap = 0;
+	size_t cap = 0, nseen = 0;
+	const kv_node **seen = xcalloc(vm->ndevices + 1, sizeof *seen);
 	for (size_t i = 0; i < vm->ndevices; i++) {
 		const vm_device *d = &vm->devices[i];
-		const kv_node *node = kv_child_guid(cfg, d->instance);
+		const kv_node *node = device_node(c, d->instance);
+		bool dup = false;
+		for (size_t s = 0; node && s < nseen && !dup; s++)
+			dup = seen[s] == node;
+		if (dup)
+			continue; /* one adapter per configuration node */
+		if (node)
+			seen[nseen++] = node;
 		bool synth = d->device && guid_str_eq(d->device, VM_DEV_SYNTH_ETHERNET);
 		const kv_node *mac = node ? kv_child(node, "MacAddress") : NULL;
 		if (!synth && !(mac && mac->type == KV_STRING))
@@ -347,6 +407,7 @@ static void read_nics(ctx *c, const kv_node *cfg, vm_model *vm)
 		n->has_connected = get_bool(c, node, "IsConnected", &n->connected);
 		n->has_static_mac = get_bool(c, node, "MacAddressIsStatic", &n->static_mac);
 	}
+	free(seen);
 }
 
 /* ---- drives -------------------------------------------------------- */
@@ -427,7 +488,7 @@ static int controller_of(const char *device)
 	return -1;
 }
 
-static void read_drives(ctx *c, const kv_node *cfg, vm_model *vm)
+static void read_drives(ctx *c, vm_model *vm)
 {
 	const kv_node *seen[VM_MAX_DEVICES + NCONTROLLERS];
 	size_t nseen = 0, cap = 0;
@@ -436,7 +497,7 @@ static void read_drives(ctx *c, const kv_node *cfg, vm_model *vm)
 		int k = controller_of(d->device);
 		if (k < 0)
 			continue;
-		const kv_node *node = kv_child_guid(cfg, d->instance);
+		const kv_node *node = device_node(c, d->instance);
 		if (!node) {
 			findings_add(c->f, HV_SEV_NOTE, c->file, HV_NO_OFFSET,
 				     "manifest %s lists %s instance %s but it has no "
@@ -455,7 +516,7 @@ static void read_drives(ctx *c, const kv_node *cfg, vm_model *vm)
 	for (size_t k = 0; k < NCONTROLLERS; k++) {
 		if (!controllers[k].direct)
 			continue;
-		const kv_node *node = kv_child_guid(cfg, controllers[k].guid);
+		const kv_node *node = device_node(c, controllers[k].guid);
 		bool dup = !node;
 		for (size_t s = 0; s < nseen && node; s++)
 			dup |= seen[s] == node;
@@ -473,9 +534,9 @@ static void read_drives(ctx *c, const kv_node *cfg, vm_model *vm)
 
 /* ---- guest state --------------------------------------------------- */
 
-static void read_guest_state(ctx *c, const kv_node *cfg, vm_model *vm)
+static void read_guest_state(ctx *c, vm_model *vm)
 {
-	const kv_node *gs = kv_child_guid(cfg, VM_DEV_GUEST_STATE);
+	const kv_node *gs = device_node(c, VM_DEV_GUEST_STATE);
 	if (!gs)
 		return;
 	vm->has_guest_state_device = true;
@@ -595,7 +656,7 @@ hv_err vm_from_tree(const kv_node *root, const char *source_path, vm_model *out,
 {
 	memset(out, 0, sizeof *out);
 	out->source_path = dup_or_null(source_path);
-	ctx c = { source_path, f, false };
+	ctx c = { source_path, f, false, NULL, 0 };
 	const kv_node *cfg = root ? kv_child(root, ROOT_NAME) : NULL;
 	if (!cfg || cfg->type != KV_NODE) {
 		findings_add(f, HV_SEV_ERROR, source_path, HV_NO_OFFSET,
@@ -603,18 +664,20 @@ hv_err vm_from_tree(const kv_node *root, const char *source_path, vm_model *out,
 			     ROOT_NAME);
 		return HV_ERR_FORMAT;
 	}
+	index_build(&c, cfg);
 	read_identity(&c, cfg, out);
 	read_version(&c, cfg, out);
 	read_generation(&c, cfg, out);
 	read_creation_time(&c, cfg, out);
-	read_bios(&c, cfg, out);
+	read_bios(&c, out);
 	read_resources(&c, cfg, out);
 	read_manifest(&c, cfg, out);
-	read_nics(&c, cfg, out);
-	read_drives(&c, cfg, out);
-	read_guest_state(&c, cfg, out);
+	read_nics(&c, out);
+	read_drives(&c, out);
+	read_guest_state(&c, out);
 	read_security(&c, cfg, out);
 	read_keys(&c, cfg, out);
+	free(c.ix);
 	bool has_identity = out->name || out->id || out->id_raw;
 	out->kind = has_identity || out->has_manifest ? VM_KIND_CONFIG : VM_KIND_RUNTIME_STATE;
 	return HV_OK;
