@@ -77,7 +77,7 @@ START_TEST(every_sample_gets_its_verdict)
 		{ "web-legacy", "no-vtpm" }, { "app01", "restorable" },
 		{ "sql01", "restorable-expired" }, { "file01", "degraded" },
 		{ "dc02", "needs-password" }, { "shielded01", "hgs" },
-		{ "web02", "rebuild" }, { "app03", "unknown" },
+		{ "web02", "rebuild" }, { "web03", "rebuild-data-loss" }, { "app03", "unknown" },
 	};
 	tu_run_result r = diagnose_json("2026-11-28");
 	ck_assert_int_eq(r.status, 2); /* a rebuild is among them: the highest code wins */
@@ -85,7 +85,7 @@ START_TEST(every_sample_gets_its_verdict)
 	ck_assert_int_eq(json_object_get_int(get(doc, "schema_version")), 1);
 	ck_assert_str_eq(gets(doc, "evaluated_at"), "2026-11-28T00:00:00Z");
 	ck_assert_ptr_nonnull(gets(doc, "generated_at"));
-	ck_assert_uint_eq(json_object_array_length(get(doc, "vms")), 8);
+	ck_assert_uint_eq(json_object_array_length(get(doc, "vms")), 9);
 	for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
 		json_object *v = vm_named(doc, want[i].vm);
 		ck_assert_msg(strcmp(gets(v, "verdict"), want[i].verdict) == 0, "%s: %s, want %s",
@@ -171,7 +171,7 @@ START_TEST(exit_codes_per_verdict)
 		int code;
 	} want[] = {
 		{ "no-vtpm", 0 }, { "restorable", 0 }, { "restorable-expired", 1 },
-		{ "unknown", 1 }, { "hgs", 1 }, { "rebuild", 2 },
+		{ "unknown", 1 }, { "hgs", 1 }, { "rebuild", 2 }, { "rebuild-data-loss", 2 },
 	};
 	for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
 		char *d = tu_join(s, want[i].dir);
@@ -236,6 +236,38 @@ static tu_run_result plan_for(const char *dir, const char *vm)
 	free(pw);
 	return r;
 }
+
+START_TEST(disks_decide_whether_a_rebuild_survives)
+{
+	tu_run_result r = diagnose_json("2026-11-28");
+	json_object *doc = parse(&r);
+	json_object *v = vm_named(doc, "web02");
+	json_object *d = json_object_array_get_idx(get(v, "disks"), 0);
+	ck_assert_str_eq(gets(d, "survivability"), "survivable");
+	ck_assert_ptr_nonnull(strstr(gets(d, "survivability_reason"), "recovery key ID"));
+	json_object *bl = NULL;
+	json_object *parts = get(get(d, "detail"), "partitions");
+	for (size_t i = 0; i < json_object_array_length(parts); i++) {
+		json_object *b = get(json_object_array_get_idx(parts, i), "bitlocker");
+		if (b)
+			bl = b;
+	}
+	ck_assert_ptr_nonnull(bl);
+	ck_assert_uint_eq(json_object_array_length(get(bl, "protectors")), 2);
+	v = vm_named(doc, "web03");
+	ck_assert_str_eq(gets(v, "verdict"), "rebuild-data-loss");
+	ck_assert_int_eq(json_object_get_int(get(v, "exit_code")), 2);
+	d = json_object_array_get_idx(get(v, "disks"), 0);
+	ck_assert_str_eq(gets(d, "survivability"), "tpm_only");
+	bool loud = false;
+	json_object *rs = get(v, "reasons");
+	for (size_t i = 0; i < json_object_array_length(rs); i++)
+		loud |= strstr(json_object_get_string(json_object_array_get_idx(rs, i)), "DATA LOSS") != NULL;
+	ck_assert(loud);
+	json_object_put(doc);
+	tu_run_free(&r);
+}
+END_TEST
 
 START_TEST(plans_have_the_right_cmdlets_and_no_password)
 {
@@ -424,6 +456,7 @@ int main(void)
 	tcase_add_test(tc, at_moves_restorable_to_expired_on_the_right_day);
 	tcase_add_test(tc, exit_codes_per_verdict);
 	tcase_add_test(tc, wrong_password_is_needs_password_never_rebuild);
+	tcase_add_test(tc, disks_decide_whether_a_rebuild_survives);
 	tcase_add_test(tc, plans_have_the_right_cmdlets_and_no_password);
 	tcase_add_test(tc, plan_out_refuses_the_evidence_folder);
 	tcase_add_test(tc, usage_and_input_errors_have_their_codes);

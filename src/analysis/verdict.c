@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "analysis/survive.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -443,6 +444,51 @@ static void decide_no_kp(const evidence *e, const ev_vm *vm, verdict *v)
 	reason(v, false, "Nothing is bound to guardian certificates: restore the VM normally.");
 }
 
+/*
+ * What the VM's disks say about a rebuild: a BitLocker volume protected by
+ * the TPM alone cannot be unlocked with a fresh vTPM (rebuild-data-loss).
+ */
+static void judge_disks(const evidence *e, const ev_vm *vm, verdict *v)
+{
+	bool rebuild = v->kind == V_REBUILD;
+	bool tpm_only = false;
+	for (size_t i = 0; i < vm->ndisks; i++) {
+		const ev_file *f = &e->files[vm->disks[i]];
+		if (!f->disk_assessed)
+			continue;
+		const char *r = f->disk_reason ? f->disk_reason : "";
+		switch ((surv_kind)f->disk_surv) {
+		case SURV_TPM_ONLY:
+			tpm_only = true;
+			reason(v, false, "Disk %s: %s.", f->path, r);
+			if (rebuild)
+				reason(v, true,
+				       "DATA LOSS: after a rebuild with a fresh vTPM this volume cannot be "
+				       "unlocked: it has no recovery password, recovery key or other "
+				       "non-TPM protector. Find the old host's certificates instead.");
+			break;
+		case SURV_SURVIVABLE:
+			reason(v, false, "Disk %s: survivable after a rebuild: %s.", f->path, r);
+			break;
+		case SURV_SUSPENDED:
+			reason(v, false, "Disk %s: BitLocker is suspended (clear key): %s.", f->path, r);
+			break;
+		case SURV_NOT_ENCRYPTED:
+			reason(v, false, "Disk %s: not BitLocker-encrypted (%s).", f->path, r);
+			break;
+		case SURV_UNKNOWN:
+			reason(v, false, "Disk %s: whether it survives a rebuild is unknown: %s.", f->path, r);
+			break;
+		}
+	}
+	if (rebuild && tpm_only)
+		v->kind = V_REBUILD_DATA_LOSS;
+	if (rebuild && vm->ndisks == 0 && vm->nconfigs)
+		reason(v, false,
+		       "The VM's disks are not in the evidence: whether BitLocker can be unlocked "
+		       "after the rebuild is not known (bring the .vhdx/.avhdx files).");
+}
+
 void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdict *v)
 {
 	memset(v, 0, sizeof *v);
@@ -471,6 +517,7 @@ void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdic
 		decide_degraded(o, v);
 	else
 		decide_without_keys(e, v);
+	judge_disks(e, vm, v);
 	if (kp->heuristic)
 		reason(v, true, "The key protector was found by scanning %s (%s), not in a documented "
 			"structure.", e->files[kp->file].path, kp->location);

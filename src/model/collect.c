@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "formats/certfile.h"
 #include "formats/guardian.h"
 #include "formats/hvstore.h"
@@ -23,7 +25,11 @@
 #include "formats/kp_carve.h"
 #include "formats/kp_input.h"
 #include "formats/pfx.h"
+#include "formats/vdisk.h"
 #include "formats/vmxml.h"
+#include "analysis/survive.h"
+#include "report/disk_report.h"
+#include "model/archive.h"
 #include "model/hostreg.h"
 #include "model/vm.h"
 #include "model/walk.h"
@@ -620,6 +626,91 @@ static void process(collector *c, size_t file, span_t s)
 		c->o.progress(c->o.progress_ctx, c->e->files[file].path, s.len);
 }
 
+/* ---- archives (open_archives: audit) -------------------------------------------------- */
+
+static void arc_member(void *ctx, const char *path, const uint8_t *data, size_t len)
+{
+	collector_add_mem(ctx, path, data, len);
+}
+
+static size_t arc_nested_begin(void *ctx, const char *path, const uint8_t *data, size_t len,
+			       const char *format)
+{
+	collector *c = ctx;
+	size_t file = evidence_add_file(c->e, path, NULL, len);
+	uint8_t dig[32];
+	hv_sha256(data, len, dig);
+	hv_sha256_hex(dig, c->e->files[file].sha256);
+	set_what(c->e, file, EV_ARCHIVE, "%s archive", format);
+	return file;
+}
+
+static void arc_done(void *ctx, size_t file, const arc_result *r)
+{
+	collector *c = ctx;
+	set_what(c->e, file, EV_ARCHIVE, "%s archive, %llu entries, %llu members read in memory "
+		 "(%llu bytes)", r->format, (unsigned long long)r->entries,
+		 (unsigned long long)r->members, (unsigned long long)r->expanded);
+	if (r->status != HV_OK)
+		evidence_fail(c->e, file, r->status, "%s", r->reason ? r->reason : "");
+}
+
+/* A member recorded without its content (links and devices are findings only). */
+static void arc_skipped_member(void *ctx, const arc_skipped *k)
+{
+	collector *c = ctx;
+	if (k->err == HV_OK && !k->disk)
+		return;
+	size_t file = evidence_add_file(c->e, k->path, NULL, k->size);
+	if (k->disk)
+		set_what(c->e, file, EV_DISK, "%s", k->reason);
+	else
+		set_what(c->e, file, EV_UNKNOWN, "archive member not read");
+	if (k->err != HV_OK)
+		evidence_fail(c->e, file, k->err, "%s", k->reason);
+}
+
+static const arc_sink *archive_sink(collector *c, arc_sink *s)
+{
+	s->file = arc_member;
+	s->nested_begin = arc_nested_begin;
+	s->nested_end = arc_done;
+	s->skipped = arc_skipped_member;
+	s->ctx = c;
+	return s;
+}
+
+/* An archive loaded whole: false when the bytes are no archive (read them as a file). */
+static bool on_archive_mem(collector *c, size_t file, span_t s)
+{
+	if (!c->o.open_archives || !arc_sniff(s))
+		return false;
+	arc_sink sink;
+	arc_result r;
+	if (arc_walk_mem(c->e->files[file].path, s.data, s.len, archive_sink(c, &sink), &r,
+			 &c->e->findings) != HV_OK)
+		return false;
+	arc_done(c, file, &r);
+	arc_result_free(&r);
+	return true;
+}
+
+/* An archive too large to load, streamed from fd. */
+static bool on_archive_fd(collector *c, size_t file, int fd)
+{
+	arc_sink sink;
+	arc_result r;
+	if (!c->o.open_archives ||
+	    arc_walk_fd(c->e->files[file].path, fd, c->e->files[file].size, archive_sink(c, &sink),
+			&r, &c->e->findings) != HV_OK)
+		return false;
+	if (r.hashed)
+		memcpy(c->e->files[file].sha256, r.sha256, 65);
+	arc_done(c, file, &r);
+	arc_result_free(&r);
+	return true;
+}
+
 static bool already_seen(const evidence *e, const char *path)
 {
 	for (size_t i = 0; i < e->nfiles; i++)
@@ -637,6 +728,10 @@ static void on_large(collector *c, size_t file, const char *path)
 	findings_move(&e->findings, &tmp);
 	if (fd < 0) {
 		evidence_fail(e, file, HV_ERR_IO, "cannot open");
+		return;
+	}
+	if (on_archive_fd(c, file, fd)) {
+		close(fd);
 		return;
 	}
 	uint8_t head[8], tail[8];
@@ -675,7 +770,8 @@ static bool on_file(const char *path, const struct stat *st, const char *root, v
 	}
 	memcpy(e->files[file].sha256, b.sha256_hex, 65);
 	e->files[file].size = b.len;
-	process(c, file, span_make(b.data, b.len));
+	if (!on_archive_mem(c, file, span_make(b.data, b.len)))
+		process(c, file, span_make(b.data, b.len));
 	hv_blob_free(&b);
 	return true;
 }
@@ -730,6 +826,52 @@ static void push_file(size_t **arr, size_t *n, size_t x)
 	(*arr)[(*n)++] = x;
 }
 
+static void json_release(void *p)
+{
+	json_object_put(p);
+}
+
+/*
+ * Reads a VM disk's metadata (VHDX/VHD/raw, partitions, BitLocker) once, and
+ * records whether its data would survive a rebuild with a fresh vTPM.
+ */
+static void assess_disk(collector *c, size_t file)
+{
+	evidence *e = c->e;
+	ev_file *f = &e->files[file];
+	if (f->disk_assessed)
+		return;
+	f->disk_assessed = true;
+	vdisk_opts vo;
+	memset(&vo, 0, sizeof vo);
+	vo.flags = c->o.follow_symlinks ? 0 : HV_OPEN_NOFOLLOW;
+	vdisk *vd = NULL;
+	hv_err rc = vdisk_open_ex(f->path, &vo, &vd, &e->findings);
+	if (rc != HV_OK) {
+		f->disk_surv = SURV_UNKNOWN;
+		f->disk_reason = xstrdup("the disk could not be read");
+		evidence_fail(e, file, rc, "disk could not be read: %s", hv_err_name(rc));
+		return;
+	}
+	disk_assessment a;
+	survive_assess_disk(vd, &a, &e->findings);
+	f = &e->files[file];
+	f->disk_surv = (int)a.overall.kind;
+	f->disk_reason = xstrdup(a.overall.reason ? a.overall.reason : "");
+	f->disk_json = disk_report_json(vd, &a);
+	f->disk_json_free = json_release;
+	if (!f->sha256[0])
+		vdisk_metadata_sha256(vd, f->sha256);
+	free(f->what);
+	strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "%s disk (%s); only metadata read, sha256 is of the metadata bytes read",
+		vdisk_format_name(vdisk_get_format(vd)), surv_kind_id(a.overall.kind));
+	f->what = sb_detach(&sb);
+	f->kind = EV_DISK;
+	disk_assessment_free(&a);
+	vdisk_close(vd);
+}
+
 /* The evidence file a resolved Windows path points at, registering disks not yet seen. */
 static size_t resolved_file(collector *c, const winpath_list *l, bool disk)
 {
@@ -775,10 +917,13 @@ static void attach_config(collector *c, config_rec *r)
 			continue;
 		size_t f = resolved_file(c, &d->resolved, true);
 		vm = evidence_vm(e, m->id);
-		if (f == SIZE_MAX)
+		if (f == SIZE_MAX) {
 			add_missing(vm, "disk", d->path);
-		else
+		} else {
+			assess_disk(c, f);
+			vm = evidence_vm(e, m->id);
 			push_file(&vm->disks, &vm->ndisks, f);
+		}
 	}
 	if (m->guest_state_path && *m->guest_state_path &&
 	    resolved_file(c, &m->guest_state_resolved, false) == SIZE_MAX)

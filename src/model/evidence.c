@@ -63,6 +63,9 @@ void evidence_free(evidence *e)
 		free(e->files[i].path);
 		free(e->files[i].what);
 		free(e->files[i].error);
+		free(e->files[i].disk_reason);
+		if (e->files[i].disk_json && e->files[i].disk_json_free)
+			e->files[i].disk_json_free(e->files[i].disk_json);
 	}
 	free(e->files);
 	for (size_t i = 0; i < e->nholdings; i++) {

@@ -42,6 +42,12 @@ typedef struct {
 	hv_err status;       /* HV_OK, or why it could not be used */
 	char *error;         /* one line when status != HV_OK */
 	bool input_error;    /* counts towards exit code 4 (corrupt/unreadable) */
+	/* Disks assessed for a VM (see collect.c): */
+	bool disk_assessed;
+	int disk_surv;       /* surv_kind of analysis/survive.h */
+	char *disk_reason;   /* the protectors that decide, one line */
+	void *disk_json;     /* json_object* of the disk report, owned */
+	void (*disk_json_free)(void *);
 } ev_file;
 
 /* A certificate some evidence file holds. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/survive.h"
 #include "report/cert_report.h"
 #include "report/out.h"
 #include "util/text.h"
@@ -146,7 +147,13 @@ json_object *dx_vm_json(const evidence *e, const dx_result *r, const dx_vm *d)
 	for (size_t i = 0; i < vm->ndisks; i++) {
 		json_object *j = json_object_new_object();
 		jadd_str(j, "path", e->files[vm->disks[i]].path);
-		jadd_str(j, "sha256", e->files[vm->disks[i]].sha256[0] ? e->files[vm->disks[i]].sha256 : NULL);
+		const ev_file *f = &e->files[vm->disks[i]];
+		jadd_str(j, "sha256", f->sha256[0] ? f->sha256 : NULL);
+		jadd_str(j, "sha256_of", "metadata bytes read");
+		jadd_str(j, "survivability", f->disk_assessed ? surv_kind_id((surv_kind)f->disk_surv) : NULL);
+		jadd_str(j, "survivability_reason", f->disk_reason);
+		json_object_object_add(j, "detail",
+				       f->disk_json ? json_object_get((json_object *)f->disk_json) : NULL);
 		json_object_array_add(ds, j);
 	}
 	json_object_object_add(o, "disks", ds);
@@ -295,6 +302,13 @@ static void text_vm(FILE *o, const evidence *e, const dx_vm *d)
 		fputs("  certificates:\n", o);
 		for (size_t i = 0; i < v->ncerts; i++)
 			text_cert(o, e, &v->certs[i]);
+	}
+	for (size_t i = 0; i < vm->ndisks; i++) {
+		const ev_file *f = &e->files[vm->disks[i]];
+		char *p = cert_report_escape(f->path);
+		fprintf(o, "  disk:     %s: %s\n", p,
+			f->disk_assessed ? surv_kind_id((surv_kind)f->disk_surv) : "not read");
+		free(p);
 	}
 	for (size_t i = 0; i < vm->nmissing; i++) {
 		char *m = cert_report_escape(vm->missing[i]);

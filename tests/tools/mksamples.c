@@ -21,7 +21,9 @@
 #include <openssl/x509.h>
 
 #include "formats/kvtree.h"
+#include "support/fve_writer.h"
 #include "support/hvs_writer.h"
+#include "support/vhdx_writer.h"
 #include "support/kp_writer.h"
 #include "util/bytes.h"
 #include "util/ossl.h"
@@ -382,6 +384,48 @@ static void write_vmgs(const vmspec *v, const uint8_t *kp, size_t kplen, const u
 	free(repo);
 }
 
+/* ---- virtual disks ------------------------------------------------------------------- */
+
+/*
+ * The VM's OS disk: a dynamic VHDX holding a GPT disk whose basic-data
+ * partition is a BitLocker volume (metadata only: no file system, nothing
+ * encrypted) with the given protector types.
+ */
+static void write_disk(const vmspec *v, const uint16_t *types, size_t ntypes)
+{
+	const uint64_t vsize = 64ull << 20, part = 1ull << 20;
+	fvew_spec fs;
+	fvew_default(&fs);
+	char desc[128];
+	snprintf(desc, sizeof desc, "%s C: 4/24/2025", v->name);
+	fs.description = desc;
+	for (size_t i = 0; i < ntypes; i++)
+		fvew_add(&fs, types[i], (uint8_t)(0x40 + i));
+	size_t need = fvew_needed(&fs);
+	uint64_t ilen = part + need;
+	uint8_t *img = calloc(1, (size_t)vsize);
+	gptw_part gp = { 2048, vsize / 512 - 34, "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7",
+			 "Basic data partition" };
+	if (!gptw_build(img, vsize, 512, &gp, 1) || !fvew_build(&fs, img + part, need))
+		die("disk image");
+	vhdxw_spec vs;
+	memset(&vs, 0, sizeof vs);
+	vs.virtual_size = vsize;
+	kpw_random(vs.data_write_guid, 16);
+	kpw_random(vs.file_write_guid, 16);
+	char rel[512], path[4096];
+	snprintf(rel, sizeof rel, "%s/Virtual Hard Disks/%s.vhdx", v->folder, v->name);
+	snprintf(path, sizeof path, "%s/%s", outdir, rel);
+	char *slash = strrchr(path, '/');
+	*slash = '\0';
+	mkdirs(path);
+	*slash = '/';
+	(void)ilen;
+	if (!vhdxw_write(path, &vs, img, vsize, NULL))
+		die(path);
+	free(img);
+}
+
 /* ---- the scenarios ------------------------------------------------------------------- */
 
 static void readme_note(FILE *rd, const char *folder, const char *verdict, const char *what)
@@ -489,6 +533,20 @@ int main(int argc, char **argv)
 	write_vmgs(&v7, kp, n, NULL, 0);
 	free(kp);
 	put("rebuild/web02-encryption-(HV-RETIRED).cer", hold.enc.der, hold.enc.len);
+	const uint16_t tpm_and_recovery[] = { 0x0100, 0x0800 };
+	write_disk(&v7, tpm_and_recovery, 2);
+
+	/* rebuild-data-loss: the same situation, but BitLocker has only a TPM protector. */
+	guardian hgone = make_guardian("UntrustedGuardian", "HV2017-07", "2017-03-15", 10);
+	vmspec v9 = { "web03", "8B9C0D1E-2F3A-4B8C-9D6E-7F8A9B0C1D09", "rebuild-data-loss/web03",
+		      true, 4096, 2, "LAN" };
+	write_config(&v9);
+	const guardian *g9[] = { &hgone };
+	kp = kp_blob(g9, 1, &n);
+	write_vmgs(&v9, kp, n, NULL, 0);
+	free(kp);
+	const uint16_t tpm_only[] = { 0x0100 };
+	write_disk(&v9, tpm_only, 1);
 
 	/* unknown: vTPM enabled, but the guest state file was not backed up. */
 	vmspec v8 = { "app03", "7A8B9C0D-1E2F-4A7B-8C5D-6E7F8A9B0C08", "unknown/app03", true, 4096, 2,
@@ -530,7 +588,11 @@ int main(int argc, char **argv)
 		    "(UTF-16LE decimal lines) as `hgs/shielded01.kp`");
 	readme_note(rd, "rebuild/web02", "rebuild",
 		    "the original host's guardian is gone; only its encryption certificate "
-		    "survives, without a key");
+		    "survives, without a key; the OS disk (a small VHDX holding only BitLocker "
+		    "metadata) has a recovery password, so the rebuild is survivable");
+	readme_note(rd, "rebuild-data-loss/web03", "rebuild-data-loss",
+		    "like rebuild, but the OS disk's BitLocker volume has only a TPM protector: "
+		    "a rebuild cannot unlock it");
 	readme_note(rd, "unknown/app03", "unknown",
 		    "vTPM enabled but the guest state file was not backed up");
 	fclose(rd);
