@@ -271,9 +271,17 @@ START_TEST(header_fallback_and_equal_sequences)
 {
 	char *dir = tu_mkdtemp();
 	uint8_t *img = pattern_image();
-	char *p = write_base(dir, "h.vhdx", img);
+	char *p = write_base(dir, "h1.vhdx", img);
 	hv_findings f = { 0 };
 	vdisk *vd;
+	ck_assert(tw_poke(p, 0x10000 + 4, 1)); /* header 1: CRC field damaged */
+	ck_assert_int_eq(vdisk_open(p, 0, &vd, &f), HV_OK);
+	ck_assert(has_finding(&f, "header 1 is invalid"));
+	ck_assert(vdisk_best_effort(vd));
+	ck_assert(block_equals(vd, 2 * MIB, img + 2 * MIB, 8192));
+	vdisk_close(vd);
+	free(p);
+	p = write_base(dir, "h.vhdx", img);
 	ck_assert(tw_poke(p, 0x20000 + 100, 1)); /* header 2 (sequence 2, current) damaged */
 	ck_assert_int_eq(vdisk_open(p, 0, &vd, &f), HV_OK);
 	ck_assert(has_finding(&f, "header 2 is invalid"));

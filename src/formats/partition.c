@@ -481,7 +481,7 @@ hv_err part_read(vdisk *vd, part_table *out, hv_findings *f)
 			tmp = tmp4;
 			rc = rc4;
 			findings_add(&tmp, HV_SEV_NOTE, vdisk_name(vd), HV_NO_OFFSET,
-				     "GPT found with 4096-byte sectors (4Kn raw disk)");
+				     "GPT found with 4096-byte sectors (sector size not declared by the container)");
 		} else {
 			part_table_free(&t4);
 			findings_free(&tmp4);

@@ -47,6 +47,7 @@ static json_object *protector_json(const bde_protector *p)
 	jadd_str(o, "name", p->name);
 	add_time(o, "last_change", p->last_change);
 	jadd_str(o, "recovery_key_id", p->recovery_key_id[0] ? p->recovery_key_id : NULL);
+	jadd_bool(o, "recovery_key_id_inferred", p->recovery_key_id[0] != '\0');
 	int w = bde_win32_protector_type(p->type_value);
 	if (w >= 0)
 		jadd_int(o, "win32_type", w);

@@ -15,7 +15,9 @@
  * method_name, volume_guid, created, description, metadata_block_used
  * (1-3 or null), metadata_crc_verified, metadata_blocks[] {offset, status},
  * encrypted_size, protectors[] {guid, type, type_value, type_inferred, name,
- * last_change, recovery_key_id, win32_type, possibly_escrowed}}.
+ * last_change, recovery_key_id, recovery_key_id_inferred, win32_type,
+ * possibly_escrowed}}.  recovery_key_id (first 8 hex digits of a recovery
+ * password protector's GUID) and possibly_escrowed are [inferred].
  */
 #ifndef HVTPM_DISK_REPORT_H
 #define HVTPM_DISK_REPORT_H
