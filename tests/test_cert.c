@@ -224,7 +224,8 @@ START_TEST(ca_signed_is_not_self_signed)
 		       "openssl req -new -newkey rsa:2048 -nodes -keyout a.key -subj '/CN=Leaf A' "
 		       "-out a.csr && openssl x509 -req -in a.csr -CA ca.pem -CAkey ca.key "
 		       "-CAcreateserial -days 30 -outform DER -out a.der && "
-		       "openssl req -new -newkey rsa:2048 -nodes -keyout b.key -subj '/CN=Same Name' "
+		       "openssl req -new -newkey rsa:2048 -nodes -keyout b.key "
+		       "-subj '/CN=Same Name' "
 		       "-out b.csr && openssl x509 -req -in b.csr -CA ca.pem -CAkey ca.key "
 		       "-CAcreateserial -days 30 -outform DER -out b.der) >/dev/null 2>&1",
 		       dir);
@@ -305,14 +306,15 @@ START_TEST(shielded_cn_parser)
 {
 	cert_role r;
 	char *g, *h;
-	ck_assert(cert_parse_shielded_cn("Shielded VM Encryption Certificate (UntrustedGuardian) (A)",
-					 &r, &g, &h));
+	ck_assert(cert_parse_shielded_cn(
+		"Shielded VM Encryption Certificate (UntrustedGuardian) (A)", &r, &g, &h));
 	ck_assert_int_eq(r, CERT_ROLE_ENCRYPTION);
 	ck_assert_str_eq(g, "UntrustedGuardian");
 	ck_assert_str_eq(h, "A");
 	free(g);
 	free(h);
-	ck_assert(cert_parse_shielded_cn("Shielded VM Signing Certificate (a) (b) (c)", &r, &g, &h));
+	ck_assert(cert_parse_shielded_cn("Shielded VM Signing Certificate (a) (b) (c)", &r, &g,
+					 &h));
 	ck_assert_str_eq(g, "a) (b");
 	ck_assert_str_eq(h, "c");
 	free(g);
@@ -348,7 +350,8 @@ START_TEST(windows_length_subject)
 	if (!tu_have("openssl"))
 		TEST_SKIP("openssl command-line tool not available");
 	static const char cn[] =
-		"Shielded VM Encryption Certificate (UntrustedGuardian) (HV-HOST-0001.contoso.test)";
+		"Shielded VM Encryption Certificate (UntrustedGuardian) "
+		"(HV-HOST-0001.contoso.test)";
 	kpw_cert *k = kpw_cert_new(cn, 2048, TEN_YEARS_DAYS, NULL);
 	char *dir = tu_mkdtemp();
 	char *path = tu_join(dir, "long.der");

@@ -69,7 +69,8 @@ static kpw_doc doc_of(const kpw_wrapping *w, size_t n, uint32_t guardian_id)
 
 START_TEST(owner_only)
 {
-	kpw_guardian g = kpw_guardian_new("UntrustedGuardian", "HV-HOST-0001.contoso.test", TEST_DAYS);
+	kpw_guardian g = kpw_guardian_new("UntrustedGuardian", "HV-HOST-0001.contoso.test",
+					  TEST_DAYS);
 	kpw_wrapping w = kpw_wrapping_for(&g, 1, 1);
 	kpw_doc d = doc_of(&w, 1, 1);
 	d.declaration = true;
@@ -554,7 +555,8 @@ START_TEST(hostile_xml_is_refused)
 		"<!ENTITY g \"&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;\">\n"
 		"<!ENTITY h \"&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;\">\n"
 		"<!ENTITY i \"&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;\">\n]>\n"
-		"<Protector xmlns=\"" KPW_NS "\" MaxOfflineUnwraps=\"&i;\"><Wrappings/></Protector>";
+		"<Protector xmlns=\"" KPW_NS "\" MaxOfflineUnwraps=\"&i;\"><Wrappings/>"
+		"</Protector>";
 	const char *docs[2] = { xxe, lol };
 	hv_findings f = { 0 };
 	kp_doc kp;
@@ -597,7 +599,8 @@ START_TEST(unreadable_certificates)
 	ck_assert_ptr_nonnull(kp.w[2].signing.x509);
 	ck_assert_ptr_null(kp.w[2].encryption.x509);
 	ck_assert(has_finding(&f, "Wrapping Id 2 (line 1): SigningCertificate is not base64"));
-	ck_assert(has_finding(&f, "Wrapping Id 3 (line 1): EncryptionCertificate: not a DER X.509"));
+	ck_assert(has_finding(&f,
+			      "Wrapping Id 3 (line 1): EncryptionCertificate: not a DER X.509"));
 	ck_assert(kp.w[1].chains_to_owner);
 	ck_assert_int_eq(kp.w[1].signing_sig.status, KP_SIG_NOT_VERIFIABLE);
 	ck_assert_int_eq(kp.w[2].encryption_sig.status, KP_SIG_NOT_VERIFIABLE);

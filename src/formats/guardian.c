@@ -107,8 +107,10 @@ static char *find_name(xmlNode *root, xmlNode *info)
 {
 	const xmlNode *holders[2] = { root, info };
 
+	const size_t nattrs = sizeof(name_attrs) / sizeof(name_attrs[0]);
+
 	for (size_t h = 0; h < 2; h++)
-		for (size_t a = 0; holders[h] && a < sizeof(name_attrs) / sizeof(name_attrs[0]); a++) {
+		for (size_t a = 0; holders[h] && a < nattrs; a++) {
 			char *v = xml_attr(holders[h], name_attrs[a]);
 			if (v != NULL && *v)
 				return v;
@@ -185,9 +187,10 @@ hv_err guardian_decode(span_t file, const char *src, guardian_doc *out, hv_findi
 		return HV_ERR_FORMAT;
 	}
 	if (!out->is_metadata)
-		findings_add(f, HV_SEV_NOTE, src, HV_NO_OFFSET, "not <Metadata>/<GuardianInformation>"
-			     " guardian metadata: %zu certificates taken from a <%.64s> document by "
-			     "element name and content (liberal reading)", out->ncerts, out->root);
+		findings_add(f, HV_SEV_NOTE, src, HV_NO_OFFSET, "not <Metadata>/"
+			     "<GuardianInformation> guardian metadata: %zu certificates taken "
+			     "from a <%.64s> document by element name and content (liberal "
+			     "reading)", out->ncerts, out->root);
 	return HV_OK;
 }
 

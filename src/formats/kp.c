@@ -466,7 +466,8 @@ static void mark_chains(kp_doc *d, const long *parent)
 			state[j] = CHAIN_ON_PATH;
 			path[plen++] = j;
 			if (d->w[j].is_owner) {
-				result = d->owner < 0 || (size_t)d->owner == j ? CHAIN_YES : CHAIN_NO;
+				bool the_owner = d->owner < 0 || (size_t)d->owner == j;
+				result = the_owner ? CHAIN_YES : CHAIN_NO;
 				break;
 			}
 			if (parent[j] < 0) {
@@ -493,7 +494,8 @@ static void check_structure(kp_ctx *c, long *parent)
 
 	for (size_t k = 1; k < nt; k++)
 		if (t[k].id == t[k - 1].id)
-			note(c, HV_SEV_ERROR, true, "Wrapping Id %u occurs more than once", t[k].id);
+			note(c, HV_SEV_ERROR, true, "Wrapping Id %u occurs more than once",
+			     t[k].id);
 	for (size_t i = 0; i < d->n; i++) {
 		kp_wrapping *w = &d->w[i];
 		parent[i] = -1;
@@ -507,8 +509,8 @@ static void check_structure(kp_ctx *c, long *parent)
 		parent[i] = id_lookup(t, nt, w->parent_id);
 		if (parent[i] < 0) {
 			wname(w, i, who, sizeof(who));
-			note(c, HV_SEV_ERROR, true, "%s: ParentWrappingId %u names no wrapping", who,
-			     w->parent_id);
+			note(c, HV_SEV_ERROR, true, "%s: ParentWrappingId %u names no wrapping",
+			     who, w->parent_id);
 		}
 	}
 	if (d->owner_count == 0) {
@@ -868,7 +870,8 @@ static void verify_sig(kp_signature *s, xmlNode *val, const hv_cert *signer,
 /* The certificate forms a certificate signature may cover. */
 static void cert_forms(const hv_cert *c, signed_form forms[2], char **b64)
 {
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	strbuf sb = STRBUF_INIT;
 
 	*b64 = NULL;

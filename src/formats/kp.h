@@ -68,7 +68,7 @@ typedef struct {
 	uint32_t guardian_sig_wrapping_id;
 	kp_signature guardian_sig;  /* over exc-c14n(Wrappings) by that wrapping's signing cert */
 	char *tks_kdf_alg;          /* TransportKeySignature/KeyDerivationMethod/@Algorithm */
-	kp_signature tks_sig;       /* TransportKeySignature/Signature (key from the transport key) */
+	kp_signature tks_sig;       /* TransportKeySignature/Signature (transport-key derived) */
 	char **algorithms;          /* every distinct @Algorithm URI, in document order */
 	size_t nalgorithms;
 	size_t problems;            /* structural deviations reported as findings */

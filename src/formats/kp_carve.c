@@ -60,6 +60,11 @@ static bool name_char(int c)
 	       c == '.' || c == '-' || c == '_' || c == ':';
 }
 
+static bool is_blank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 static bool tag_end_char(int c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '>' || c == '/';
@@ -169,11 +174,10 @@ static void hit_start(span_t s, kp_carve_hit *h, uint64_t end)
 	uint64_t q = p;
 
 	/* Optional white space, then "?>" of a declaration that begins "<?xml". */
-	while (q >= u && (ch_at(s, q - u, 0, h->enc) == ' ' || ch_at(s, q - u, 0, h->enc) == '\n' ||
-			  ch_at(s, q - u, 0, h->enc) == '\r' || ch_at(s, q - u, 0, h->enc) == '\t') &&
-	       p - q < DECL_LOOKBACK)
+	while (q >= u && is_blank(ch_at(s, q - u, 0, h->enc)) && p - q < DECL_LOOKBACK)
 		q -= u;
-	if (q >= 2 * u && ch_at(s, q - u, 0, h->enc) == '>' && ch_at(s, q - 2 * u, 0, h->enc) == '?') {
+	if (q >= 2 * u && ch_at(s, q - u, 0, h->enc) == '>' &&
+	    ch_at(s, q - 2 * u, 0, h->enc) == '?') {
 		for (uint64_t b = q - 2 * u; b + DECL_LOOKBACK >= q && b >= u; b -= u) {
 			if (ch_at(s, b - u, 0, h->enc) == '<' && ch_at(s, b, 0, h->enc) == '?' &&
 			    ch_at(s, b, 1, h->enc) == 'x' && ch_at(s, b, 2, h->enc) == 'm' &&

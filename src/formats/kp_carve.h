@@ -39,7 +39,7 @@ typedef struct {
 	kp_carve_hit *v;
 	size_t n, cap;
 	size_t candidates;     /* start tags seen */
-	size_t skipped;        /* candidates without an end within KP_CARVE_MAX_DOC, or over the hit cap */
+	size_t skipped;        /* no end within KP_CARVE_MAX_DOC, or over the hit cap */
 } kp_carve_result;
 
 /*

@@ -310,8 +310,8 @@ static hv_err cim_bytes(const cim_req *r, const text_view *t, size_t cap, uint8_
 	}
 	hv_err e = HV_ERR_FORMAT;
 	if (best == NULL) {
-		findings_add(r->f, HV_SEV_ERROR, r->src, r->off, "XML is neither a key protector nor "
-			     "a CIM document with a %s byte array", want);
+		findings_add(r->f, HV_SEV_ERROR, r->src, r->off, "XML is neither a key protector "
+			     "nor a CIM document with a %s byte array", want);
 	} else if (!value_array_bytes(best, cap, out, len)) {
 		findings_add(r->f, HV_SEV_ERROR, r->src, r->off, "CIM VALUE.ARRAY (line %ld) holds "
 			     "values that are not bytes 0..255, or none", xmlGetLineNo(best));
@@ -526,8 +526,8 @@ hv_err kp_input_normalize_property(span_t file, const char *src, const char *pro
 	c.cur = (cur_buf){ file.data, file.len, NULL, 0 };
 	while (!done && e == HV_OK) {
 		if (out->nlayers == KP_INPUT_MAX_LAYERS) {
-			findings_add(f, HV_SEV_ERROR, src, 0, "more than %d nested encodings: refused",
-				     KP_INPUT_MAX_LAYERS);
+			findings_add(f, HV_SEV_ERROR, src, 0, "more than %d nested encodings: "
+				     "refused", KP_INPUT_MAX_LAYERS);
 			e = HV_ERR_LIMIT;
 			break;
 		}

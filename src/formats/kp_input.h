@@ -56,7 +56,7 @@ typedef struct {
 	size_t len;
 	uint64_t payload_offset;  /* offset of payload in the file, HV_NO_OFFSET when decoded */
 	char *property;           /* CIM property the bytes came from, or NULL */
-	char *description;        /* e.g. "decimal lines (UTF-16LE BOM, CRLF) > OctetString > XML" */
+	char *description;        /* "decimal lines (UTF-16LE BOM, CRLF) > OctetString > XML" */
 } kp_input;
 
 /*

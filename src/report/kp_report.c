@@ -151,7 +151,8 @@ static void wrapping_text(FILE *o, const kp_wrapping *w, size_t idx, time_t at)
 		snprintf(parent, sizeof(parent), "%u", w->parent_id);
 	fprintf(o, "\n  Wrapping %s%s\n", id, w->is_owner ? " - owner" : " - guardian");
 	out_kv(o, "    ", KP_TEXT_WIDTH, "parent wrapping", "%s", parent);
-	out_kv(o, "    ", KP_TEXT_WIDTH, "chains to owner", "%s", w->chains_to_owner ? "yes" : "NO");
+	out_kv(o, "    ", KP_TEXT_WIDTH, "chains to owner", "%s",
+	       w->chains_to_owner ? "yes" : "NO");
 	char *alg = cert_report_escape(w->transport_alg);
 	out_kv(o, "    ", KP_TEXT_WIDTH, "transport key", "%s, %zu-byte cipher value", alg,
 	       w->transport_cipher_len);
@@ -172,11 +173,11 @@ void kp_report_text(FILE *o, const kp_doc *d, time_t at)
 	else
 		out_kv(o, "  ", KP_TEXT_WIDTH, "MaxOfflineUnwraps", "(absent)");
 	if (d->owner >= 0)
-		out_kv(o, "  ", KP_TEXT_WIDTH, "wrappings", "%zu (owner Id %u, %zu guardian%s)", d->n,
-		       d->w[d->owner].id, d->n - 1, d->n == 2 ? "" : "s");
+		out_kv(o, "  ", KP_TEXT_WIDTH, "wrappings", "%zu (owner Id %u, %zu guardian%s)",
+		       d->n, d->w[d->owner].id, d->n - 1, d->n == 2 ? "" : "s");
 	else
-		out_kv(o, "  ", KP_TEXT_WIDTH, "wrappings", "%zu (%zu self-parented: no single owner)",
-		       d->n, d->owner_count);
+		out_kv(o, "  ", KP_TEXT_WIDTH, "wrappings",
+		       "%zu (%zu self-parented: no single owner)", d->n, d->owner_count);
 	if (d->has_guardian_sig) {
 		if (d->has_guardian_sig_id)
 			out_kv(o, "  ", KP_TEXT_WIDTH, "guardian signature by", "wrapping %u",
@@ -274,8 +275,9 @@ static void pairs_text(FILE *o, const char *label, const kp_pair *p, size_t n)
 	char line[128];
 
 	for (size_t i = 0; i < n; i++) {
-		snprintf(line, sizeof(line), "signing %s / encryption %s",
-			 *p[i].signing ? p[i].signing : "-", *p[i].encryption ? p[i].encryption : "-");
+		const char *sg = *p[i].signing ? p[i].signing : "-";
+		const char *en = *p[i].encryption ? p[i].encryption : "-";
+		snprintf(line, sizeof(line), "signing %s / encryption %s", sg, en);
 		text_line(o, "  ", i == 0 ? label : "", line);
 	}
 }

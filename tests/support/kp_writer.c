@@ -151,7 +151,8 @@ uint8_t *kpw_sign(const kpw_cert *c, const char *scheme, const void *data, size_
 
 static void b64_add(strbuf *sb, const uint8_t *p, size_t n, size_t wrap, const char *eol)
 {
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tbl[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t col = 0;
 
 	for (size_t i = 0; i < n; i += 3) {
@@ -425,12 +426,14 @@ static uint8_t *cim_array(const uint8_t *p, size_t n, size_t *len)
 	sb_adds(&sb, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<CIM CIMVERSION=\"2.0\" "
 		     "DTDVERSION=\"2.0\"><DECLARATION><DECLGROUP><VALUE.OBJECT>\n"
 		     "<INSTANCE CLASSNAME=\"Msvm_TPMSettingData\">\n"
-		     "<PROPERTY NAME=\"ElementName\" TYPE=\"string\"><VALUE>TPM</VALUE></PROPERTY>\n"
+		     "<PROPERTY NAME=\"ElementName\" TYPE=\"string\"><VALUE>TPM</VALUE>"
+		     "</PROPERTY>\n"
 		     "<PROPERTY.ARRAY NAME=\"KeyProtector\" TYPE=\"uint8\"><VALUE.ARRAY>\n");
 	for (size_t i = 0; i < n; i++)
 		sb_addf(&sb, "<VALUE>%u</VALUE>\n", p[i]);
 	sb_adds(&sb, "</VALUE.ARRAY></PROPERTY.ARRAY>\n"
-		     "<PROPERTY.ARRAY NAME=\"LastKnownGoodKeyProtector\" TYPE=\"uint8\"><VALUE.ARRAY>"
+		     "<PROPERTY.ARRAY NAME=\"LastKnownGoodKeyProtector\" TYPE=\"uint8\">"
+		     "<VALUE.ARRAY>"
 		     "<VALUE>0</VALUE><VALUE>0</VALUE><VALUE>0</VALUE><VALUE>4</VALUE>"
 		     "</VALUE.ARRAY></PROPERTY.ARRAY>\n"
 		     "</INSTANCE>\n</VALUE.OBJECT></DECLGROUP></DECLARATION></CIM>\n");
