@@ -321,10 +321,14 @@ START_TEST(data_vmcx_registry)
 		"A5B56431-CA94-482A-B70A-F1F2B12373BE", "4C57771A-3230-4B92-B029-D63F96518E70",
 	};
 	static const char *const paths[] = {
-		"C:\\Hyper-V\\EasyToFind\\Virtual Machines\\EC04F346-DB96-4700-AF5B-77B3C56C38BD.vmcx",
-		"C:\\Hyper-V\\EasyToFind\\Virtual Machines\\993F7B33-6057-4D1E-A1FE-A1A1D77BE974.vmcx",
-		"C:\\VM\\Other Generation 1\\Virtual Machines\\A5B56431-CA94-482A-B70A-F1F2B12373BE.vmcx",
-		"C:\\VM\\Other Generation 2\\Virtual Machines\\4C57771A-3230-4B92-B029-D63F96518E70.vmcx",
+		"C:\\Hyper-V\\EasyToFind\\Virtual Machines\\"
+		"EC04F346-DB96-4700-AF5B-77B3C56C38BD.vmcx",
+		"C:\\Hyper-V\\EasyToFind\\Virtual Machines\\"
+		"993F7B33-6057-4D1E-A1FE-A1A1D77BE974.vmcx",
+		"C:\\VM\\Other Generation 1\\Virtual Machines\\"
+		"A5B56431-CA94-482A-B70A-F1F2B12373BE.vmcx",
+		"C:\\VM\\Other Generation 2\\Virtual Machines\\"
+		"4C57771A-3230-4B92-B029-D63F96518E70.vmcx",
 	};
 	hv_findings f = { 0 };
 	loaded l;

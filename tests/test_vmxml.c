@@ -347,7 +347,8 @@ START_TEST(billion_laughs_refused)
 	sb_adds(&sb, "<?xml version=\"1.0\"?>\n<!DOCTYPE configuration [\n"
 		     "<!ENTITY l0 \"lollollollollollollollollollol\">\n");
 	for (int i = 1; i <= 10; i++)
-		sb_addf(&sb, "<!ENTITY l%d \"&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;&l%d;\">\n",
+		sb_addf(&sb, "<!ENTITY l%d \"&l%d;&l%d;&l%d;&l%d;&l%d;"
+			"&l%d;&l%d;&l%d;&l%d;&l%d;\">\n",
 			i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
 	sb_adds(&sb, "]>\n<configuration><a type=\"string\">&l10;</a></configuration>\n");
 	hv_findings f = { 0 };
@@ -457,8 +458,8 @@ START_TEST(sniff_first_bytes)
 		"<?xml version=\"1.0\"?><!-- c --><?pi x?>\n  <configuration a=\"b\">",
 	};
 	const char *no[] = {
-		"", "<configurationX>", "<Configurations>", "<configuration", "<foo><configuration>",
-		"<!-- unterminated <configuration>", "hello",
+		"", "<configurationX>", "<Configurations>", "<configuration",
+		"<foo><configuration>", "<!-- unterminated <configuration>", "hello",
 	};
 	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
 		ck_assert_msg(vmxml_sniff(span_make(yes[i], strlen(yes[i]))), "%s", yes[i]);

@@ -48,7 +48,8 @@ START_TEST(normalize_is_lexical)
 		{ "", "." },
 		{ "./", "." },
 		{ "a/b/..", "a" },
-		{ "/vm/Virtual Machines/../Virtual Hard Disks/d.vhdx", "/vm/Virtual Hard Disks/d.vhdx" },
+		{ "/vm/Virtual Machines/../Virtual Hard Disks/d.vhdx",
+		  "/vm/Virtual Hard Disks/d.vhdx" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		char *n = winpath_normalize(cases[i].in);

@@ -266,7 +266,7 @@ static uint8_t *b64_decode(const char *s, size_t *outlen, const char **why)
 			q = 0;
 			acc = 0;
 			if (pad)
-				pad = 3; /* anything but white space after a padded quad is an error */
+				pad = 3; /* after a padded quad only white space may follow */
 		}
 	}
 	if (!*why && q != 0)

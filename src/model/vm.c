@@ -436,7 +436,8 @@ static void add_drive(ctx *c, vm_model *vm, size_t *cap, const kv_node *drive,
 	if (vm->ndrives == VM_MAX_DRIVES) {
 		if (!c->drives_capped)
 			findings_add(c->f, HV_SEV_WARN, c->file, drive->offset,
-				     "more than %u drive slots; the rest are ignored", VM_MAX_DRIVES);
+				     "more than %u drive slots; the rest are ignored",
+				     VM_MAX_DRIVES);
 		c->drives_capped = true;
 		return;
 	}
@@ -501,7 +502,8 @@ static void read_drives(ctx *c, vm_model *vm)
 		if (!node) {
 			findings_add(c->f, HV_SEV_NOTE, c->file, HV_NO_OFFSET,
 				     "manifest %s lists %s instance %s but it has no "
-				     "configuration node", d->vdev, vm_ctrl_name(controllers[k].kind),
+				     "configuration node", d->vdev,
+				     vm_ctrl_name(controllers[k].kind),
 				     d->instance ? d->instance : "(none)");
 			continue;
 		}

@@ -59,9 +59,10 @@ char *winpath_normalize(const char *path)
 		const char *e = strchr(p, '/');
 		size_t l = e ? (size_t)(e - p) : strlen(p);
 		bool dotdot = l == 2 && p[0] == '.' && p[1] == '.';
+		bool last_up = n > 0 && plen[n - 1] == 2 && memcmp(part[n - 1], "..", 2) == 0;
 		if (l == 1 && p[0] == '.') {
 			/* drop */
-		} else if (dotdot && n > 0 && !(plen[n - 1] == 2 && memcmp(part[n - 1], "..", 2) == 0)) {
+		} else if (dotdot && n > 0 && !last_up) {
 			n--;
 		} else if (dotdot && abs) {
 			/* ".." above "/" stays at "/" */

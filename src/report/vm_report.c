@@ -89,6 +89,21 @@ static json_object *jstr(const char *s)
 	return o;
 }
 
+static json_object *jint_if(bool has, int64_t v)
+{
+	return has ? json_object_new_int64(v) : NULL;
+}
+
+static json_object *jbool_if(bool has, bool v)
+{
+	return has ? json_object_new_boolean(v) : NULL;
+}
+
+static void put(json_object *o, const char *key, json_object *v)
+{
+	json_object_object_add(o, key, v);
+}
+
 static json_object *joffset(uint64_t off)
 {
 	return off == HV_NO_OFFSET ? NULL : json_object_new_uint64(off);
@@ -178,7 +193,8 @@ static void text_identity(FILE *out, const vm_model *vm)
 	if (!vm->has_subtype)
 		line(out, "generation", "absent");
 	else if (vm->generation)
-		line(out, "generation", "%d (subtype %lld)", vm->generation, (long long)vm->subtype);
+		line(out, "generation", "%d (subtype %lld)", vm->generation,
+		     (long long)vm->subtype);
 	else
 		line(out, "generation", "unknown (subtype %lld)", (long long)vm->subtype);
 	line(out, "creation time", "%s", vm->has_creation_time ? vm->creation_time : "absent");
@@ -279,10 +295,10 @@ static json_object *json_flag(const vm_flag *fl)
 	if (!fl->present)
 		return NULL;
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "value", fl->valid ? json_object_new_boolean(fl->value) : NULL);
-	json_object_object_add(o, "type", json_object_new_string(kv_type_name(fl->type)));
-	json_object_object_add(o, "raw", fl->valid ? json_object_new_int64(fl->raw) : NULL);
-	json_object_object_add(o, "offset", joffset(fl->offset));
+	put(o, "value", jbool_if(fl->valid, fl->value));
+	put(o, "type", json_object_new_string(kv_type_name(fl->type)));
+	put(o, "raw", jint_if(fl->valid, fl->raw));
+	put(o, "offset", joffset(fl->offset));
 	return o;
 }
 
@@ -292,11 +308,11 @@ static json_object *json_candidates(const winpath_list *l)
 	for (size_t i = 0; i < l->n; i++) {
 		const winpath_candidate *c = &l->v[i];
 		json_object *o = json_object_new_object();
-		json_object_object_add(o, "path", jstr(c->path));
-		json_object_object_add(o, "rule", json_object_new_string(winpath_rule_name(c->rule)));
-		json_object_object_add(o, "exists", json_object_new_boolean(c->exists));
-		json_object_object_add(o, "outside_tree", json_object_new_boolean(c->outside_tree));
-		json_object_object_add(o, "via_symlink", json_object_new_boolean(c->via_symlink));
+		put(o, "path", jstr(c->path));
+		put(o, "rule", json_object_new_string(winpath_rule_name(c->rule)));
+		put(o, "exists", json_object_new_boolean(c->exists));
+		put(o, "outside_tree", json_object_new_boolean(c->outside_tree));
+		put(o, "via_symlink", json_object_new_boolean(c->via_symlink));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -305,20 +321,15 @@ static json_object *json_candidates(const winpath_list *l)
 static json_object *json_security(const vm_security *s)
 {
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "tpm_enabled", json_flag(&s->tpm_enabled));
-	json_object_object_add(o, "shielding_requested", json_flag(&s->shielding_requested));
-	json_object_object_add(o, "ksd_enabled", json_flag(&s->ksd_enabled));
-	json_object_object_add(o, "vbs_opt_out", json_flag(&s->vbs_opt_out));
-	json_object_object_add(o, "encrypt_state_migration",
-			       json_flag(&s->encrypt_state_migration));
-	json_object_object_add(o, "data_protection_requested",
-			       json_flag(&s->data_protection_requested));
-	json_object_object_add(o, "node_present", json_object_new_boolean(s->node_present));
-	json_object_object_add(o, "settings_present",
-			       json_object_new_boolean(s->settings_present));
-	json_object_object_add(o, "migration_key_expected",
-			       s->migration_key_expected
-				       ? json_object_new_string(s->migration_key_expected) : NULL);
+	put(o, "tpm_enabled", json_flag(&s->tpm_enabled));
+	put(o, "shielding_requested", json_flag(&s->shielding_requested));
+	put(o, "ksd_enabled", json_flag(&s->ksd_enabled));
+	put(o, "vbs_opt_out", json_flag(&s->vbs_opt_out));
+	put(o, "encrypt_state_migration", json_flag(&s->encrypt_state_migration));
+	put(o, "data_protection_requested", json_flag(&s->data_protection_requested));
+	put(o, "node_present", json_object_new_boolean(s->node_present));
+	put(o, "settings_present", json_object_new_boolean(s->settings_present));
+	put(o, "migration_key_expected", jstr(s->migration_key_expected));
 	return o;
 }
 
@@ -328,17 +339,14 @@ static json_object *json_nics(const vm_model *vm)
 	for (size_t i = 0; i < vm->nnics; i++) {
 		const vm_nic *n = &vm->nics[i];
 		json_object *o = json_object_new_object();
-		json_object_object_add(o, "instance", jstr(n->instance));
-		json_object_object_add(o, "synthetic", json_object_new_boolean(n->synthetic));
-		json_object_object_add(o, "device_name", jstr(n->device_name));
-		json_object_object_add(o, "name", jstr(n->friendly_name));
-		json_object_object_add(o, "mac", jstr(n->mac));
-		json_object_object_add(o, "switch", jstr(n->switch_name));
-		json_object_object_add(o, "connected",
-				       n->has_connected ? json_object_new_boolean(n->connected) : NULL);
-		json_object_object_add(o, "static_mac",
-				       n->has_static_mac ? json_object_new_boolean(n->static_mac)
-							 : NULL);
+		put(o, "instance", jstr(n->instance));
+		put(o, "synthetic", json_object_new_boolean(n->synthetic));
+		put(o, "device_name", jstr(n->device_name));
+		put(o, "name", jstr(n->friendly_name));
+		put(o, "mac", jstr(n->mac));
+		put(o, "switch", jstr(n->switch_name));
+		put(o, "connected", jbool_if(n->has_connected, n->connected));
+		put(o, "static_mac", jbool_if(n->has_static_mac, n->static_mac));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -350,16 +358,16 @@ static json_object *json_drives(const vm_model *vm)
 	for (size_t i = 0; i < vm->ndrives; i++) {
 		const vm_drive *d = &vm->drives[i];
 		json_object *o = json_object_new_object();
-		json_object_object_add(o, "controller", json_object_new_string(vm_ctrl_name(d->ctrl)));
-		json_object_object_add(o, "controller_instance", jstr(d->ctrl_instance));
-		json_object_object_add(o, "in_manifest", json_object_new_boolean(d->in_manifest));
-		json_object_object_add(o, "controller_index", json_object_new_int64(d->ctrl_index));
-		json_object_object_add(o, "drive_index", json_object_new_int64(d->drive_index));
-		json_object_object_add(o, "type", jstr(d->type_raw));
-		json_object_object_add(o, "is_disk", json_object_new_boolean(vm_drive_is_disk(d)));
-		json_object_object_add(o, "path", jstr(d->path));
-		json_object_object_add(o, "offset", joffset(d->offset));
-		json_object_object_add(o, "resolved", json_candidates(&d->resolved));
+		put(o, "controller", json_object_new_string(vm_ctrl_name(d->ctrl)));
+		put(o, "controller_instance", jstr(d->ctrl_instance));
+		put(o, "in_manifest", json_object_new_boolean(d->in_manifest));
+		put(o, "controller_index", json_object_new_int64(d->ctrl_index));
+		put(o, "drive_index", json_object_new_int64(d->drive_index));
+		put(o, "type", jstr(d->type_raw));
+		put(o, "is_disk", json_object_new_boolean(vm_drive_is_disk(d)));
+		put(o, "path", jstr(d->path));
+		put(o, "offset", joffset(d->offset));
+		put(o, "resolved", json_candidates(&d->resolved));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -373,11 +381,11 @@ static json_object *json_keys(const vm_model *vm)
 		char hex[65];
 		sha256_hex_of(k->data, k->len, hex);
 		json_object *o = json_object_new_object();
-		json_object_object_add(o, "name", jstr(k->name));
-		json_object_object_add(o, "path", jstr(k->kv_path));
-		json_object_object_add(o, "offset", joffset(k->offset));
-		json_object_object_add(o, "length", json_object_new_uint64(k->len));
-		json_object_object_add(o, "sha256", json_object_new_string(hex));
+		put(o, "name", jstr(k->name));
+		put(o, "path", jstr(k->kv_path));
+		put(o, "offset", joffset(k->offset));
+		put(o, "length", json_object_new_uint64(k->len));
+		put(o, "sha256", json_object_new_string(hex));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -389,12 +397,11 @@ static json_object *json_devices(const vm_model *vm)
 	for (size_t i = 0; i < vm->ndevices; i++) {
 		const vm_device *d = &vm->devices[i];
 		json_object *o = json_object_new_object();
-		json_object_object_add(o, "vdev", jstr(d->vdev));
-		json_object_object_add(o, "device", jstr(d->device));
-		json_object_object_add(o, "instance", jstr(d->instance));
-		json_object_object_add(o, "name", jstr(d->name));
-		json_object_object_add(o, "flags", d->has_flags ? json_object_new_int64(d->flags)
-								: NULL);
+		put(o, "vdev", jstr(d->vdev));
+		put(o, "device", jstr(d->device));
+		put(o, "instance", jstr(d->instance));
+		put(o, "name", jstr(d->name));
+		put(o, "flags", jint_if(d->has_flags, d->flags));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -402,27 +409,23 @@ static json_object *json_devices(const vm_model *vm)
 
 static void json_identity(json_object *o, const vm_model *vm)
 {
-	json_object_object_add(o, "source", jstr(vm->source_path));
-	json_object_object_add(o, "kind", json_object_new_string(vm_kind_name(vm->kind)));
-	json_object_object_add(o, "name", jstr(vm->name));
-	json_object_object_add(o, "id", jstr(vm->id ? vm->id : vm->id_raw));
-	json_object_object_add(o, "id_is_guid", json_object_new_boolean(vm->id != NULL));
-	json_object_object_add(o, "id_source", vm->id_source ? jstr(vm->id_source) : NULL);
+	put(o, "source", jstr(vm->source_path));
+	put(o, "kind", json_object_new_string(vm_kind_name(vm->kind)));
+	put(o, "name", jstr(vm->name));
+	put(o, "id", jstr(vm->id ? vm->id : vm->id_raw));
+	put(o, "id_is_guid", json_object_new_boolean(vm->id != NULL));
+	put(o, "id_source", jstr(vm->id_source));
 	json_object *v = NULL;
 	if (vm->has_version) {
 		v = json_object_new_object();
-		json_object_object_add(v, "raw", json_object_new_int64(vm->version_raw));
-		json_object_object_add(v, "major", json_object_new_int64(vm->version_major));
-		json_object_object_add(v, "minor", json_object_new_int64(vm->version_minor));
+		put(v, "raw", json_object_new_int64(vm->version_raw));
+		put(v, "major", json_object_new_int64(vm->version_major));
+		put(v, "minor", json_object_new_int64(vm->version_minor));
 	}
-	json_object_object_add(o, "config_version", v);
-	json_object_object_add(o, "generation", vm->has_subtype && vm->generation
-							? json_object_new_int(vm->generation) : NULL);
-	json_object_object_add(o, "subtype", vm->has_subtype ? json_object_new_int64(vm->subtype)
-							     : NULL);
-	json_object_object_add(o, "creation_time", vm->has_creation_time
-							   ? json_object_new_string(vm->creation_time)
-							   : NULL);
+	put(o, "config_version", v);
+	put(o, "generation", jint_if(vm->has_subtype && vm->generation, vm->generation));
+	put(o, "subtype", jint_if(vm->has_subtype, vm->subtype));
+	put(o, "creation_time", vm->has_creation_time ? jstr(vm->creation_time) : NULL);
 }
 
 json_object *vm_report_json(const vm_model *vm)
@@ -430,30 +433,21 @@ json_object *vm_report_json(const vm_model *vm)
 	json_object *o = json_object_new_object();
 	json_identity(o, vm);
 	json_object *sb = json_object_new_object();
-	json_object_object_add(sb, "enabled", vm->has_secure_boot
-						      ? json_object_new_boolean(vm->secure_boot) : NULL);
-	json_object_object_add(sb, "template_id", jstr(vm->secure_boot_template));
-	json_object_object_add(o, "secure_boot", sb);
-	json_object_object_add(o, "nvram_entries", vm->has_nvram
-							   ? json_object_new_uint64(vm->nvram_entries)
-							   : NULL);
-	json_object_object_add(o, "vtpm_device_present",
-			       json_object_new_boolean(vm->vtpm_device_present));
-	json_object_object_add(o, "security_settings", json_security(&vm->security));
-	json_object_object_add(o, "memory_mb", vm->has_memory
-						       ? json_object_new_int64(vm->memory_mb) : NULL);
-	json_object_object_add(o, "processors", vm->has_processors
-							? json_object_new_int64(vm->processors) : NULL);
-	json_object_object_add(o, "manifest_size", vm->has_manifest_size
-							   ? json_object_new_int64(vm->manifest_size)
-							   : NULL);
-	json_object_object_add(o, "devices", json_devices(vm));
-	json_object_object_add(o, "network_adapters", json_nics(vm));
-	json_object_object_add(o, "drives", json_drives(vm));
-	json_object_object_add(o, "guest_state_path", jstr(vm->guest_state_path));
-	json_object_object_add(o, "guest_state_resolved",
-			       json_candidates(&vm->guest_state_resolved));
-	json_object_object_add(o, "key_blobs", json_keys(vm));
+	put(sb, "enabled", jbool_if(vm->has_secure_boot, vm->secure_boot));
+	put(sb, "template_id", jstr(vm->secure_boot_template));
+	put(o, "secure_boot", sb);
+	put(o, "nvram_entries", vm->has_nvram ? json_object_new_uint64(vm->nvram_entries) : NULL);
+	put(o, "vtpm_device_present", json_object_new_boolean(vm->vtpm_device_present));
+	put(o, "security_settings", json_security(&vm->security));
+	put(o, "memory_mb", jint_if(vm->has_memory, vm->memory_mb));
+	put(o, "processors", jint_if(vm->has_processors, vm->processors));
+	put(o, "manifest_size", jint_if(vm->has_manifest_size, vm->manifest_size));
+	put(o, "devices", json_devices(vm));
+	put(o, "network_adapters", json_nics(vm));
+	put(o, "drives", json_drives(vm));
+	put(o, "guest_state_path", jstr(vm->guest_state_path));
+	put(o, "guest_state_resolved", json_candidates(&vm->guest_state_resolved));
+	put(o, "key_blobs", json_keys(vm));
 	return o;
 }
 
@@ -550,23 +544,23 @@ static void json_node(const kv_node *n, void *arg)
 	json_object *a = arg;
 	json_object *o = json_object_new_object();
 	char *path = kv_path_of(n);
-	json_object_object_add(o, "path", jstr(path));
+	put(o, "path", jstr(path));
 	free(path);
-	json_object_object_add(o, "type", json_object_new_string(kv_type_name(n->type)));
-	json_object_object_add(o, "seq", json_object_new_int64(n->seq));
-	json_object_object_add(o, "offset", joffset(n->offset));
+	put(o, "type", json_object_new_string(kv_type_name(n->type)));
+	put(o, "seq", json_object_new_int64(n->seq));
+	put(o, "offset", joffset(n->offset));
 	if (n->type == KV_NODE) {
-		json_object_object_add(o, "children", json_object_new_uint64(n->nkids));
+		put(o, "children", json_object_new_uint64(n->nkids));
 	} else if (n->type == KV_BYTES) {
 		char hex[65];
 		sha256_hex_of(n->bytes, n->nbytes, hex);
-		json_object_object_add(o, "length", json_object_new_uint64(n->nbytes));
-		json_object_object_add(o, "sha256", json_object_new_string(hex));
+		put(o, "length", json_object_new_uint64(n->nbytes));
+		put(o, "sha256", json_object_new_string(hex));
 	} else {
-		json_object_object_add(o, "value", json_value(n));
+		put(o, "value", json_value(n));
 	}
 	if (n->file_object)
-		json_object_object_add(o, "file_object", json_object_new_boolean(true));
+		put(o, "file_object", json_object_new_boolean(true));
 	json_object_array_add(a, o);
 }
 
@@ -576,7 +570,7 @@ json_object *kv_report_tree_json(const kv_node *root)
 	json_object *a = json_object_new_array();
 	if (root)
 		walk(root, json_node, a);
-	json_object_object_add(o, "nodes", a);
+	put(o, "nodes", a);
 	return o;
 }
 
@@ -615,9 +609,9 @@ static json_object *json_entries(const hostreg_entry *v, size_t n)
 	json_object *a = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		json_object *o = json_object_new_object();
-		json_object_object_add(o, "id", jstr(v[i].id));
-		json_object_object_add(o, "path", jstr(v[i].path));
-		json_object_object_add(o, "offset", joffset(v[i].offset));
+		put(o, "id", jstr(v[i].id));
+		put(o, "path", jstr(v[i].path));
+		put(o, "offset", joffset(v[i].offset));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -626,15 +620,12 @@ static json_object *json_entries(const hostreg_entry *v, size_t n)
 json_object *hostreg_report_json(const hostreg *h)
 {
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "source", jstr(h->source_path));
-	json_object_object_add(o, "format_version",
-			       h->has_format_version ? json_object_new_int64(h->format_version)
-						     : NULL);
-	json_object_object_add(o, "reg_id", jstr(h->reg_id));
-	json_object_object_add(o, "virtual_machines", json_entries(h->vms, h->nvms));
-	json_object_object_add(o, "virtual_machines_cache", json_entries(h->cache, h->ncache));
-	json_object_object_add(o, "resource_types",
-			       h->has_resource_types ? json_object_new_uint64(h->resource_types)
-						     : NULL);
+	put(o, "source", jstr(h->source_path));
+	put(o, "format_version", jint_if(h->has_format_version, h->format_version));
+	put(o, "reg_id", jstr(h->reg_id));
+	put(o, "virtual_machines", json_entries(h->vms, h->nvms));
+	put(o, "virtual_machines_cache", json_entries(h->cache, h->ncache));
+	put(o, "resource_types", h->has_resource_types ? json_object_new_uint64(h->resource_types)
+							: NULL);
 	return o;
 }
