@@ -40,18 +40,33 @@ void kv_add_child(kv_node *parent, kv_node *child)
 	child->parent = parent;
 }
 
-/* Insertion sort is stable and children lists are short. */
+typedef struct {
+	kv_node *node;
+	size_t pos;  /* original position: ties keep their order (a stable sort) */
+} kid_slot;
+
+static int cmp_slot(const void *a, const void *b)
+{
+	const kid_slot *x = a, *y = b;
+	if (x->node->seq != y->node->seq)
+		return x->node->seq < y->node->seq ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* O(n log n) even for hostile sibling lists (reverse-ordered sequences). */
 static void sort_kids(kv_node *n)
 {
-	for (size_t i = 1; i < n->nkids; i++) {
-		kv_node *k = n->kids[i];
-		size_t j = i;
-		while (j > 0 && n->kids[j - 1]->seq > k->seq) {
-			n->kids[j] = n->kids[j - 1];
-			j--;
-		}
-		n->kids[j] = k;
+	if (n->nkids < 2)
+		return;
+	kid_slot *v = xmalloc(n->nkids * sizeof *v);
+	for (size_t i = 0; i < n->nkids; i++) {
+		v[i].node = n->kids[i];
+		v[i].pos = i;
 	}
+	qsort(v, n->nkids, sizeof *v, cmp_slot);
+	for (size_t i = 0; i < n->nkids; i++)
+		n->kids[i] = v[i].node;
+	free(v);
 }
 
 void kv_sort(kv_node *n)
