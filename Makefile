@@ -95,6 +95,11 @@ $(BUILD)/tools/mksamples: tests/tools/mksamples.c $(TEST_SUPPORT_OBJ) $(LIB)
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
 	    $(TEST_SUPPORT_OBJ) $(LIB) $(PKG_LIBS) $(TEST_LIBS) -lpthread
 
+$(BUILD)/tools/bench_readers: bench/bench_readers.c $(TEST_SUPPORT_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(TEST_SUPPORT_OBJ) $(LIB) $(PKG_LIBS) $(TEST_LIBS) -lpthread
+
 samples: $(BUILD)/tools/mksamples
 	rm -rf samples.new && $(BUILD)/tools/mksamples samples.new
 	rm -rf samples && mv samples.new samples
@@ -123,8 +128,9 @@ memcheck:
 	@HVTPM_BIN=$(abspath build/vg/hvtpm) HVTPM_SHARED=$(SHARED) HVTPM_SRCDIR=$(CURDIR) \
 	    HVTPM_VALGRIND=1 sh tests/run.sh build/vg/tests/test_cli
 
-bench: hvtpm
-	@sh bench/run.sh
+bench: hvtpm $(BUILD)/tools/bench_readers
+	@BUILD=$(BUILD) sh bench/readers.sh
+	@BUILD=$(BUILD) sh bench/run.sh
 
 lint:
 	@sh scripts/lint.sh
