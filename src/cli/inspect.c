@@ -168,6 +168,7 @@ static void show_hvstore(ictx *c)
 	header(c, "HyperVStorage (.vmcx/.vmrs/data.vmcx)");
 	if (rc != HV_OK) {
 		fail(c, rc);
+		hvstore_free(&h);
 		return;
 	}
 	if (c->j)
@@ -295,8 +296,10 @@ static size_t show_repositories(ictx *c, json_object *arr)
 		if (!span_sub(c->s, offs[i], c->s.len - offs[i], &sub))
 			continue;
 		hvstore h;
-		if (hvstore_read(sub, c->path, offs[i], &h, &c->f) != HV_OK)
+		if (hvstore_read(sub, c->path, offs[i], &h, &c->f) != HV_OK) {
+			hvstore_free(&h);
 			continue;
+		}
 		json_object *o = arr ? json_object_new_object() : NULL;
 		if (o) {
 			jadd_int(o, "offset", (int64_t)offs[i]);

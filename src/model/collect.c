@@ -280,6 +280,7 @@ static void on_hvstore(collector *c, size_t file, span_t s)
 	hv_err rc = hvstore_read(s, e->files[file].path, 0, &h, &e->findings);
 	if (rc != HV_OK) {
 		evidence_fail(e, file, rc, "HyperVStorage file could not be read: %s", hv_err_name(rc));
+		hvstore_free(&h);
 		return;
 	}
 	on_vm_tree(c, file, h.root, h.dirty ? "HyperVStorage, dirty log replayed in memory"
@@ -565,8 +566,10 @@ static size_t scan_repositories(collector *c, size_t file, span_t s)
 		if (!span_sub(s, offs[i], s.len - offs[i], &sub))
 			continue;
 		hvstore h;
-		if (hvstore_read(sub, e->files[file].path, offs[i], &h, &e->findings) != HV_OK)
+		if (hvstore_read(sub, e->files[file].path, offs[i], &h, &e->findings) != HV_OK) {
+			hvstore_free(&h);
 			continue;
+		}
 		vm_model vm;
 		if (vm_from_tree(h.root, e->files[file].path, &vm, &e->findings) == HV_OK) {
 			char container[64];
