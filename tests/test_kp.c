@@ -16,6 +16,7 @@
 
 #include "formats/guardian.h"
 #include "formats/kp.h"
+#include "util/base64.h"
 #include "formats/kp_carve.h"
 #include "formats/kp_input.h"
 #include "report/kp_report.h"
@@ -743,23 +744,23 @@ START_TEST(base64_decoder)
 	uint8_t *b;
 	size_t n;
 
-	ck_assert(kp_base64_decode("TWFu", 4, 16, &b, &n));
+	ck_assert(hv_base64_decode("TWFu", 4, 16, 0, &b, &n, NULL));
 	ck_assert_uint_eq(n, 3);
 	ck_assert_int_eq(memcmp(b, "Man", 3), 0);
 	free(b);
-	ck_assert(kp_base64_decode(" TW\r\nE= ", 8, 16, &b, &n));
+	ck_assert(hv_base64_decode(" TW\r\nE= ", 8, 16, 0, &b, &n, NULL));
 	ck_assert_uint_eq(n, 2);
 	free(b);
-	ck_assert(kp_base64_decode("TQ", 2, 16, &b, &n));
+	ck_assert(hv_base64_decode("TQ", 2, 16, 0, &b, &n, NULL));
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(b[0], 'M');
 	free(b);
-	ck_assert(!kp_base64_decode("TQ=a", 4, 16, NULL, &n));
-	ck_assert(!kp_base64_decode("T", 1, 16, NULL, &n));
-	ck_assert(!kp_base64_decode("TWFu=", 5, 16, NULL, &n));
-	ck_assert(!kp_base64_decode("TW-u", 4, 16, NULL, &n));
-	ck_assert(!kp_base64_decode("TWFuTWFu", 8, 5, NULL, &n));
-	ck_assert(kp_base64_decode("", 0, 16, NULL, &n));
+	ck_assert(!hv_base64_decode("TQ=a", 4, 16, 0, NULL, &n, NULL));
+	ck_assert(!hv_base64_decode("T", 1, 16, 0, NULL, &n, NULL));
+	ck_assert(!hv_base64_decode("TWFu=", 5, 16, 0, NULL, &n, NULL));
+	ck_assert(!hv_base64_decode("TW-u", 4, 16, 0, NULL, &n, NULL));
+	ck_assert(!hv_base64_decode("TWFuTWFu", 8, 5, 0, NULL, &n, NULL));
+	ck_assert(hv_base64_decode("", 0, 16, 0, NULL, &n, NULL));
 	ck_assert_uint_eq(n, 0);
 }
 END_TEST

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "support/testutil.h"
+#include "util/base64.h"
 #include "util/bytes.h"
 #include "util/crc.h"
 #include "util/diag.h"
@@ -166,6 +167,26 @@ START_TEST(strbuf_grows)
 }
 END_TEST
 
+START_TEST(base64_strictness)
+{
+	uint8_t *b;
+	size_t n;
+	const char *why;
+	ck_assert(hv_base64_decode("TWFu\nTQ==", 10, 16, B64_PAD_REQUIRED, &b, &n, &why));
+	ck_assert_uint_eq(n, 4);
+	ck_assert_mem_eq(b, "ManM", 4);
+	free(b);
+	ck_assert(!hv_base64_decode("TQ", 2, 16, B64_PAD_REQUIRED, NULL, &n, &why));
+	ck_assert_str_eq(why, "length is not a multiple of 4");
+	ck_assert(hv_base64_decode("TQ", 2, 16, 0, NULL, &n, NULL));
+	ck_assert(!hv_base64_decode("TQ==TQ==", 8, 16, 0, NULL, &n, &why));
+	ck_assert_str_eq(why, "data after padding");
+	ck_assert(!hv_base64_decode("TQ===", 5, 16, 0, NULL, &n, &why));
+	ck_assert(!hv_base64_decode("TWFu", 4, 2, 0, NULL, &n, &why));
+	ck_assert_str_eq(why, "decoded data over the size cap");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
@@ -179,6 +200,7 @@ int main(void)
 	tcase_add_test(tc, findings_are_one_line_with_offset);
 	tcase_add_test(tc, file_load_hashes_and_caps);
 	tcase_add_test(tc, strbuf_grows);
+	tcase_add_test(tc, base64_strictness);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -29,6 +29,7 @@
 
 #include "formats/kp.h"
 #include "formats/xmlsafe.h"
+#include "util/base64.h"
 #include "util/xalloc.h"
 
 #define GUARDIAN_CERT_MAX_BYTES (1024u * 1024)
@@ -69,7 +70,7 @@ static void add_cert(guardian_doc *g, const xmlNode *n, const char *text, const 
 	size_t len = 0;
 	long line = xmlGetLineNo(n);
 
-	if (!kp_base64_decode(text, strlen(text), GUARDIAN_CERT_MAX_BYTES, &der, &len) ||
+	if (!hv_base64_decode(text, strlen(text), GUARDIAN_CERT_MAX_BYTES, 0, &der, &len, NULL) ||
 	    len == 0) {
 		if (named)
 			findings_add(f, HV_SEV_WARN, src, HV_NO_OFFSET, "<%.64s> (line %ld) is not "

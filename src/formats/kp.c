@@ -67,91 +67,13 @@
 #include "formats/xmlsafe.h"
 #include "util/ossl.h"
 #include "util/strbuf.h"
+#include "util/base64.h"
 #include "util/xalloc.h"
 
 #define KP_SIG_MAX_BYTES (64u * 1024)   /* larger SignatureValues are counted, not verified */
 #define KP_CERT_MAX_BYTES (1024u * 1024) /* decoded certificate cap */
 #define KP_MAX_FINDINGS 64              /* per document; the rest are counted */
 #define KP_LINE_MAX 512
-
-/* ---------------------------------------------------------------- base64 */
-
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static bool b64_space(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-bool kp_base64_decode(const char *s, size_t n, size_t cap, uint8_t **out, size_t *outlen)
-{
-	size_t sym = 0, pad = 0;
-
-	if (out)
-		*out = NULL;
-	*outlen = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (b64_space(c))
-			continue;
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		if (pad > 0 || b64_value(c) < 0)
-			return false;
-		sym++;
-	}
-	size_t rem = sym % 4;
-	if (rem == 1 || (rem == 0 && pad != 0) || (rem == 2 && pad != 0 && pad != 2) ||
-	    (rem == 3 && pad > 1))
-		return false;
-	size_t len = sym / 4 * 3 + (rem == 2 ? 1 : rem == 3 ? 2 : 0);
-	if (len > cap)
-		return false;
-	*outlen = len;
-	if (!out)
-		return true;
-	uint8_t *b = xmalloc(len ? len : 1);
-	uint32_t acc = 0;
-	size_t k = 0, got = 0;
-	for (size_t i = 0; i < n && k < len; i++) {
-		int v = b64_value((unsigned char)s[i]);
-		if (v < 0)
-			continue;
-		acc = (acc << 6) | (uint32_t)v;
-		if (++got == 4) {
-			b[k++] = (uint8_t)(acc >> 16);
-			if (k < len)
-				b[k++] = (uint8_t)(acc >> 8);
-			if (k < len)
-				b[k++] = (uint8_t)acc;
-			acc = 0;
-			got = 0;
-		}
-	}
-	if (got == 2)
-		b[k++] = (uint8_t)(acc >> 4);
-	else if (got == 3) {
-		b[k++] = (uint8_t)(acc >> 10);
-		b[k++] = (uint8_t)(acc >> 2);
-	}
-	*out = b;
-	return true;
-}
 
 /* ------------------------------------------------------- decode context */
 
@@ -285,7 +207,7 @@ static void add_algorithm(kp_ctx *c, const char *uri)
 static bool b64_len(const xmlNode *n, size_t *len)
 {
 	char *t = xml_text(n);
-	bool ok = kp_base64_decode(t, strlen(t), SIZE_MAX, NULL, len);
+	bool ok = hv_base64_decode(t, strlen(t), SIZE_MAX, 0, NULL, len, NULL);
 
 	free(t);
 	return ok;
@@ -330,7 +252,7 @@ static void read_cert(kp_ctx *c, const xmlNode *w, const char *local, hv_cert *c
 		return;
 	}
 	char *t = xml_text(n);
-	bool ok = kp_base64_decode(t, strlen(t), KP_CERT_MAX_BYTES, &der, &len);
+	bool ok = hv_base64_decode(t, strlen(t), KP_CERT_MAX_BYTES, 0, &der, &len, NULL);
 	free(t);
 	if (!ok || len == 0) {
 		note(c, HV_SEV_ERROR, true, "%s: %s is not base64 (or over %u bytes)", who, local,
@@ -836,7 +758,7 @@ static void verify_sig(kp_signature *s, xmlNode *val, const hv_cert *signer,
 		return;
 	}
 	char *t = xml_text(val);
-	bool ok = kp_base64_decode(t, strlen(t), KP_SIG_MAX_BYTES, &sig, &siglen);
+	bool ok = hv_base64_decode(t, strlen(t), KP_SIG_MAX_BYTES, 0, &sig, &siglen, NULL);
 	free(t);
 	if (!ok) {
 		set_status(s, KP_SIG_NOT_VERIFIABLE, "SignatureValue is not base64");

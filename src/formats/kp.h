@@ -112,12 +112,4 @@ typedef struct {
 void kp_compare(const kp_doc *a, const kp_doc *b, kp_diff *out);
 void kp_diff_free(kp_diff *d);
 
-/*
- * Strict base64 (RFC 4648 alphabet, white space ignored, padding optional at
- * the very end).  Decodes at most cap bytes; false on any other character,
- * misplaced padding or when the result would exceed cap.  out may be NULL to
- * validate and count only.  Caller frees *out.
- */
-bool kp_base64_decode(const char *s, size_t n, size_t cap, uint8_t **out, size_t *outlen);
-
 #endif

@@ -25,6 +25,7 @@
 
 #include "formats/kp.h"
 #include "formats/xmlsafe.h"
+#include "util/base64.h"
 #include "util/strbuf.h"
 #include "util/text.h"
 #include "util/xalloc.h"
@@ -416,7 +417,7 @@ static hv_err text_layer(norm_ctx *c, text_view *t, bool *done)
 		c->in->property = prop;
 	} else if (decimal_lines(t->s, t->n, cap, &b, &n, &crlf)) {
 		push(c, KP_FORM_DECIMAL_LINES, t->enc)->crlf = crlf;
-	} else if (kp_base64_decode(t->s, t->n, cap, &b, &n) && n >= OCTET_HDR) {
+	} else if (hv_base64_decode(t->s, t->n, cap, 0, &b, &n, NULL) && n >= OCTET_HDR) {
 		push(c, KP_FORM_BASE64, t->enc)->crlf = strstr(t->s, "\r\n") != NULL;
 	} else {
 		free(b);

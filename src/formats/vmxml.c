@@ -48,6 +48,7 @@
 #include <libxml/tree.h>
 
 #include "formats/xmlsafe.h"
+#include "util/base64.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -212,73 +213,6 @@ static bool parse_bool(const char *text, kv_node *k)
 	return ok;
 }
 
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Strict base64 (RFC 4648 alphabet, padding required, '=' only at the end);
- * white space anywhere is ignored.  Returns NULL with *why set on bad input.
- */
-static uint8_t *b64_decode(const char *s, size_t *outlen, const char **why)
-{
-	size_t len = strlen(s);
-	uint8_t *out = xmalloc(len / 4 * 3 + 3);
-	size_t o = 0, q = 0, pad = 0;
-	uint32_t acc = 0;
-	*why = NULL;
-	for (size_t i = 0; i < len && !*why; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (isspace(c))
-			continue;
-		if (c == '=') {
-			if (q < 2)
-				*why = "padding too early";
-			pad++;
-			acc <<= 6;
-		} else {
-			int v = b64_value(c);
-			if (v < 0)
-				*why = "character outside the base64 alphabet";
-			else if (pad)
-				*why = "data after padding";
-			acc = (acc << 6) | (uint32_t)(v < 0 ? 0 : v);
-		}
-		if (++q == 4) {
-			if (pad > 2)
-				*why = "too much padding";
-			out[o++] = (uint8_t)(acc >> 16);
-			if (pad < 2)
-				out[o++] = (uint8_t)(acc >> 8);
-			if (pad < 1)
-				out[o++] = (uint8_t)acc;
-			q = 0;
-			acc = 0;
-			if (pad)
-				pad = 3; /* after a padded quad only white space may follow */
-		}
-	}
-	if (!*why && q != 0)
-		*why = "length is not a multiple of 4";
-	if (*why) {
-		free(out);
-		return NULL;
-	}
-	*outlen = o;
-	return out;
-}
-
 /* Concatenation of the direct text and CDATA children of e. */
 static char *direct_text(const xmlNode *e, bool *has_elements)
 {
@@ -360,7 +294,9 @@ static kv_node *make_leaf(build_ctx *b, const xmlNode *x, const char *type)
 	case LEAF_BYTES: {
 		const char *why;
 		size_t n = 0;
-		uint8_t *p = b64_decode(text, &n, &why);
+		uint8_t *p = NULL;
+		if (!hv_base64_decode(text, strlen(text), SIZE_MAX, B64_PAD_REQUIRED, &p, &n, &why))
+			p = NULL;
 		if (!p) {
 			warn_at(b, x, "<%s type=\"bytes\">: bad base64 (%s); entry skipped", name,
 				why);
