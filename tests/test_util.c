@@ -172,7 +172,7 @@ START_TEST(base64_strictness)
 	uint8_t *b;
 	size_t n;
 	const char *why;
-	ck_assert(hv_base64_decode("TWFu\nTQ==", 10, 16, B64_PAD_REQUIRED, &b, &n, &why));
+	ck_assert(hv_base64_decode("TWFu\nTQ==", 9, 16, B64_PAD_REQUIRED, &b, &n, &why));
 	ck_assert_uint_eq(n, 4);
 	ck_assert_mem_eq(b, "ManM", 4);
 	free(b);
