@@ -251,14 +251,11 @@ static void report(hv_ctx *c, hv_sev sev, uint64_t rel, const char *fmt, ...)
 
 static void report(hv_ctx *c, hv_sev sev, uint64_t rel, const char *fmt, ...)
 {
-	strbuf sb = STRBUF_INIT;
 	va_list ap;
 	va_start(ap, fmt);
-	sb_vaddf(&sb, fmt, ap);
+	findings_vadd(c->f, sev, c->name, rel == HV_NO_OFFSET ? HV_NO_OFFSET : c->base + rel, fmt,
+		      ap);
 	va_end(ap);
-	findings_add(c->f, sev, c->name, rel == HV_NO_OFFSET ? HV_NO_OFFSET : c->base + rel,
-		     "%s", sb_str(&sb));
-	sb_free(&sb);
 	if (sev == HV_SEV_ERROR)
 		c->corrupt = true;
 }

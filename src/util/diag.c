@@ -36,13 +36,19 @@ const char *hv_sev_name(hv_sev s)
 void findings_add(hv_findings *f, hv_sev sev, const char *file, uint64_t offset,
 		  const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
+	findings_vadd(f, sev, file, offset, fmt, ap);
+	va_end(ap);
+}
+
+void findings_vadd(hv_findings *f, hv_sev sev, const char *file, uint64_t offset,
+		   const char *fmt, va_list ap)
+{
 	f->v = xgrow(f->v, &f->cap, f->n + 1, sizeof *f->v);
 	hv_finding *x = &f->v[f->n++];
 	strbuf sb = STRBUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
 	sb_vaddf(&sb, fmt, ap);
-	va_end(ap);
 	/* A finding is one line: fold any newline that came from evidence. */
 	for (size_t i = 0; i < sb.len; i++)
 		if (sb.buf[i] == '\n' || sb.buf[i] == '\r')

@@ -8,6 +8,7 @@
 #ifndef HVTPM_DIAG_H
 #define HVTPM_DIAG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +47,8 @@ typedef struct {
 
 void findings_add(hv_findings *f, hv_sev sev, const char *file, uint64_t offset,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void findings_vadd(hv_findings *f, hv_sev sev, const char *file, uint64_t offset,
+		   const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 /* Moves every finding of src to the end of dst. */
 void findings_move(hv_findings *dst, hv_findings *src);
 size_t findings_count(const hv_findings *f, hv_sev min);
