@@ -307,7 +307,7 @@ static hv_err open_vhd_layer(vd_layer *L, hv_findings *f)
 /* Detects the format of L->vf and opens the container. */
 static hv_err open_container(vd_layer *L, int flags, hv_findings *f)
 {
-	uint8_t head[VDISK_SNIFF_LEN], tail[VDISK_SNIFF_LEN];
+	uint8_t head[VDISK_SNIFF_LEN];
 	uint64_t size = vd_file_size(L->vf);
 	L->info.file_size = size;
 	hv_err rc = vd_file_read(L->vf, 0, head, sizeof head, false);
@@ -317,6 +317,7 @@ static hv_err open_container(vd_layer *L, int flags, hv_findings *f)
 		return open_vhdx_layer(L, flags, f);
 	bool is_vhd = false;
 	if (size >= VHD_FOOTER_SIZE) {
+		uint8_t tail[VDISK_SNIFF_LEN];
 		rc = vd_file_read(L->vf, size - VHD_FOOTER_SIZE, tail, sizeof tail, false);
 		if (rc == HV_ERR_IO)
 			return rc;
@@ -682,6 +683,8 @@ hv_err vdisk_open_ex(const char *path, const vdisk_opts *o, vdisk **out, hv_find
 	} else if (L->info.kind == VDISK_KIND_DIFFERENCING) {
 		vd->chain_ok = false;
 		vd->best_effort = true;
+		L->info.ok = false;
+		L->info.problem = xstrdup("parent not opened (asked not to)");
 	}
 	*out = vd;
 	return HV_OK;
