@@ -354,7 +354,7 @@ static int show_disk(const char *path, const inspect_opts *o, json_object *files
 		json_object_array_add(files, j);
 	}
 	vdisk_opts vo = { 0 };
-	vo.flags = o->follow_symlinks ? 0 : HV_OPEN_NOFOLLOW;
+	vo.flags = o->follow_symlinks ? 0 : VDISK_NOFOLLOW;
 	hv_err rc = vdisk_open_ex(path, &vo, &vd, &f);
 	int code = HV_EXIT_OK;
 	if (rc == HV_OK) {

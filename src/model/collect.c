@@ -55,6 +55,80 @@ typedef struct {
 	char *root;
 } config_rec;
 
+/*
+ * String -> index map (open addressing, FNV-1a): keeps path and VM lookups
+ * constant-time so that the collector stays linear in the size of the tree.
+ */
+typedef struct {
+	char *key;
+	size_t val;
+} map_slot;
+
+typedef struct {
+	map_slot *v;
+	size_t cap, n;      /* cap is 0 or a power of two */
+} str_map;
+
+#define MAP_MIN_CAP 1024
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static map_slot *map_slot_for(const str_map *m, const char *key)
+{
+	size_t mask = m->cap - 1;
+	size_t i = (size_t)str_hash(key) & mask;
+	while (m->v[i].key && strcmp(m->v[i].key, key) != 0)
+		i = (i + 1) & mask;
+	return &m->v[i];
+}
+
+static size_t map_get(const str_map *m, const char *key)
+{
+	if (!m->cap)
+		return SIZE_MAX;
+	const map_slot *s = map_slot_for(m, key);
+	return s->key ? s->val : SIZE_MAX;
+}
+
+/* Takes key; a key already present keeps its first value. */
+static void map_put(str_map *m, char *key, size_t val)
+{
+	if ((m->n + 1) * 2 > m->cap) {
+		str_map g = { xcalloc(m->cap ? m->cap * 2 : MAP_MIN_CAP, sizeof *g.v), 0, 0 };
+		g.cap = m->cap ? m->cap * 2 : MAP_MIN_CAP;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->v[i].key)
+				*map_slot_for(&g, m->v[i].key) = m->v[i];
+		g.n = m->n;
+		free(m->v);
+		*m = g;
+	}
+	map_slot *s = map_slot_for(m, key);
+	if (s->key) {
+		free(key);
+		return;
+	}
+	s->key = key;
+	s->val = val;
+	m->n++;
+}
+
+static void map_free(str_map *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->v[i].key);
+	free(m->v);
+	memset(m, 0, sizeof *m);
+}
+
 /* A PFX opened once, by content hash. */
 typedef struct {
 	char sha256[65];
@@ -71,6 +145,10 @@ struct collector {
 	size_t nconfigs, capconfigs;
 	pfx_seen *pfx;
 	size_t npfx, cappfx;
+	str_map paths;      /* evidence paths as recorded -> first file index */
+	str_map normal;     /* the same, lexically normalised (find_file) */
+	size_t indexed;     /* files entered in both maps */
+	str_map vm_ids;     /* canonical VM id -> index into evidence.vms */
 };
 
 collector *collector_new(evidence *e, const collect_opts *o)
@@ -714,12 +792,21 @@ static bool on_archive_fd(collector *c, size_t file, int fd)
 	return true;
 }
 
-static bool already_seen(const evidence *e, const char *path)
+/* Brings the path maps up to date with the evidence files. */
+static void index_files(collector *c)
 {
-	for (size_t i = 0; i < e->nfiles; i++)
-		if (strcmp(e->files[i].path, path) == 0)
-			return true;
-	return false;
+	const evidence *e = c->e;
+	for (; c->indexed < e->nfiles; c->indexed++) {
+		const char *p = e->files[c->indexed].path;
+		map_put(&c->paths, xstrdup(p), c->indexed);
+		map_put(&c->normal, winpath_normalize(p), c->indexed);
+	}
+}
+
+static bool already_seen(collector *c, const char *path)
+{
+	index_files(c);
+	return map_get(&c->paths, path) != SIZE_MAX;
 }
 
 /* A file too large to read whole: only a disk is expected at that size. */
@@ -756,7 +843,7 @@ static bool on_file(const char *path, const struct stat *st, const char *root, v
 {
 	collector *c = ctx;
 	evidence *e = c->e;
-	if (already_seen(e, path))
+	if (already_seen(c, path))
 		return true;
 	c->root = root;
 	size_t file = evidence_add_file(e, path, NULL, (uint64_t)st->st_size);
@@ -798,18 +885,39 @@ void collector_add_mem(collector *c, const char *path, const uint8_t *data, size
 
 /* ---- tying evidence to VMs ----------------------------------------------------------- */
 
-static size_t find_file(const evidence *e, const char *path)
+static size_t find_file(collector *c, const char *path)
 {
+	index_files(c);
 	char *want = winpath_normalize(path);
-	size_t hit = SIZE_MAX;
-	for (size_t i = 0; i < e->nfiles && hit == SIZE_MAX; i++) {
-		char *have = winpath_normalize(e->files[i].path);
-		if (strcmp(have, want) == 0)
-			hit = i;
-		free(have);
-	}
+	size_t hit = map_get(&c->normal, want);
 	free(want);
 	return hit;
+}
+
+/*
+ * An archive member named by a resolved path: such a path never exists on
+ * disk (the member was read in memory), so it is looked up in the evidence.
+ */
+static size_t member_file(collector *c, const winpath_candidate *w)
+{
+	if (!c->o.open_archives || w->exists || w->via_symlink || !strchr(w->path, '!'))
+		return SIZE_MAX;
+	return find_file(c, w->path);
+}
+
+/* The VM entry for id, found through the collector's map when it is there already. */
+static ev_vm *vm_for_id(collector *c, const char *id)
+{
+	evidence *e = c->e;
+	char *canon = guid_canonical(id);
+	const char *key = canon ? canon : id;
+	size_t i = map_get(&c->vm_ids, key);
+	if (i >= e->nvms) {
+		i = (size_t)(evidence_vm(e, id) - e->vms);
+		map_put(&c->vm_ids, xstrdup(key), i);
+	}
+	free(canon);
+	return &e->vms[i];
 }
 
 static void add_missing(ev_vm *vm, const char *what, const char *path)
@@ -847,9 +955,17 @@ static void assess_disk(collector *c, size_t file)
 	f->disk_assessed = true;
 	vdisk_opts vo;
 	memset(&vo, 0, sizeof vo);
-	vo.flags = c->o.follow_symlinks ? 0 : HV_OPEN_NOFOLLOW;
+	vo.flags = c->o.follow_symlinks ? 0 : VDISK_NOFOLLOW;
+	/* Differencing parents: next to the child, then the absolute path (flagged as
+	 * outside the tree), then any evidence file of the same name. */
+	const char **names = xcalloc(e->nfiles + 1, sizeof *names);
+	for (size_t i = 0; i < e->nfiles; i++)
+		names[i] = e->files[i].path;
+	vdisk_search_list sl = { names, e->nfiles };
+	vo.resolve_ctx = &sl;
 	vdisk *vd = NULL;
 	hv_err rc = vdisk_open_ex(f->path, &vo, &vd, &e->findings);
+	free(names);
 	if (rc != HV_OK) {
 		f->disk_surv = SURV_UNKNOWN;
 		f->disk_reason = xstrdup("the disk could not be read");
@@ -880,9 +996,12 @@ static size_t resolved_file(collector *c, const winpath_list *l, bool disk)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		const winpath_candidate *w = &l->v[i];
+		size_t f = member_file(c, w);
+		if (f != SIZE_MAX)
+			return f;
 		if (!w->exists || w->outside_tree || w->via_symlink)
 			continue;
-		size_t f = find_file(c->e, w->path);
+		f = find_file(c, w->path);
 		if (f != SIZE_MAX)
 			return f;
 		if (disk) {
@@ -898,10 +1017,9 @@ static size_t resolved_file(collector *c, const winpath_list *l, bool disk)
 
 static void attach_config(collector *c, config_rec *r)
 {
-	evidence *e = c->e;
 	vm_model *m = r->vm;
 	vm_resolve_paths(m, r->root);
-	ev_vm *vm = evidence_vm(e, m->id);
+	ev_vm *vm = vm_for_id(c, m->id);
 	push_file(&vm->configs, &vm->nconfigs, r->file);
 	if (!vm->name && m->name)
 		vm->name = xstrdup(m->name);
@@ -913,18 +1031,18 @@ static void attach_config(collector *c, config_rec *r)
 		vm->tpm_enabled = t->value ? TRI_YES : TRI_NO;
 	}
 	tree_kps(c, r->file, m, vm, m->id, 0, NULL);
-	vm = evidence_vm(e, m->id); /* tree_kps may not move it, but stay safe */
+	vm = vm_for_id(c, m->id); /* tree_kps may not move it, but stay safe */
 	for (size_t i = 0; i < m->ndrives; i++) {
 		const vm_drive *d = &m->drives[i];
 		if (!vm_drive_is_disk(d) || !d->path || !*d->path)
 			continue;
 		size_t f = resolved_file(c, &d->resolved, true);
-		vm = evidence_vm(e, m->id);
+		vm = vm_for_id(c, m->id);
 		if (f == SIZE_MAX) {
 			add_missing(vm, "disk", d->path);
 		} else {
 			assess_disk(c, f);
-			vm = evidence_vm(e, m->id);
+			vm = vm_for_id(c, m->id);
 			push_file(&vm->disks, &vm->ndisks, f);
 		}
 	}
@@ -939,21 +1057,33 @@ static void attach_config(collector *c, config_rec *r)
 	}
 }
 
-/* The VM a loose key protector belongs to; SIZE_MAX when none. */
-static size_t owner_of(collector *c, const loose_kp *l)
+/* For each evidence file, the first VM whose configuration names it as guest state. */
+static size_t *guest_state_owners(collector *c)
 {
 	evidence *e = c->e;
+	size_t *own = xmalloc((e->nfiles + 1) * sizeof *own);
+	for (size_t i = 0; i <= e->nfiles; i++)
+		own[i] = SIZE_MAX;
 	for (size_t v = 0; v < e->nvms; v++) {
-		const ev_vm *vm = &e->vms[v];
-		const vm_model *m = vm->vm;
-		if (m && m->guest_state_path) {
-			for (size_t k = 0; k < m->guest_state_resolved.n; k++) {
-				const winpath_candidate *w = &m->guest_state_resolved.v[k];
-				if (w->exists && find_file(e, w->path) == l->kp.file)
-					return v;
-			}
+		const vm_model *m = e->vms[v].vm;
+		if (!m || !m->guest_state_path)
+			continue;
+		for (size_t k = 0; k < m->guest_state_resolved.n; k++) {
+			const winpath_candidate *w = &m->guest_state_resolved.v[k];
+			size_t f = w->exists ? find_file(c, w->path) : member_file(c, w);
+			if (f < e->nfiles && own[f] == SIZE_MAX)
+				own[f] = v;
 		}
 	}
+	return own;
+}
+
+/* The VM a loose key protector belongs to; SIZE_MAX when none. */
+static size_t owner_of(collector *c, const loose_kp *l, const size_t *gs_owner)
+{
+	evidence *e = c->e;
+	if (gs_owner[l->kp.file] != SIZE_MAX)
+		return gs_owner[l->kp.file];
 	for (size_t v = 0; l->hint_id && v < e->nvms; v++)
 		if (guid_str_eq(e->vms[v].id, l->hint_id))
 			return v;
@@ -963,10 +1093,10 @@ static size_t owner_of(collector *c, const loose_kp *l)
 	return SIZE_MAX;
 }
 
-static void attach_loose(collector *c, loose_kp *l)
+static void attach_loose(collector *c, loose_kp *l, const size_t *gs_owner)
 {
 	evidence *e = c->e;
-	size_t v = owner_of(c, l);
+	size_t v = owner_of(c, l, gs_owner);
 	ev_vm *vm;
 	if (v == SIZE_MAX) {
 		vm = evidence_vm(e, l->hint_id ? l->hint_id : l->hint_name);
@@ -984,11 +1114,13 @@ void collector_finish(collector *c)
 {
 	for (size_t i = 0; i < c->nconfigs; i++)
 		attach_config(c, &c->configs[i]);
+	size_t *gs_owner = guest_state_owners(c);
 	for (size_t i = 0; i < c->nloose; i++) {
-		attach_loose(c, &c->loose[i]);
+		attach_loose(c, &c->loose[i], gs_owner);
 		free(c->loose[i].hint_id);
 		free(c->loose[i].hint_name);
 	}
+	free(gs_owner);
 	for (size_t i = 0; i < c->nconfigs; i++) {
 		if (c->configs[i].vm) {
 			vm_free(c->configs[i].vm);
@@ -999,5 +1131,8 @@ void collector_finish(collector *c)
 	free(c->configs);
 	free(c->loose);
 	free(c->pfx);
+	map_free(&c->paths);
+	map_free(&c->normal);
+	map_free(&c->vm_ids);
 	free(c);
 }
