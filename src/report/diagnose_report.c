@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "analysis/survive.h"
+#include "formats/kp.h"
 #include "report/cert_report.h"
+#include "report/kp_report.h"
 #include "report/out.h"
 #include "util/text.h"
 
@@ -104,6 +106,22 @@ static json_object *cert_json(const evidence *e, const dx_result *r, const vd_ce
 	return o;
 }
 
+/* The current and the last-known-good KP of a VM, when it has both. */
+static bool current_and_lkg(const ev_vm *vm, const ev_kp **cur, const ev_kp **lkg)
+{
+	*cur = *lkg = NULL;
+	for (size_t i = 0; i < vm->nkps; i++) {
+		const ev_kp *k = &vm->kps[i];
+		if (!k->doc)
+			continue;
+		if (k->origin == KP_CURRENT && !*cur)
+			*cur = k;
+		else if (k->origin == KP_LKG && !*lkg)
+			*lkg = k;
+	}
+	return *cur && *lkg;
+}
+
 json_object *dx_vm_json(const evidence *e, const dx_result *r, const dx_vm *d)
 {
 	const ev_vm *vm = &e->vms[d->vm];
@@ -139,6 +157,15 @@ json_object *dx_vm_json(const evidence *e, const dx_result *r, const dx_vm *d)
 		json_object_array_add(kps, k);
 	}
 	json_object_object_add(o, "key_protectors", kps);
+	const ev_kp *cur, *lkg;
+	if (current_and_lkg(vm, &cur, &lkg)) {
+		kp_diff diff;
+		kp_compare(cur->doc, lkg->doc, &diff);
+		json_object_object_add(o, "current_vs_last_known_good", kp_compare_report_json(&diff));
+		kp_diff_free(&diff);
+	} else {
+		jadd_null(o, "current_vs_last_known_good");
+	}
 	json_object *cs = json_object_new_array();
 	for (size_t i = 0; i < v->ncerts; i++)
 		json_object_array_add(cs, cert_json(e, r, &v->certs[i]));
@@ -297,6 +324,18 @@ static void text_vm(FILE *o, const evidence *e, const dx_vm *d)
 			free(p);
 			free(l);
 		}
+	}
+	const ev_kp *cur, *lkg;
+	if (current_and_lkg(vm, &cur, &lkg)) {
+		kp_diff diff;
+		kp_compare(cur->doc, lkg->doc, &diff);
+		if (diff.same) {
+			fputs("  last-known-good key protector: the same wrappings as the current one\n", o);
+		} else {
+			fputs("  last-known-good key protector DIFFERS from the current one:\n", o);
+			kp_compare_report_text(o, &diff);
+		}
+		kp_diff_free(&diff);
 	}
 	if (v->ncerts) {
 		fputs("  certificates:\n", o);
