@@ -215,6 +215,17 @@ START_TEST(only_hgs_guardian_is_hgs)
 	vm_with_kp(&e, "11111111-2222-3333-4444-555555555555", p, 2);
 	verdict v = run(&e, T0 + DAY);
 	ck_assert_str_eq(verdict_name(v.kind), "hgs");
+	ck_assert(!has_reason(&v, "Guardian metadata"));
+	verdict_free(&v);
+	/* Guardian metadata naming that HGS: the verdict says which fabric can unwrap. */
+	size_t f = evidence_add_file(&e, "hgs-metadata.xml", NULL, 10);
+	e.files[f].kind = EV_GUARDIAN;
+	hv_cert copy;
+	copy_cert(&p[1].enc, &copy);
+	evidence_add_holding(&e, f, &copy, false, NULL);
+	v = run(&e, T0 + DAY);
+	ck_assert_str_eq(verdict_name(v.kind), "hgs");
+	ck_assert(has_reason(&v, "Guardian metadata hgs-metadata.xml lists the encryption certificate"));
 	verdict_free(&v);
 	free_pair(&p[0]);
 	free_pair(&p[1]);

@@ -392,6 +392,18 @@ static void decide_without_keys(const evidence *e, verdict *v)
 	}
 	if (hgs) {
 		v->kind = V_HGS;
+		for (size_t i = 0; i < v->ncerts; i++) {
+			const vd_cert *c = &v->certs[i];
+			for (size_t k = 0; k < c->nholdings; k++) {
+				const ev_holding *h = &e->holdings[c->holdings[k]];
+				if (e->files[h->file].kind == EV_GUARDIAN)
+					reason(v, false,
+					       "Guardian metadata %s lists the %s certificate %s of wrapping "
+					       "%u: the Host Guardian Service it describes can unwrap.",
+					       e->files[h->file].path, c->role, c->cert->thumbprint,
+					       c->wrapping_id);
+			}
+		}
 		reason(v, false,
 		       "%zu wrapping(s) belong to guardians whose certificates do not follow the "
 		       "local 'Shielded VM ... Certificate (GUARDIAN) (HOST)' pattern: a Host Guardian "

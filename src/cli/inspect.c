@@ -95,9 +95,13 @@ static void fail(ictx *c, hv_err rc)
 
 static void show_tree_kps(ictx *c, const vm_model *vm, json_object *arr)
 {
+	kp_doc docs[2];        /* current, last-known-good */
+	bool have[2] = { false, false };
 	for (size_t i = 0; i < vm->nkeys; i++) {
 		const vm_key_blob *b = &vm->keys[i];
-		if (strcmp(b->name, "key_protector") != 0 && strcmp(b->name, "lkg_key_protector") != 0)
+		int slot = strcmp(b->name, "key_protector") == 0 ? 0
+			   : strcmp(b->name, "lkg_key_protector") == 0 ? 1 : -1;
+		if (slot < 0)
 			continue;
 		kp_input in;
 		if (kp_input_normalize(span_make(b->data, b->len), c->path, &in, &c->f) != HV_OK)
@@ -120,10 +124,27 @@ static void show_tree_kps(ictx *c, const vm_model *vm, json_object *arr)
 			if (ok)
 				kp_report_text(stdout, &d, c->o->at);
 		}
-		if (ok)
+		if (ok && !have[slot]) {
+			docs[slot] = d;
+			have[slot] = true;
+		} else if (ok) {
 			kp_free(&d);
+		}
 		kp_input_free(&in);
 	}
+	if (have[0] && have[1]) {
+		kp_diff diff;
+		kp_compare(&docs[0], &docs[1], &diff);
+		if (arr)
+			json_object_object_add(c->j, "current_vs_last_known_good",
+					       kp_compare_report_json(&diff));
+		else
+			kp_compare_report_text(stdout, &diff);
+		kp_diff_free(&diff);
+	}
+	for (int k = 0; k < 2; k++)
+		if (have[k])
+			kp_free(&docs[k]);
 }
 
 static void show_vm_tree(ictx *c, const kv_node *root)
