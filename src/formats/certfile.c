@@ -178,6 +178,7 @@ typedef struct {
 	OSSL_LIB_CTX *lib;
 	EVP_PKEY **pkeys;         /* parallel to out->keys while reading */
 	size_t pkeys_cap;
+	size_t bad_blocks;        /* PEM blocks whose base64 or DER does not decode */
 } cf_ctx;
 
 static void cf_status(cf_ctx *c, hv_err e, uint64_t off, const char *msg)
@@ -405,6 +406,7 @@ static void pem_block(cf_ctx *c, span_t s, const char *label, uint64_t start, ui
 
 	if (bio == NULL || PEM_read_bio(bio, &name, &header, &der, &len) != 1) {
 		ERR_clear_error();
+		c->bad_blocks++;
 		findings_add(c->f, HV_SEV_WARN, c->src, start,
 			     "PEM block \"%s\" cannot be decoded; skipped", label);
 		BIO_free(bio);
@@ -485,6 +487,8 @@ static void read_pem(cf_ctx *c, span_t s)
 	}
 	if (blocks == 0)
 		cf_status(c, HV_ERR_FORMAT, 0, "no PEM block found");
+	else if (c->bad_blocks && c->out->ncerts == 0 && c->out->nkeys == 0)
+		cf_status(c, HV_ERR_CORRUPT, 0, "no PEM block could be decoded");
 }
 
 hv_err certfile_read(span_t data, const char *src, certfile *out, hv_findings *f)
@@ -492,7 +496,7 @@ hv_err certfile_read(span_t data, const char *src, certfile *out, hv_findings *f
 	cf_ctx c;
 
 	memset(out, 0, sizeof(*out));
-	c = (cf_ctx){ src, f, out, hv_ossl_ctx(), NULL, 0 };
+	c = (cf_ctx){ src, f, out, hv_ossl_ctx(), NULL, 0, 0 };
 	if (c.lib == NULL) {
 		cf_status(&c, HV_ERR_INTERNAL, HV_NO_OFFSET, "OpenSSL context unavailable");
 		return out->status;

@@ -56,6 +56,7 @@
 #define TYPE_ATTR "type"
 
 #define SNIFF_MAX_UNITS 1024   /* characters looked at by vmxml_sniff */
+#define DOCTYPE_OPEN "<!DOCTYPE"
 #define VMXML_MAX_WARNINGS 100 /* value/structure warnings listed per document */
 #define BOM_UTF16LE "\xFF\xFE"
 #define BOM_UTF8 "\xEF\xBB\xBF"
@@ -119,26 +120,41 @@ static size_t skip_past(const char *s, size_t n, size_t i, const char *end)
 	return n;
 }
 
+/* True when s[i..] is ROOT_NAME followed by a delimiter (end of a name). */
+static bool root_name_at(const char *s, size_t n, size_t i)
+{
+	const size_t rl = strlen(ROOT_NAME);
+	if (n - i < rl + 1 || memcmp(s + i, ROOT_NAME, rl) != 0)
+		return false;
+	char after = s[i + rl];
+	return after == '>' || after == '/' || after == '[' || after == ' ' || after == '\t' ||
+	       after == '\r' || after == '\n';
+}
+
+/*
+ * A document type declaration naming the configuration root claims the
+ * file even though its internal subset may be longer than the window:
+ * vmxml_read then refuses the DTD (entity attacks are reported, not
+ * passed over as an unrecognised file).
+ */
 bool vmxml_sniff(span_t data)
 {
 	char s[SNIFF_MAX_UNITS];
 	size_t n = sniff_chars(data, s, sizeof s);
 	size_t i = skip_ws(s, n, 0);
-	const size_t rl = strlen(ROOT_NAME);
+	const size_t dl = strlen(DOCTYPE_OPEN);
 	while (i < n) {
 		if (n - i >= 2 && memcmp(s + i, "<?", 2) == 0)
 			i = skip_past(s, n, i + 2, "?>");
 		else if (n - i >= 4 && memcmp(s + i, "<!--", 4) == 0)
 			i = skip_past(s, n, i + 4, "-->");
+		else if (n - i > dl && memcmp(s + i, DOCTYPE_OPEN, dl) == 0)
+			return root_name_at(s, n, skip_ws(s, n, i + dl));
 		else
 			break;
 		i = skip_ws(s, n, i);
 	}
-	if (n - i < rl + 2 || s[i] != '<' || memcmp(s + i + 1, ROOT_NAME, rl) != 0)
-		return false;
-	char after = s[i + 1 + rl];
-	return after == '>' || after == '/' || after == ' ' || after == '\t' || after == '\r' ||
-	       after == '\n';
+	return n - i >= 2 && s[i] == '<' && root_name_at(s, n, i + 1);
 }
 
 /* ---- values -------------------------------------------------------- */
