@@ -271,12 +271,17 @@ static bool show_kp(ictx *c)
 {
 	kp_input in;
 	hv_findings tmp = { 0 };
-	if (kp_input_normalize(c->s, c->path, &in, &tmp) != HV_OK) {
+	hv_err rc = kp_input_normalize(c->s, c->path, &in, &tmp);
+	if (rc == HV_ERR_FORMAT) {
 		findings_free(&tmp);
 		return false;
 	}
 	findings_move(&c->f, &tmp);
 	header(c, "saved key protector");
+	if (rc != HV_OK) {
+		fail(c, rc); /* recognised, then refused (a cap): never passed over */
+		return true;
+	}
 	if (c->j)
 		json_object_object_add(c->j, "input", kp_input_report_json(&in));
 	else
@@ -288,8 +293,7 @@ static bool show_kp(ictx *c)
 			jadd_bool(c->j, "empty", true);
 	} else {
 		kp_doc d;
-		hv_err rc = kp_decode(span_make(in.payload, in.len), c->path, in.payload_offset, &d,
-				      &c->f);
+		rc = kp_decode(span_make(in.payload, in.len), c->path, in.payload_offset, &d, &c->f);
 		if (rc == HV_OK) {
 			if (c->j)
 				json_object_object_add(c->j, "key_protector", kp_report_json(&d, c->o->at));
