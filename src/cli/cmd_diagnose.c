@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -73,6 +74,9 @@ static bool inside_evidence(const char *path, char *const *ev, size_t n)
 			if (strcmp(rd, re) == 0 || (strncmp(rd, re, l) == 0 && rd[l] == '/'))
 				inside = true;
 			/* a file named directly: its folder counts as evidence too */
+			struct stat st;
+			if (stat(re, &st) != 0 || S_ISDIR(st.st_mode))
+				continue;
 			char *ef = xstrdup(re);
 			char *s = strrchr(ef, '/');
 			if (s && s != ef) {
