@@ -9,6 +9,7 @@
  */
 #include "model/collect.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,8 @@ static void map_free(str_map *m)
 	memset(m, 0, sizeof *m);
 }
 
+typedef struct pfx_pool pfx_pool;
+
 /* A PFX opened once, by content hash. */
 typedef struct {
 	char sha256[65];
@@ -149,6 +152,8 @@ struct collector {
 	str_map normal;     /* the same, lexically normalised (find_file) */
 	size_t indexed;     /* files entered in both maps */
 	str_map vm_ids;     /* canonical VM id -> index into evidence.vms */
+	size_t vms_mapped;  /* VMs entered in vm_ids */
+	pfx_pool *pool;     /* PFX files being opened on other threads, or NULL */
 };
 
 collector *collector_new(evidence *e, const collect_opts *o)
@@ -416,20 +421,13 @@ static void pfx_copy_of(collector *c, size_t file, const pfx_seen *seen)
 	}
 }
 
-static void on_pfx(collector *c, size_t file, span_t s)
+/* What pfx_open() found, entered in the evidence (p and tmp are consumed). */
+static void pfx_record(collector *c, size_t file, hv_err rc, pfx_file *pp, hv_findings *ft)
 {
 	evidence *e = c->e;
-	const pfx_seen *seen = pfx_cached(c, e->files[file].sha256);
-	if (seen) {
-		pfx_copy_of(c, file, seen);
-		return;
-	}
-	c->pfx = xgrow(c->pfx, &c->cappfx, c->npfx + 1, sizeof *c->pfx);
-	memcpy(c->pfx[c->npfx].sha256, e->files[file].sha256, 65);
-	c->pfx[c->npfx++].file = file;
-	pfx_file p;
-	hv_findings tmp = { 0 };
-	hv_err rc = pfx_open(s, e->files[file].path, c->o.pw, &p, &tmp);
+	pfx_file p = *pp;
+	hv_findings tmp = *ft;
+	memset(ft, 0, sizeof *ft);
 	/* Weak PBE/MAC parameters are a fact about the export, not a problem with the
 	 * evidence: kept as notes (hvtpm inspect shows them in full). */
 	for (size_t i = 0; i < tmp.n; i++)
@@ -456,6 +454,160 @@ static void on_pfx(collector *c, size_t file, span_t s)
 		sb_free(&d);
 	}
 	pfx_free(&p);
+	memset(pp, 0, sizeof *pp);
+}
+
+/* ---- PFX files opened on worker threads (collect_opts.pfx_threads) ------------------- */
+
+/*
+ * Opening a PFX (key derivation, key checks) costs milliseconds of CPU and
+ * needs nothing but its bytes and the passwords, so with pfx_threads set
+ * it runs on worker threads while the walk goes on.  Results are entered
+ * in the evidence at collector_finish(), in the order the files were
+ * found, whatever the number of threads: the output does not depend on it.
+ */
+typedef struct {
+	size_t file;
+	size_t copy_of;      /* SIZE_MAX: to open; else a byte-identical copy of that file */
+	uint8_t *data;
+	size_t len;
+	char *path;
+	hv_err rc;
+	pfx_file p;
+	hv_findings f;
+} pfx_job;
+
+struct pfx_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pfx_job **jobs;      /* in file order; pointers stay valid while the array grows */
+	size_t n, cap;
+	size_t next;         /* first job no thread has taken */
+	bool closing;
+	pthread_t *threads;
+	size_t nthreads;
+	const hv_passwords *pw;
+};
+
+static void pfx_job_run(pfx_job *j, const hv_passwords *pw)
+{
+	j->rc = pfx_open(span_make(j->data, j->len), j->path, pw, &j->p, &j->f);
+	free(j->data);
+	j->data = NULL;
+}
+
+/* Takes and runs jobs; returns once the pool is closing and none is left. */
+static void *pfx_worker(void *arg)
+{
+	pfx_pool *q = arg;
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		while (q->next == q->n && !q->closing)
+			pthread_cond_wait(&q->cv, &q->mu);
+		if (q->next == q->n)
+			break;
+		pfx_job *j = q->jobs[q->next++];
+		if (j->copy_of != SIZE_MAX)
+			continue;
+		pthread_mutex_unlock(&q->mu);
+		pfx_job_run(j, q->pw);
+		pthread_mutex_lock(&q->mu);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+static pfx_pool *pfx_pool_new(const hv_passwords *pw, unsigned threads)
+{
+	pfx_pool *q = xcalloc(1, sizeof *q);
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	q->pw = pw;
+	q->threads = xcalloc(threads, sizeof *q->threads);
+	for (unsigned i = 0; i < threads; i++)
+		if (pthread_create(&q->threads[q->nthreads], NULL, pfx_worker, q) == 0)
+			q->nthreads++;
+	return q; /* no thread at all still works: the jobs run in pfx_pool_finish */
+}
+
+static void pfx_pool_add(pfx_pool *q, pfx_job *j)
+{
+	pthread_mutex_lock(&q->mu);
+	q->jobs = xgrow(q->jobs, &q->cap, q->n + 1, sizeof *q->jobs);
+	q->jobs[q->n++] = j;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void on_pfx_deferred(collector *c, size_t file, span_t s, const pfx_seen *seen)
+{
+	if (!c->pool)
+		c->pool = pfx_pool_new(c->o.pw, c->o.pfx_threads);
+	pfx_job *j = xcalloc(1, sizeof *j);
+	j->file = file;
+	j->copy_of = seen ? seen->file : SIZE_MAX;
+	if (!seen) {
+		j->data = xmemdup(s.data, s.len);
+		j->len = s.len;
+		j->path = xstrdup(c->e->files[file].path);
+	}
+	set_what(c->e, file, EV_PFX, "PFX (PKCS#12)");
+	pfx_pool_add(c->pool, j);
+}
+
+/* Helps with what is left, waits for the threads, and enters every result in order. */
+static void pfx_pool_finish(collector *c)
+{
+	pfx_pool *q = c->pool;
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->mu);
+	q->closing = true;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	pfx_worker(q);
+	for (size_t i = 0; i < q->nthreads; i++)
+		pthread_join(q->threads[i], NULL);
+	for (size_t i = 0; i < q->n; i++) {
+		pfx_job *j = q->jobs[i];
+		if (j->copy_of != SIZE_MAX) {
+			pfx_seen seen = { "", j->copy_of };
+			pfx_copy_of(c, j->file, &seen);
+		} else {
+			pfx_record(c, j->file, j->rc, &j->p, &j->f);
+		}
+		free(j->path);
+		free(j);
+	}
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+	free(q->jobs);
+	free(q->threads);
+	free(q);
+	c->pool = NULL;
+}
+
+static void on_pfx(collector *c, size_t file, span_t s)
+{
+	evidence *e = c->e;
+	const pfx_seen *seen = pfx_cached(c, e->files[file].sha256);
+	if (seen && !c->o.pfx_threads) {
+		pfx_copy_of(c, file, seen);
+		return;
+	}
+	if (!seen) {
+		c->pfx = xgrow(c->pfx, &c->cappfx, c->npfx + 1, sizeof *c->pfx);
+		memcpy(c->pfx[c->npfx].sha256, e->files[file].sha256, 65);
+		c->pfx[c->npfx++].file = file;
+	}
+	if (c->o.pfx_threads) {
+		on_pfx_deferred(c, file, s, seen);
+		return;
+	}
+	pfx_file p;
+	hv_findings tmp = { 0 };
+	hv_err rc = pfx_open(s, e->files[file].path, c->o.pw, &p, &tmp);
+	pfx_record(c, file, rc, &p, &tmp);
 }
 
 static bool on_certfile(collector *c, size_t file, span_t s)
@@ -905,7 +1057,14 @@ static size_t member_file(collector *c, const winpath_candidate *w)
 	return find_file(c, w->path);
 }
 
-/* The VM entry for id, found through the collector's map when it is there already. */
+/*
+ * The VM entry for id through the collector's map.  A VM the map does not
+ * know is either one evidence_vm() made for someone else (found by its
+ * linear search) or a new one: a new entry is made by evidence_vm() in a
+ * scratch set and moved over, so that 10,000 new VMs do not cost 50 million
+ * GUID comparisons.  Keys: the canonical GUID, or the id as given when it is
+ * no GUID (the matching rule of evidence_vm()).
+ */
 static ev_vm *vm_for_id(collector *c, const char *id)
 {
 	evidence *e = c->e;
@@ -913,8 +1072,23 @@ static ev_vm *vm_for_id(collector *c, const char *id)
 	const char *key = canon ? canon : id;
 	size_t i = map_get(&c->vm_ids, key);
 	if (i >= e->nvms) {
-		i = (size_t)(evidence_vm(e, id) - e->vms);
+		for (; c->vms_mapped < e->nvms; c->vms_mapped++) {
+			const char *vid = e->vms[c->vms_mapped].id;
+			char *k = guid_canonical(vid);
+			map_put(&c->vm_ids, k ? k : xstrdup(vid), c->vms_mapped);
+		}
+		i = map_get(&c->vm_ids, key);
+	}
+	if (i >= e->nvms) {
+		evidence scratch;
+		evidence_init(&scratch);
+		ev_vm *nv = evidence_vm(&scratch, id);
+		e->vms = xgrow(e->vms, &e->capvms, e->nvms + 1, sizeof *e->vms);
+		e->vms[e->nvms] = *nv;
+		free(scratch.vms); /* the entry's contents now belong to e */
+		i = e->nvms++;
 		map_put(&c->vm_ids, xstrdup(key), i);
+		c->vms_mapped = e->nvms;
 	}
 	free(canon);
 	return &e->vms[i];
@@ -1112,6 +1286,7 @@ static void attach_loose(collector *c, loose_kp *l, const size_t *gs_owner)
 
 void collector_finish(collector *c)
 {
+	pfx_pool_finish(c);
 	for (size_t i = 0; i < c->nconfigs; i++)
 		attach_config(c, &c->configs[i]);
 	size_t *gs_owner = guest_state_owners(c);

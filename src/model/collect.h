@@ -27,6 +27,10 @@ typedef struct {
 	const hv_passwords *pw;   /* PFX password candidates, may be NULL */
 	bool follow_symlinks;
 	size_t whole_cap;         /* 0: COLLECT_WHOLE_CAP */
+	bool open_archives;       /* read zip/tar/7z members in memory (model/archive.h) */
+	/* PFX files are opened on this many worker threads, their results entered
+	 * in file order at collector_finish(); 0: opened in place, one by one. */
+	unsigned pfx_threads;
 	/* Called after each file (for progress lines); may be NULL. */
 	void (*progress)(void *ctx, const char *path, uint64_t bytes);
 	void *progress_ctx;
