@@ -32,7 +32,7 @@ typedef struct {
 	size_t nsteps;
 } plan;
 
-void plan_build(const evidence *e, const verdict *v, const plan_vm *vm, plan *out);
+void plan_build(const evidence *e, const verdict *v, const plan_vm *vm, plan *p);
 void plan_free(plan *p);
 
 /* Writes a PowerShell script for the verdict. */

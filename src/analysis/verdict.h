@@ -81,7 +81,7 @@ typedef struct {
 	int warn_days;
 } verdict_opts;
 
-void verdict_for_vm(const evidence *e, size_t vm, const verdict_opts *o, verdict *out);
+void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdict *v);
 void verdict_free(verdict *v);
 
 #endif

@@ -421,7 +421,7 @@ static bool looks_like_disk(const char *path, uint64_t size)
 		return false;
 	uint8_t b[8];
 	bool disk = hv_pread_full(fd, b, 8, 0) == 8 && memcmp(b, "vhdxfile", 8) == 0;
-	if (!disk && size > INSPECT_WHOLE_CAP && size >= 512)
+	if (!disk && size > INSPECT_WHOLE_CAP) /* so size >= 512 */
 		disk = hv_pread_full(fd, b, 8, size - 512) == 8 && memcmp(b, "conectix", 8) == 0;
 	if (!disk && size > INSPECT_WHOLE_CAP)
 		disk = true; /* only a raw disk image is expected at this size */

@@ -810,8 +810,8 @@ static void cert_forms(const hv_cert *c, signed_form forms[2], char **b64)
 			v |= c->der[i + 2];
 		sb_addc(&sb, tbl[(v >> 18) & 63]);
 		sb_addc(&sb, tbl[(v >> 12) & 63]);
-		sb_addc(&sb, left > 1 ? tbl[(v >> 6) & 63] : '=');
-		sb_addc(&sb, left > 2 ? tbl[v & 63] : '=');
+		sb_addc(&sb, (char)(left > 1 ? tbl[(v >> 6) & 63] : '='));
+		sb_addc(&sb, (char)(left > 2 ? tbl[v & 63] : '='));
 	}
 	*b64 = sb_detach(&sb);
 	forms[1].p = (const uint8_t *)*b64;

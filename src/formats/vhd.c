@@ -108,9 +108,9 @@ bool vhd_sniff_footer(const uint8_t *p, size_t n)
 	return n >= VHD_FOOTER_SIZE && memcmp(p, VHD_COOKIE, 8) == 0;
 }
 
-const char *vhd_type_name(uint32_t t)
+const char *vhd_type_name(uint32_t disk_type)
 {
-	switch (t) {
+	switch (disk_type) {
 	case VHD_TYPE_FIXED: return "fixed";
 	case VHD_TYPE_DYNAMIC: return "dynamic";
 	case VHD_TYPE_DIFFERENCING: return "differencing";
@@ -127,7 +127,7 @@ static bool footer_ok(const uint8_t *p)
 static void take_chars(char out[5], const uint8_t *p)
 {
 	for (int i = 0; i < 4; i++)
-		out[i] = p[i] >= 0x20 && p[i] < 0x7F ? (char)p[i] : '?';
+		out[i] = (char)(p[i] >= 0x20 && p[i] < 0x7F ? p[i] : '?');
 	out[4] = '\0';
 }
 

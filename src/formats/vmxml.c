@@ -98,7 +98,7 @@ static size_t sniff_chars(span_t d, char *out, size_t cap)
 		}
 		if (c == 0)
 			break;
-		out[n++] = c < 0x80 ? (char)c : '?';
+		out[n++] = (char)(c < 0x80 ? c : '?');
 	}
 	return n;
 }

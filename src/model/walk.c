@@ -60,7 +60,8 @@ static char **list_dir(walker *w, const char *path, size_t *n)
 		names[(*n)++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, *n, sizeof *names, cmp_names);
+	if (*n > 1)
+		qsort(names, *n, sizeof *names, cmp_names);
 	return names;
 }
 

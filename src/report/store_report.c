@@ -12,9 +12,9 @@ void store_report_text(FILE *o, const hvstore *h)
 	       h->active_header ? 0x1000 : 0, h->sequence,
 	       h->header_crc_bad[0] ? ", copy 0 failed its checks" : "",
 	       h->header_crc_bad[1] ? ", copy 1 failed its checks" : "");
-	out_kv(o, "  ", w, "replay log", "%s (at 0x%llX, %llu bytes)%s",
+	out_kv(o, "  ", w, "replay log", "%s (at 0x%llX, %llu bytes)",
 	       h->dirty ? "DIRTY" : "clean", (unsigned long long)h->log_offset,
-	       (unsigned long long)h->log_size, h->dirty ? "" : "");
+	       (unsigned long long)h->log_size);
 	if (h->dirty)
 		out_kv(o, "  ", w, "replayed", "%u of %u pending entries applied in memory, %u skipped; "
 		       "the file was not changed", h->log_replayed, h->log_pending, h->log_skipped);
