@@ -42,6 +42,8 @@
 #define CERT_CSV_FIELDS 14
 #define DEV_GUEST_STATE "917bd8cb-3bb6-4124-9383-b7d21ac07f79"
 #define DEV_VTPM "736e6aa9-a3f8-49c0-9550-a963214d259a"
+#define DEV_SCSI "d422512d-2bf2-4752-809d-7b82b5fcb1b4"
+#define SCSI_INSTANCE "4E3B1A1C-2A2F-4B51-9F0C-5D2C1E6A7B01"
 
 static EVP_PKEY *keys[2];
 
@@ -149,6 +151,7 @@ static uint8_t *kp_blob(const tguard *g, size_t *len)
 	return framed;
 }
 
+/* A configuration whose SCSI drive names D:\Hyper-V\<name>\Virtual Hard Disks\<name>.vhdx. */
 static uint8_t *vmcx_bytes(const char *name, const char *id, size_t *len)
 {
 	kv_node *r = hvs_tree_new();
@@ -165,6 +168,14 @@ static uint8_t *vmcx_bytes(const char *name, const char *id, size_t *len)
 	hvs_set_str(r, "configuration/manifest/vdev001/name", "Microsoft Virtual TPM Device");
 	snprintf(p, sizeof p, "configuration/_%s_/StateFilePath", DEV_GUEST_STATE);
 	snprintf(w, sizeof w, "D:\\Hyper-V\\VMs\\Virtual Machines\\%s.vmgs", id);
+	hvs_set_str(r, p, w);
+	hvs_set_str(r, "configuration/manifest/vdev002/device", DEV_SCSI);
+	hvs_set_str(r, "configuration/manifest/vdev002/instance", SCSI_INSTANCE);
+	hvs_set_str(r, "configuration/manifest/vdev002/name", "Synthetic SCSI Controller");
+	snprintf(p, sizeof p, "configuration/_%s_/controller0/drive0/type", SCSI_INSTANCE);
+	hvs_set_str(r, p, "VHD");
+	snprintf(p, sizeof p, "configuration/_%s_/controller0/drive0/pathname", SCSI_INSTANCE);
+	snprintf(w, sizeof w, "D:\\Hyper-V\\%s\\Virtual Hard Disks\\%s.vhdx", name, name);
 	hvs_set_str(r, p, w);
 	hvs_set_bool(r, "configuration/security/settings/tpm_enabled", true);
 	uint8_t *b = hvs_write(r, NULL, len);
@@ -479,6 +490,11 @@ START_TEST(vms_split_across_folders_and_archives)
 		char name[16], file[64];
 		snprintf(name, sizeof name, "vm%u", i + 2);
 		files_vm(&f, name, name, id[i + 1], &g);
+		if (i == 0) { /* vm2's disk travels with it: a VHDX signature is enough */
+			uint8_t *disk = calloc(1, 65536);
+			memcpy(disk, "vhdxfile", 8);
+			files_add(&f, "vm2/Virtual Hard Disks/vm2.vhdx", disk, 65536);
+		}
 		size_t l;
 		uint8_t *b = files_to_archive(&f, kinds[i], &l);
 		snprintf(file, sizeof file, "exports/%s.%s", name, kinds[i]);
@@ -505,7 +521,12 @@ START_TEST(vms_split_across_folders_and_archives)
 		json_object *v = vm_named(doc, name);
 		ck_assert_str_eq(jstr(v, "verdict"), "restorable");
 		ck_assert_str_eq(jstr(v, "id"), id[i]);
-		ck_assert_uint_eq(json_object_array_length(jget(v, "missing")), 0);
+		/* the guest state file is found next to the configuration, in or out of archives */
+		json_object *miss = jget(v, "missing");
+		ck_assert_uint_eq(json_object_array_length(miss), i == 1 ? 0 : 1);
+		if (i != 1)
+			ck_assert_ptr_nonnull(strstr(json_object_get_string(
+				json_object_array_get_idx(miss, 0)), "disk D:"));
 	}
 	/* members are named archive!member, and the config finds its guest state inside */
 	json_object *v2 = vm_named(doc, "vm2");
@@ -519,6 +540,10 @@ START_TEST(vms_split_across_folders_and_archives)
 	ck_assert_str_eq(jstr(kp, "source"), want);
 	free(want);
 	free(cfg);
+	want = join3(tree, "/exports/vm2.zip!vm2/Virtual Hard Disks/vm2.vhdx", "");
+	ck_assert_str_eq(jstr(json_object_array_get_idx(jget(v2, "disks"), 0), "path"), want);
+	ck_assert_str_eq(jstr(evidence_at(doc, want), "status"), "ok");
+	free(want);
 	json_object *v5 = vm_named(doc, "vm5");
 	ck_assert_ptr_nonnull(strstr(json_object_get_string(json_object_array_get_idx(
 					     jget(v5, "config_files"), 0)),

@@ -861,9 +861,23 @@ static void process(collector *c, size_t file, span_t s)
 
 /* ---- archives (open_archives: audit) -------------------------------------------------- */
 
+/* A disk inside an archive is not opened by path later: members are never extracted. */
+static void not_a_disk_to_open(evidence *e, size_t file)
+{
+	ev_file *f = &e->files[file];
+	f->disk_assessed = true;
+	f->disk_surv = SURV_UNKNOWN;
+	free(f->disk_reason);
+	f->disk_reason = xstrdup("inside an archive: its metadata is not read (members are "
+				 "never extracted)");
+}
+
 static void arc_member(void *ctx, const char *path, const uint8_t *data, size_t len)
 {
-	collector_add_mem(ctx, path, data, len);
+	collector *c = ctx;
+	size_t file = c->e->nfiles;
+	collector_add_mem(c, path, data, len);
+	not_a_disk_to_open(c->e, file);
 }
 
 static size_t arc_nested_begin(void *ctx, const char *path, const uint8_t *data, size_t len,
@@ -875,6 +889,7 @@ static size_t arc_nested_begin(void *ctx, const char *path, const uint8_t *data,
 	hv_sha256(data, len, dig);
 	hv_sha256_hex(dig, c->e->files[file].sha256);
 	set_what(c->e, file, EV_ARCHIVE, "%s archive", format);
+	not_a_disk_to_open(c->e, file);
 	return file;
 }
 
@@ -895,6 +910,7 @@ static void arc_skipped_member(void *ctx, const arc_skipped *k)
 	if (k->err == HV_OK && !k->disk)
 		return;
 	size_t file = evidence_add_file(c->e, k->path, NULL, k->size);
+	not_a_disk_to_open(c->e, file);
 	if (k->disk)
 		set_what(c->e, file, EV_DISK, "%s", k->reason);
 	else
