@@ -93,11 +93,13 @@ static void progress_draw(void *ctx, const char *path, uint64_t bytes)
 	char head[96];
 	int n = snprintf(head, sizeof head, "audit: %llu files, %.0f MiB, %.0f MiB/s: ", p->files,
 			 mib, el > 0 ? mib / el : 0.0);
-	size_t room = n > 0 && n < PROGRESS_WIDTH ? PROGRESS_WIDTH - (size_t)n : 0;
+	size_t room = n > 0 && n + 3 < PROGRESS_WIDTH ? PROGRESS_WIDTH - (size_t)n - 3 : 0;
 	size_t len = strlen(path);
 	const char *tail = len > room ? path + len - room : path;
 	fputs("\r\033[K", stderr);
 	fputs(head, stderr);
+	if (tail != path)
+		fputs("...", stderr);
 	for (; *tail; tail++) /* the path is evidence: no control characters to the terminal */
 		fputc((unsigned char)*tail < 0x20 || *tail == 0x7F ? '?' : *tail, stderr);
 	fflush(stderr);

@@ -10,8 +10,9 @@
 #include "util/text.h"
 #include "util/xalloc.h"
 
-#define NAME_COL_MAX 40      /* text tables: longer free-text cells are cut */
-#define PATH_COL_MAX 72
+#define NAME_COL_MAX 40      /* text tables: longer free-text cells are cut at the end */
+#define CUT_LEFT ((size_t)1 << 30)
+#define PATH_COL_MAX (CUT_LEFT | 72) /* paths keep their end (the file name) */
 
 /* ---- ordering ------------------------------------------------------------------------ */
 
@@ -719,25 +720,37 @@ static size_t display_width(const char *s)
 	return w;
 }
 
+/* The byte offset after the first n characters of s. */
+static size_t chars_prefix(const char *s, size_t n)
+{
+	size_t i = 0;
+	for (size_t w = 0; s[i] && w < n; w++) {
+		i++;
+		while (((unsigned char)s[i] & 0xC0) == 0x80)
+			i++;
+	}
+	return i;
+}
+
+/* s escaped for the terminal and cut to cap characters (CUT_LEFT: keep the end). */
 static char *cell_text(const char *s, size_t cap)
 {
 	char *t = cert_report_escape(s && *s ? s : "-");
-	if (cap && display_width(t) > cap) {
-		size_t keep = 0, w = 0;
-		while (t[keep] && w < cap - 3) {
-			keep++;
-			while (((unsigned char)t[keep] & 0xC0) == 0x80)
-				keep++;
-			w++;
-		}
-		t[keep] = '\0';
-		char *cut = xmalloc(keep + 4);
-		memcpy(cut, t, keep);
-		memcpy(cut + keep, "...", 4);
-		free(t);
-		t = cut;
+	bool left = cap & CUT_LEFT;
+	cap &= ~CUT_LEFT;
+	size_t w = display_width(t);
+	if (!cap || w <= cap)
+		return t;
+	strbuf sb = STRBUF_INIT;
+	if (left) {
+		sb_adds(&sb, "...");
+		sb_adds(&sb, t + chars_prefix(t, w - (cap - 3)));
+	} else {
+		sb_add(&sb, t, chars_prefix(t, cap - 3));
+		sb_adds(&sb, "...");
 	}
-	return t;
+	free(t);
+	return sb_detach(&sb);
 }
 
 static void table_init(table *t, size_t ncols)
