@@ -265,6 +265,8 @@ static bool kp_from_bytes(collector *c, span_t bytes, const char *src, uint64_t 
 	return true;
 }
 
+/* *kp moves into the list (its members are owned there): not const. */
+/* cppcheck-suppress constParameter */
 static void add_loose(collector *c, ev_kp *kp, const char *hint_id, const char *path)
 {
 	c->loose = xgrow(c->loose, &c->caploose, c->nloose + 1, sizeof *c->loose);
@@ -301,7 +303,7 @@ static size_t tree_kps(collector *c, size_t file, const vm_model *vm, ev_vm *des
 			sb_addf(&sb, "%s, ", container);
 		sb_addf(&sb, "tree %s", b->kv_path);
 		if (b->offset != HV_NO_OFFSET)
-			sb_addf(&sb, " (entry at 0x%llX)", (unsigned long long)(base + b->offset));
+			sb_addf(&sb, " (entry at 0x%llX)", (unsigned long long)base + b->offset);
 		kp.location = sb_detach(&sb);
 		kp.heuristic = container != NULL;
 		if (dest) {
