@@ -37,6 +37,7 @@
 #define TAR_MAGIC_OFF 257
 #define FD_BLOCK (1u << 20)          /* read size when streaming an archive file */
 #define MEMBER_CHUNK (256u * 1024)   /* growth step when a member's size is not declared */
+#define LA_ERRNO_FILE_FORMAT EILSEQ   /* libarchive's ARCHIVE_ERRNO_FILE_FORMAT on Linux */
 
 static const uint8_t MAGIC_ZIP[4] = { 'P', 'K', 3, 4 };
 static const uint8_t MAGIC_ZIP_EMPTY[4] = { 'P', 'K', 5, 6 };
@@ -312,7 +313,9 @@ static first_status open_first(struct archive *a, int open_rc, sniff_kind k,
 		format_name(a, r->format, sizeof r->format);
 		return rc == ARCHIVE_EOF ? FIRST_EOF : FIRST_ENTRY;
 	}
-	if (k == SNIFF_COMPRESSED)
+	/* Decompressed fine but no tar inside: no archive.  A stream that cannot be
+	 * decompressed (truncated, corrupt) is a damaged archive, not a plain file. */
+	if (k == SNIFF_COMPRESSED && archive_errno(a) == LA_ERRNO_FILE_FORMAT)
 		return FIRST_NONE;
 	format_name(a, r->format, sizeof r->format);
 	r->status = HV_ERR_CORRUPT;

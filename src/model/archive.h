@@ -28,8 +28,10 @@
  * A refusal is a finding naming the archive and the member plus an event
  * for the caller; the walk of other evidence goes on.  Links, devices and
  * encrypted members are reported and skipped.  A file whose first bytes
- * look like gzip/bzip2/xz but which holds no tar is no archive here
- * (HV_ERR_FORMAT, nothing reported): the caller reads it as a plain file.
+ * look like gzip/bzip2/xz but which decompresses to no tar is no archive
+ * here (HV_ERR_FORMAT, nothing reported): the caller reads it as a plain
+ * file.  One whose stream cannot be decompressed (a half-written backup) is
+ * a damaged archive: an error is reported.
  */
 #ifndef HVTPM_ARCHIVE_H
 #define HVTPM_ARCHIVE_H
