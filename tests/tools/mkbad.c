@@ -30,6 +30,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <openssl/evp.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
@@ -62,6 +64,7 @@
 #define HVS_LOG_COUNT 8u
 
 static const char *outdir;
+static const char *command = "inspect"; /* the hvtpm command EXPECTED names for put() */
 static const char *controldir; /* optional: the undamaged originals, for review */
 static strbuf expected;
 static size_t nfiles;
@@ -85,7 +88,7 @@ static void put(const char *name, int code, const char *cls, const char *desc, c
 	FILE *f = fopen(path, "wb");
 	if (!f || (n && fwrite(p, 1, n, f) != n) || fclose(f) != 0)
 		die(path);
-	sb_addf(&expected, "%s\t%d\t%s\t%s\n", name, code, cls, desc);
+	sb_addf(&expected, "%s\t%s\t%d\t%s\t%s\n", name, command, code, cls, desc);
 	nfiles++;
 }
 
@@ -1231,6 +1234,188 @@ static void vhdx_cases(void)
 }
 
 /* ====================================================================== */
+/* Archives (hvtpm audit)                                                 */
+/* ====================================================================== */
+
+#define ARC_OUT_CAP (1024u * 1024)
+#define MIB (1024u * 1024)
+
+typedef struct {
+	struct archive *a;
+	uint8_t *buf;
+	size_t used;
+} arc_writer;
+
+static void arc_open(arc_writer *w, const char *kind)
+{
+	w->a = archive_write_new();
+	w->buf = xmalloc(ARC_OUT_CAP);
+	w->used = 0;
+	int rc;
+	if (strcmp(kind, "zip") == 0) {
+		rc = archive_write_set_format_zip(w->a);
+		if (rc == ARCHIVE_OK)
+			rc = archive_write_zip_set_compression_deflate(w->a);
+	} else {
+		rc = archive_write_set_format_pax_restricted(w->a);
+		if (rc == ARCHIVE_OK && strcmp(kind, "tar.gz") == 0)
+			rc = archive_write_add_filter_gzip(w->a);
+		else if (rc == ARCHIVE_OK && strcmp(kind, "tar.xz") == 0)
+			rc = archive_write_add_filter_xz(w->a);
+	}
+	if (rc != ARCHIVE_OK || archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
+	    archive_write_open_memory(w->a, w->buf, ARC_OUT_CAP, &w->used) != ARCHIVE_OK)
+		die(archive_error_string(w->a));
+}
+
+/* One regular member: len bytes of data, or of zeros when data is NULL. */
+static void arc_member(arc_writer *w, const char *name, const void *data, size_t len)
+{
+	static uint8_t zero[MIB];
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)len);
+	archive_entry_set_mtime(e, 1700000000, 0);
+	if (archive_write_header(w->a, e) != ARCHIVE_OK)
+		die(archive_error_string(w->a));
+	for (size_t done = 0; done < len;) {
+		size_t n = len - done < sizeof zero ? len - done : sizeof zero;
+		if (archive_write_data(w->a, data ? (const uint8_t *)data + done : zero, n) !=
+		    (la_ssize_t)n)
+			die(archive_error_string(w->a));
+		done += n;
+	}
+	archive_entry_free(e);
+}
+
+static uint8_t *arc_close(arc_writer *w, size_t *len)
+{
+	if (archive_write_close(w->a) != ARCHIVE_OK)
+		die(archive_error_string(w->a));
+	archive_write_free(w->a);
+	*len = w->used;
+	return w->buf;
+}
+
+static void archive_cases(void)
+{
+	arc_writer w;
+	size_t n;
+	uint8_t *b;
+	size_t xl;
+	char *xml = kp_owner_xml(&xl);
+
+	command = "audit";
+	arc_open(&w, "zip");
+	arc_member(&w, "zeros.bin", NULL, 200 * MIB);
+	b = arc_close(&w, &n);
+	put("arc-zip-bomb.zip", 4, "over a size limit",
+	    "zip of 200 KiB whose member inflates to 200 MiB (member cap 64 MiB)", b, n);
+	/* The same with both headers claiming 1000 bytes: the cap holds on the bytes read. */
+	if (memcmp(b, "PK\3\4", 4) != 0)
+		die("zip layout");
+	st32le(b + 22, 1000);
+	uint8_t *cd = memmem(b, n, "PK\1\2", 4);
+	if (!cd)
+		die("zip central directory");
+	st32le(cd + 24, 1000);
+	put("arc-zip-bomb-lying-sizes.zip", 4, "over a size limit",
+	    "zip bomb whose local and central headers say the member is 1000 bytes", b, n);
+	free(b);
+
+	arc_open(&w, "tar.gz");
+	for (int i = 0; i < 3; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "zeros-%d.bin", i);
+		arc_member(&w, name, NULL, 40 * MIB);
+	}
+	b = arc_close(&w, &n);
+	put("arc-tgz-ratio-bomb.tar.gz", 4, "over a size limit",
+	    "tar.gz of 120 KiB expanding to 3 x 40 MiB (members under the cap, ratio over 100:1)",
+	    b, n);
+	free(b);
+
+	/* tar > zip > tar > member: nested deeper than one level. */
+	arc_open(&w, "tar");
+	arc_member(&w, "deep/kp.xml", xml, xl);
+	size_t l2;
+	uint8_t *lvl2 = arc_close(&w, &l2);
+	arc_open(&w, "zip");
+	arc_member(&w, "level2.tar", lvl2, l2);
+	size_t l1;
+	uint8_t *lvl1 = arc_close(&w, &l1);
+	arc_open(&w, "tar");
+	arc_member(&w, "level1.zip", lvl1, l1);
+	b = arc_close(&w, &n);
+	put("arc-nested-3-deep.tar", 4, "over a size limit",
+	    "tar holding a zip holding a tar holding a key protector (nesting cap 1)", b, n);
+	free(b);
+	free(lvl1);
+	free(lvl2);
+
+	arc_open(&w, "zip");
+	char text[16384];
+	for (size_t i = 0; i < sizeof text; i++)
+		text[i] = (char)('a' + (i * 7 + i / 13) % 26);
+	arc_member(&w, "notes.txt", text, sizeof text);
+	arc_member(&w, "kp.xml", xml, xl);
+	b = arc_close(&w, &n);
+	size_t data = 30u + ld16le(b + 26) + ld16le(b + 28);
+	uint8_t *d = dup_bytes(b, n);
+	for (size_t i = 8; i < 40; i++)
+		d[data + i] ^= 0x5A;
+	put("arc-zip-damaged-deflate.zip", 4, "-",
+	    "zip whose first member's deflate stream is damaged (the second is intact)", d, n);
+	free(d);
+	cd = memmem(b, n, "PK\1\2", 4);
+	put("arc-zip-no-central-directory.zip", 4, "-",
+	    "zip cut where its central directory starts", b, (size_t)(cd - b));
+	put("arc-zip-trunc-in-member.zip", 4, "-", "zip cut inside its first member", b,
+	    data + 100);
+	free(b);
+
+	arc_open(&w, "tar.gz");
+	arc_member(&w, "kp.xml", xml, xl);
+	arc_member(&w, "notes.txt", text, sizeof text);
+	b = arc_close(&w, &n);
+	put("arc-tgz-trunc.tar.gz", 4, "-", "tar.gz whose gzip stream is cut in half", b, n / 2);
+	free(b);
+
+	arc_open(&w, "tar.xz");
+	arc_member(&w, "kp.xml", xml, xl);
+	arc_member(&w, "notes.txt", text, sizeof text);
+	b = arc_close(&w, &n);
+	d = dup_bytes(b, n);
+	d[n / 2] ^= 0xFF;
+	put("arc-txz-damaged.tar.xz", 4, "-", "tar.xz with one byte of the xz stream flipped", d,
+	    n);
+	free(d);
+	free(b);
+
+	arc_open(&w, "tar");
+	arc_member(&w, "kp.xml", xml, xl);
+	b = arc_close(&w, &n);
+	b[148] ^= 0x07; /* header checksum field */
+	put("arc-tar-bad-header-checksum.tar", 4, "-",
+	    "tar whose only header fails its checksum", b, n);
+	free(b);
+
+	/* Names that would escape an extraction directory: nothing is extracted. */
+	arc_open(&w, "zip");
+	arc_member(&w, "../../../../tmp/hvtpm-escaped.txt", "escape", 6);
+	arc_member(&w, "/etc/hvtpm-absolute.txt", "absolute", 8);
+	b = arc_close(&w, &n);
+	put("arc-zip-path-traversal.zip", 0, "-",
+	    "zip members named ../../../../tmp/... and /etc/...: read in memory, never extracted",
+	    b, n);
+	free(b);
+	free(xml);
+	command = "inspect";
+}
+
+/* ====================================================================== */
 /* Odds and ends                                                          */
 /* ====================================================================== */
 
@@ -1272,12 +1457,13 @@ int main(int argc, char **argv)
 		die(controldir);
 	sb_adds(&expected,
 		"# tests/bad/EXPECTED - written by tests/tools/mkbad.c; read by tests/test_bad.c,\n"
-		"# which runs hvtpm inspect (text and JSON) on each file with a password file\n"
-		"# holding the throwaway PFX password \"" BAD_PFX_PASSWORD "\".\n"
+		"# which runs the named hvtpm command (text and JSON) on each file with a password\n"
+		"# file holding the throwaway PFX password \"" BAD_PFX_PASSWORD "\" (archives are\n"
+		"# opened by audit only).\n"
 		"# exit: the expected exit status (4 input error; 0 damaged but readable, or not\n"
 		"# recognised).  class: the error class named in the JSON \"error\" member or in\n"
 		"# the message, \"-\" when only the status and an error line naming the file count.\n"
-		"# name\texit\tclass\tdescription\n");
+		"# name\tcommand\texit\tclass\tdescription\n");
 	kp_g.signing = kpw_cert_new("Shielded VM Signing Certificate (MkBad) (BADHOST)", 1024,
 				    3650, NULL);
 	kp_g.encryption = kpw_cert_new("Shielded VM Encryption Certificate (MkBad) (BADHOST)",
@@ -1294,6 +1480,7 @@ int main(int argc, char **argv)
 	cert_cases();
 	pfx_cases();
 	vhdx_cases();
+	archive_cases();
 	kpw_guardian_free(&kp_g);
 	char path[4096];
 	snprintf(path, sizeof path, "%s/EXPECTED", outdir);
