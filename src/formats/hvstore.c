@@ -1166,6 +1166,22 @@ static hv_err read_body(hv_ctx *c)
 	return c->corrupt ? HV_ERR_CORRUPT : HV_OK;
 }
 
+/* Bytes from the repository start to the end of the last structure it uses. */
+static uint64_t repository_extent(const hv_ctx *c, const hv_header *hd)
+{
+	uint64_t end = 2 * HDR_COPY_STRIDE + 0x1000; /* both headers and the root object table */
+	for (size_t i = 0; i < c->nkt; i++)
+		if (c->kt[i].off + c->kt[i].size > end)
+			end = c->kt[i].off + c->kt[i].size;
+	for (size_t i = 0; i < c->nfo; i++)
+		if (c->fo[i].off + c->fo[i].size > end)
+			end = c->fo[i].off + c->fo[i].size;
+	if (hd->log_off < c->d.len && hd->log_size <= UINT64_MAX - hd->log_off &&
+	    hd->log_off + hd->log_size > end)
+		end = hd->log_off + hd->log_size;
+	return end < c->d.len ? end : c->d.len;
+}
+
 hv_err hvstore_read(span_t data, const char *name, uint64_t base, hvstore *out,
 		    hv_findings *f)
 {
@@ -1186,6 +1202,7 @@ hv_err hvstore_read(span_t data, const char *name, uint64_t base, hvstore *out,
 	if (copy)
 		c.d = span_make(copy, data.len);
 	rc = read_body(&c);
+	out->extent = repository_extent(&c, &hd);
 	free(copy);
 	ctx_free(&c);
 	return rc;

@@ -23,6 +23,7 @@
 typedef struct {
 	kv_node *root;             /* virtual root; owned */
 	uint64_t base_offset;      /* where the repository starts in the containing file */
+	uint64_t extent;           /* bytes from its start to the end of the last structure used */
 	int active_header;         /* 0 (at +0x0000) or 1 (at +0x1000) */
 	uint16_t sequence;         /* of the active header */
 	uint32_t format_version;

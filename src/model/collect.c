@@ -696,7 +696,7 @@ static bool already_found(const collector *c, size_t file, const kp_doc *d)
  * document with the same wrappings as one already read from an embedded
  * repository of the same file is that same key protector: not added twice.
  */
-static size_t carve_kps(collector *c, size_t file, span_t s)
+static size_t carve_kps(collector *c, size_t file, span_t s, uint64_t base)
 {
 	evidence *e = c->e;
 	kp_carve_result r;
@@ -725,7 +725,7 @@ static size_t carve_kps(collector *c, size_t file, span_t s)
 		kp.origin = KP_CARVED;
 		kp.heuristic = true;
 		strbuf sb = STRBUF_INIT;
-		sb_addf(&sb, "carved at offset 0x%llX", (unsigned long long)h->offset);
+		sb_addf(&sb, "carved at offset 0x%llX", (unsigned long long)(base + h->offset));
 		kp.location = sb_detach(&sb);
 		sb_addf(&sb, "XML (%s%s%s)", kp_carve_enc_name(h->enc), h->bom ? ", BOM" : "",
 			h->length_prefix ? ", OctetString length prefix" : "");
@@ -781,9 +781,15 @@ static bool has_disk_signature(span_t s, bool *vhd)
  * Searches an unrecognised file for HyperVStorage repositories at 4 KiB
  * boundaries (the guest state file case) and reads security/keys in each.
  */
-static size_t scan_repositories(collector *c, size_t file, span_t s)
+typedef struct {
+	uint64_t start, end;
+} byte_range;
+
+static size_t scan_repositories(collector *c, size_t file, span_t s, byte_range *used,
+				size_t *nused)
 {
 	evidence *e = c->e;
+	*nused = 0;
 	uint64_t offs[SCAN_MAX_REPOS];
 	size_t n = hvstore_scan(s, offs, SCAN_MAX_REPOS);
 	size_t found = 0;
@@ -802,6 +808,8 @@ static size_t scan_repositories(collector *c, size_t file, span_t s)
 			hvstore_free(&h);
 			continue;
 		}
+		used[*nused].start = offs[i];
+		used[(*nused)++].end = offs[i] + h.extent;
 		vm_model vm;
 		if (vm_from_tree(h.root, e->files[file].path, &vm, &e->findings) == HV_OK) {
 			char container[64];
@@ -825,8 +833,20 @@ static void on_unrecognised(collector *c, size_t file, span_t s)
 	bool vhd;
 	bool disk = has_disk_signature(s, &vhd);
 	bool vmgs3 = span_eq(s, 0, "GUESTRTS", 8);
-	size_t kps = scan_repositories(c, file, s);
-	kps += carve_kps(c, file, s);
+	byte_range used[SCAN_MAX_REPOS];
+	size_t nused;
+	size_t kps = scan_repositories(c, file, s, used, &nused);
+	/* Carve only the bytes no repository read above covers: a key protector
+	 * stored inside a repository is not decoded twice. */
+	uint64_t pos = 0;
+	for (size_t i = 0; i <= nused; i++) {
+		uint64_t end = i < nused ? used[i].start : s.len;
+		span_t gap;
+		if (end > pos && span_sub(s, pos, end - pos, &gap))
+			kps += carve_kps(c, file, gap, pos);
+		if (i < nused && used[i].end > pos)
+			pos = used[i].end;
+	}
 	if (kps || vmgs3) {
 		set_what(e, file, EV_GUEST_STATE, "%s searched for key protectors: %zu found (heuristic)",
 			 vmgs3 ? "guest state file (VMGS v3)" : vhd ? "guest state or VHD container"
