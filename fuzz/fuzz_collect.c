@@ -2,7 +2,8 @@
  * fuzz_collect.c - libFuzzer harness for the collector end to end: one
  * input file recognised by content and read by whichever reader claims it
  * (HyperVStorage, legacy XML, PFX, guardian metadata, certificate files,
- * key protectors in every saved form, embedded repositories and carving),
+ * key protectors in every saved form, embedded repositories and carving,
+ * and, as audit does, the members of zip/tar/7-Zip archives),
  * then tied to its VM, judged and reported as hvtpm diagnose does.
  *
  *   make -f fuzz/Makefile fuzz/out/fuzz_collect
@@ -47,6 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	evidence e;
 	collect_opts o = { 0 };
 	json_object *j;
+
+	o.open_archives = true; /* as audit: members of an archive input are read too */
 
 	evidence_init(&e);
 	collector *c = collector_new(&e, &o);
