@@ -21,7 +21,7 @@
 
 #include "formats/certfile.h"
 #include "formats/pfx.h"
-#include "model/passwords.h"
+#include "util/passwords.h"
 #include "report/pfx_report.h"
 
 #define FUZZ_AT 1798675200   /* fixed report time: 2027-01-01 */

@@ -18,7 +18,7 @@
 
 #include "formats/certfile.h"
 #include "formats/pfx.h"
-#include "model/passwords.h"
+#include "util/passwords.h"
 #include "report/pfx_report.h"
 #include "support/pfx_fixtures.h"
 #include "support/testutil.h"

@@ -10,7 +10,7 @@
 
 #include "model/collect.h"
 #include "model/evidence.h"
-#include "model/passwords.h"
+#include "util/passwords.h"
 #include "report/diagnose_report.h"
 
 typedef struct {

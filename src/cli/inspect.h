@@ -7,7 +7,7 @@
 
 #include <json-c/json.h>
 
-#include "model/passwords.h"
+#include "util/passwords.h"
 
 typedef struct {
 	bool tree;                 /* print the whole configuration tree */

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "formats/cert.h"
-#include "model/passwords.h"
+#include "util/passwords.h"
 #include "util/bytes.h"
 #include "util/diag.h"
 

@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "model/evidence.h"
-#include "model/passwords.h"
+#include "util/passwords.h"
 
 /* Files up to this size are read whole (and hashed in the same pass). */
 #define COLLECT_WHOLE_CAP (64u * 1024 * 1024)

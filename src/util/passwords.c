@@ -20,7 +20,7 @@
  * The empty password is not in the list: pfx_open always tries it (and the
  * NULL password) before any candidate.
  */
-#include "model/passwords.h"
+#include "util/passwords.h"
 
 #include <errno.h>
 #include <fcntl.h>
