@@ -11,7 +11,8 @@
  * two records must be identical: no byte, size or time changed, nothing
  * created, renamed or removed.  The commands must finish (a FIFO opened for
  * reading would block them), and the marker must be absent from every
- * output: a link was not followed.
+ * output: a link was not followed.  Under strace (when installed) every
+ * open of the tree is read-only and evidence files are opened O_NOFOLLOW.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -301,6 +302,91 @@ START_TEST(audit_leaves_evidence_untouched)
 }
 END_TEST
 
+/*
+ * Under strace: every file-name system call hvtpm makes on the tree is a
+ * read-only open (no write, create, truncate or append flag), evidence
+ * files are opened with O_NOFOLLOW, and nothing is created, renamed,
+ * removed, linked, truncated or has its mode, owner, times or extended
+ * attributes changed.  The password file (not evidence) is exempt from the
+ * O_NOFOLLOW rule only.
+ */
+static const char *const writing_calls[] = {
+	"creat", "mkdir", "mkdirat", "mknod", "mknodat", "unlink", "unlinkat", "rmdir",
+	"rename", "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat",
+	"truncate", "chmod", "fchmodat", "chown", "lchown", "fchownat", "utime", "utimes",
+	"futimesat", "utimensat", "setxattr", "lsetxattr", "removexattr", "lremovexattr",
+};
+
+static void check_syscall_line(const char *line, const char *tree, const char *pw,
+			       const char *what)
+{
+	char quoted[4200];
+	snprintf(quoted, sizeof quoted, "\"%s", tree);
+	if (!strstr(line, quoted))
+		return;
+	const char *p = line;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	while (*p == ' ')
+		p++;
+	size_t nl = strcspn(p, "(");
+	char call[32];
+	snprintf(call, sizeof call, "%.*s", (int)(nl < 31 ? nl : 31), p);
+	for (size_t i = 0; i < sizeof writing_calls / sizeof *writing_calls; i++)
+		ck_assert_msg(strcmp(call, writing_calls[i]) != 0, "%s: %s", what, line);
+	if (strcmp(call, "open") != 0 && strcmp(call, "openat") != 0 &&
+	    strcmp(call, "openat2") != 0)
+		return;
+	ck_assert_msg(strstr(line, "O_RDONLY") != NULL, "%s opens for writing: %s", what, line);
+	static const char *const bad[] = { "O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC",
+					   "O_APPEND", "O_TMPFILE" };
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		ck_assert_msg(strstr(line, bad[i]) == NULL, "%s: %s", what, line);
+	char pwq[4200];
+	snprintf(pwq, sizeof pwq, "\"%s\"", pw);
+	if (!strstr(line, "O_DIRECTORY") && !strstr(line, pwq))
+		ck_assert_msg(strstr(line, "O_NOFOLLOW") != NULL,
+			      "%s opens evidence without O_NOFOLLOW: %s", what, line);
+}
+
+START_TEST(every_open_is_read_only)
+{
+	if (!tu_have("strace"))
+		TEST_SKIP("strace is not installed");
+	fixture fx;
+	fixture_make(&fx);
+	char *log = tu_join(fx.tmp, "strace.log");
+	char *bin = (char *)tu_bin();
+	tu_run_result h = tu_hvtpm("audit", "--help", NULL);
+	bool audit = h.status == 0;
+	tu_run_free(&h);
+	static const char *const cmds[] = { "diagnose", "inspect", "audit" };
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+		if (strcmp(cmds[i], "audit") == 0 && !audit)
+			continue;
+		char *a[] = { "strace", "-f", "-qq", "-e", "trace=%file", "-o", log, bin,
+			      (char *)cmds[i], "--password-file", fx.pw, fx.tree, NULL };
+		tu_run_result r = tu_run(a, NULL, NULL);
+		ck_assert_msg(r.status < 128 && r.status != 5, "%s under strace: exit %d: %.300s",
+			      cmds[i], r.status, r.err);
+		tu_run_free(&r);
+		FILE *f = fopen(log, "r");
+		ck_assert_ptr_nonnull(f);
+		char line[8192];
+		size_t n = 0;
+		while (fgets(line, sizeof line, f)) {
+			check_syscall_line(line, fx.tree, fx.pw, cmds[i]);
+			n++;
+		}
+		fclose(f);
+		ck_assert_msg(n > 20, "%s: strace saw only %zu calls", cmds[i], n);
+		ck_assert_int_eq(unlink(log), 0);
+	}
+	free(log);
+	fixture_free(&fx);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("integrity");
@@ -309,6 +395,7 @@ int main(void)
 	tcase_add_test(tc, snapshot_sees_changes);
 	tcase_add_test(tc, diagnose_and_inspect_leave_evidence_untouched);
 	tcase_add_test(tc, audit_leaves_evidence_untouched);
+	tcase_add_test(tc, every_open_is_read_only);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

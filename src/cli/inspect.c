@@ -412,10 +412,10 @@ static int show_disk(const char *path, const inspect_opts *o, json_object *files
 }
 
 /* VHDX by its identifier, VHD by its footer: never read whole. */
-static bool looks_like_disk(const char *path, uint64_t size)
+static bool looks_like_disk(const char *path, uint64_t size, bool follow)
 {
 	hv_findings f = { 0 };
-	int fd = hv_open_ro(path, 0, &f);
+	int fd = hv_open_ro(path, follow ? 0 : HV_OPEN_NOFOLLOW, &f);
 	findings_free(&f);
 	if (fd < 0)
 		return false;
@@ -432,7 +432,7 @@ static bool looks_like_disk(const char *path, uint64_t size)
 int inspect_path(const char *path, const inspect_opts *o, json_object *files)
 {
 	struct stat st;
-	if (stat(path, &st) == 0 && looks_like_disk(path, (uint64_t)st.st_size))
+	if (stat(path, &st) == 0 && looks_like_disk(path, (uint64_t)st.st_size, o->follow_symlinks))
 		return show_disk(path, o, files);
 	ictx c;
 	memset(&c, 0, sizeof c);
