@@ -147,6 +147,6 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/hvtpm $(DESTDIR)$(MANDIR)/man1/hvtpm.1
 
 clean:
-	rm -rf build hvtpm
+	rm -rf build hvtpm fuzz/out samples.new
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SUPPORT_OBJ:.o=.d)
