@@ -725,7 +725,7 @@ static size_t carve_kps(collector *c, size_t file, span_t s, uint64_t base)
 		kp.origin = KP_CARVED;
 		kp.heuristic = true;
 		strbuf sb = STRBUF_INIT;
-		sb_addf(&sb, "carved at offset 0x%llX", (unsigned long long)(base + h->offset));
+		sb_addf(&sb, "carved at offset 0x%llX", (unsigned long long)base + h->offset);
 		kp.location = sb_detach(&sb);
 		sb_addf(&sb, "XML (%s%s%s)", kp_carve_enc_name(h->enc), h->bom ? ", BOM" : "",
 			h->length_prefix ? ", OctetString length prefix" : "");
