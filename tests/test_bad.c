@@ -146,7 +146,8 @@ static void assert_own_lines(const char *err, const char *name)
 	for (const char *l = err; *l;) {
 		const char *nl = strchr(l, '\n');
 		ck_assert_msg(nl != NULL, "%s: stderr does not end in a newline", name);
-		ck_assert_msg(strncmp(l, "hvtpm: ", 7) == 0 || strncmp(l, "hvtpm inspect: ", 15) == 0 ||
+		ck_assert_msg(strncmp(l, "hvtpm: ", 7) == 0 ||
+			      strncmp(l, "hvtpm inspect: ", 15) == 0 ||
 			      strncmp(l, "hvtpm audit: ", 13) == 0,
 			      "%s: stray stderr line: %.*s", name, (int)(nl - l), l);
 		l = nl + 1;
@@ -471,7 +472,7 @@ START_TEST(disks_built_at_run_time)
 		reseal_rt(b, rt);
 	}
 	cases[nc++] = (disk_case){ put_file(tmp, "bat-region-past-eof.vhdx", b, n), 4, "corrupt",
-				   "VHDX whose BAT region lies 1 TiB into the file (past the end)" };
+				   "VHDX whose BAT region lies 1 TiB into the file" };
 
 	memcpy(b, orig, n);
 	uint64_t meta = vhdx_region(b, guid_meta);
@@ -532,7 +533,8 @@ START_TEST(disks_built_at_run_time)
 	for (int i = 0; i < 3; i++)
 		img[MIB + ld64le(img + MIB + FVE_BS_OFFSETS + 8 * i)] ^= 0xFF; /* "-FVE-FS-" */
 	cases[nc++] = (disk_case){ put_sparse(tmp, "fve-all-bad-signature.img", img, DISK_SIZE), 4,
-				   "-", "BitLocker volume whose three FVE metadata copies lost their "
+				   "-",
+				   "BitLocker volume whose three FVE metadata copies lost their "
 					"signature" };
 	free(img);
 
@@ -553,7 +555,8 @@ START_TEST(disks_built_at_run_time)
 	for (int i = 0; i < 3; i++)   /* boot sector: the three metadata offsets */
 		st64le(img + MIB + FVE_BS_OFFSETS + 8 * i, 0xFFFFFFFFF000ull - 0x1000ull * i);
 	cases[nc++] = (disk_case){ put_sparse(tmp, "fve-offsets-past-end.img", img, DISK_SIZE),
-				   4, "-", "BitLocker boot sector naming metadata far past the volume" };
+				   4, "-",
+				   "BitLocker boot sector naming metadata far past the volume" };
 	free(img);
 
 	/* A fixed VHD: raw data, then its footer. */

@@ -253,8 +253,8 @@ START_TEST(diagnose_and_inspect_leave_evidence_untouched)
 		run_and_check(&fx, a, "inspect");
 	}
 	{
-		char *a[] = { bin, "inspect", "--format", "json", "--tree", "--password-file", fx.pw,
-			      fx.tree, NULL };
+		char *a[] = { bin, "inspect", "--format", "json", "--tree", "--password-file",
+			      fx.pw, fx.tree, NULL };
 		run_and_check(&fx, a, "inspect --format json --tree");
 	}
 	{
@@ -291,8 +291,8 @@ START_TEST(audit_leaves_evidence_untouched)
 	for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
 		char what[64];
 		snprintf(what, sizeof what, "audit --format %s", formats[i]);
-		char *a[] = { bin, "audit", "--format", (char *)formats[i], "--password-file", fx.pw,
-			      fx.tree, NULL };
+		char *a[] = { bin, "audit", "--format", (char *)formats[i], "--password-file",
+			      fx.pw, fx.tree, NULL };
 		run_and_check(&fx, a, what);
 	}
 	char *a[] = { bin, "audit", "--format", "csv", "--table", "certs", "--password-file", fx.pw,

@@ -371,8 +371,8 @@ START_TEST(no_password_in_any_output_or_file)
 						       { "csv", "vms" }, { "csv", "certs" },
 						       { "jsonl", NULL } };
 		for (size_t i = 0; i < sizeof fmts / sizeof *fmts; i++) {
-			const char *a[] = { "audit", "--format", fmts[i][0], "--password-file", pf, ev,
-					    NULL, NULL, NULL };
+			const char *a[] = { "audit", "--format", fmts[i][0], "--password-file", pf,
+					    ev, NULL, NULL, NULL };
 			if (fmts[i][1]) {
 				a[5] = "--table";
 				a[6] = fmts[i][1];
@@ -381,7 +381,8 @@ START_TEST(no_password_in_any_output_or_file)
 			char what[64];
 			snprintf(what, sizeof what, "audit --format %s", fmts[i][0]);
 			run(&fx, NULL, what, a);
-			run(&fx, env, what, (const char *[]){ "audit", "--format", fmts[i][0], ev, NULL });
+			run(&fx, env, what,
+			    (const char *[]){ "audit", "--format", fmts[i][0], ev, NULL });
 		}
 	} else {
 		printf("note: hvtpm audit is not available in this build; audit not covered\n");
@@ -582,11 +583,11 @@ START_TEST(ask_password_without_a_terminal_fails_cleanly)
 		if (strcmp(cmds[i], "audit") == 0 && !have_audit())
 			continue;
 		/* setsid: a new session without a controlling terminal, so /dev/tty is absent. */
-		char *argv[] = { "setsid", "-w", (char *)tu_bin(), (char *)cmds[i], "--ask-password",
-				 s, NULL };
+		char *argv[] = { "setsid", "-w", (char *)tu_bin(), (char *)cmds[i],
+				 "--ask-password", s, NULL };
 		tu_run_result r = tu_run(argv, NULL, NULL);
-		ck_assert_msg(r.status == 3, "%s --ask-password without a terminal: exit %d", cmds[i],
-			      r.status);
+		ck_assert_msg(r.status == 3, "%s --ask-password without a terminal: exit %d",
+			      cmds[i], r.status);
 		ck_assert_msg(strstr(r.err, "terminal") != NULL, "%s: %s", cmds[i], r.err);
 		ck_assert_msg(strchr(r.err, '\n') == r.err + r.errlen - 1,
 			      "%s: not a one-line error: %s", cmds[i], r.err);

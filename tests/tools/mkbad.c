@@ -486,7 +486,8 @@ static void vmxml_cases(void)
 	    "legacy XML configuration cut right after the root start tag", full,
 	    strlen(XML_DECL) + 16);
 	put_str("xml-unclosed-root.xml", 4, "corrupt", "legacy XML without </configuration>",
-		XML_DECL "<configuration><properties><name type=\"string\">x</name></properties>\n");
+		XML_DECL "<configuration><properties><name type=\"string\">x</name>"
+			 "</properties>\n");
 	put_str("xml-mismatched-tags.xml", 4, "corrupt", "legacy XML with crossed end tags",
 		XML_DECL "<configuration><properties><name type=\"string\">x</properties></name>"
 			 "</configuration>\n");
@@ -579,7 +580,8 @@ static void vmxml_cases(void)
 		sb_free(&u);
 	}
 	put_str("xml-attr-unquoted.xml", 4, "corrupt", "legacy XML attribute value without quotes",
-		XML_DECL "<configuration><properties><name type=string>x</name></properties>"
+		XML_DECL "<configuration><properties><name type=string>x</name>"
+			 "</properties>"
 			 "</configuration>\n");
 	put_str("xml-comment-unterminated.xml", 4, "corrupt",
 		"legacy XML with a comment that never ends",
@@ -592,7 +594,8 @@ static void vmxml_cases(void)
 	put_str("xml-charref-out-of-range.xml", 4, "corrupt",
 		"legacy XML with the character reference &#x110000; (beyond Unicode)",
 		XML_DECL "<configuration><a>&#x110000;</a></configuration>\n");
-	put_str("xml-nul-in-name.xml", 4, "corrupt", "legacy XML with a control character in a name",
+	put_str("xml-nul-in-name.xml", 4, "corrupt",
+		"legacy XML with a control character in a name",
 		XML_DECL "<configuration><prop\x01erties/></configuration>\n");
 	sb_free(&sb);
 }
@@ -770,7 +773,8 @@ static void kp_cases(void)
 		sb_free(&sb);
 	}
 	{
-		kpw_wrapping ws[2] = { kpw_wrapping_for(&kp_g, 1, 1), kpw_wrapping_for(&kp_g, 2, 2) };
+		kpw_wrapping ws[2] = { kpw_wrapping_for(&kp_g, 1, 1),
+				       kpw_wrapping_for(&kp_g, 2, 2) };
 		kpw_doc d = { .max_offline_unwraps = -1, .declaration = true,
 			      .guardian_wrapping_id = 1, .w = ws, .n = 2 };
 		size_t l;
@@ -786,7 +790,8 @@ static void kp_cases(void)
 	}
 	{
 		/* Two wrappings, neither self-parented: no owner. */
-		kpw_wrapping ws[2] = { kpw_wrapping_for(&kp_g, 1, 2), kpw_wrapping_for(&kp_g, 2, 1) };
+		kpw_wrapping ws[2] = { kpw_wrapping_for(&kp_g, 1, 2),
+				       kpw_wrapping_for(&kp_g, 2, 1) };
 		kpw_doc d = { .max_offline_unwraps = -1, .declaration = true,
 			      .guardian_wrapping_id = 1, .w = ws, .n = 2 };
 		size_t l;
@@ -805,21 +810,25 @@ static void kp_cases(void)
 				sb_addf(&sb, "&a%d;", i - 1);
 			sb_adds(&sb, "\">\n");
 		}
-		sb_adds(&sb, "]>\n<Protector xmlns=\"" KPW_NS "\"><Wrappings><Wrapping><Id>&a9;</Id>"
+		sb_adds(&sb, "]>\n<Protector xmlns=\"" KPW_NS "\">"
+			     "<Wrappings><Wrapping><Id>&a9;</Id>"
 			     "</Wrapping></Wrappings></Protector>\n");
 		put_str("kp-billion-laughs.xml", 4, "-",
-			"key protector with a billion-laughs DTD in front of <Protector>", sb_str(&sb));
+			"key protector with a billion-laughs DTD in front of <Protector>",
+			sb_str(&sb));
 		sb_free(&sb);
 		sb_adds(&sb, "<?xml version=\"1.0\"?>\n<!DOCTYPE Protector [\n"
 			     "  <!ENTITY xxe SYSTEM \"file:///etc/hostname\">\n]>\n"
 			     "<Protector xmlns=\"" KPW_NS "\"><Wrappings><Wrapping><Id>&xxe;</Id>"
 			     "</Wrapping></Wrappings></Protector>\n");
 		put_str("kp-xxe.xml", 4, "-",
-			"key protector with an external entity (XXE) in the wrapping Id", sb_str(&sb));
+			"key protector with an external entity (XXE) in the wrapping Id",
+			sb_str(&sb));
 		sb_free(&sb);
 		xml_deep(&sb, "<Protector xmlns=\"" KPW_NS "\"><Wrappings><Wrapping>",
 			 "</Wrapping></Wrappings></Protector>\n", 200, "Parameters");
-		put_str("kp-depth-200.xml", 4, "-", "key protector nested 200 elements deep", sb_str(&sb));
+		put_str("kp-depth-200.xml", 4, "-", "key protector nested 200 elements deep",
+			sb_str(&sb));
 		sb_free(&sb);
 	}
 
@@ -836,7 +845,7 @@ static void kp_cases(void)
 	st32be(b, 9);
 	put("kp-octet-len-9.kp", 0, "-",
 	    "OctetString key protector whose length prefix says 9: not recognised as a saved "
-	    "form, the document inside is carved (gap: see the hardening report)",
+	    "form, the document inside is carved (detection gap: exit 0 today)",
 	    b, fl);
 	memcpy(b, framed, fl);
 	put("kp-octet-trunc.kp", 4, "-",
@@ -860,7 +869,7 @@ static void kp_cases(void)
 		memcpy(t + at, "9\0009\0009\0", 6);
 		put("kp-outfile-value-999.txt", 0, "-",
 		    "Out-File decimal lines whose fifth value is 999: not recognised as a key "
-		    "protector (gap: see the hardening report)",
+		    "protector (detection gap: exit 0 today)",
 		    t, l);
 		free(t);
 		free(s);
@@ -869,26 +878,26 @@ static void kp_cases(void)
 		t[100] = '*';
 		t[101] = '!';
 		put("kp-base64-form-bad-char.b64", 0, "-",
-		    "base64-saved key protector with '*!' in the middle: not recognised (gap: see "
-		    "the hardening report)",
+		    "base64-saved key protector with '*!' in the middle: not "
+		    "recognised (detection gap: exit 0 today)",
 		    t, l);
 		put("kp-base64-form-trunc.b64", 0, "-",
-		    "base64-saved key protector cut after 501 characters: not recognised (gap: see "
-		    "the hardening report)",
+		    "base64-saved key protector cut after 501 characters: not "
+		    "recognised (detection gap: exit 0 today)",
 		    s, 501);
 		free(t);
 		free(s);
 		s = kpw_save(xml, n, KPW_FORM_CIM_ARRAY, &l);
 		put("kp-cim-trunc.xml", 0, "-",
-		    "CIM-XML key protector instance cut in half: not recognised (gap: see the "
-		    "hardening report)",
+		    "CIM-XML key protector instance cut in half: not recognised "
+		    "(detection gap: exit 0 today)",
 		    s, l / 2);
 		size_t cl;
 		char *c = replace((const char *)s, l, "<VALUE.ARRAY>\n<VALUE>",
 				  "<VALUE.ARRAY>\n<VALUE>-7", &cl);
 		put("kp-cim-negative-value.xml", 0, "-",
-		    "CIM-XML KeyProtector array whose first value is -70: not recognised (gap: see "
-		    "the hardening report)",
+		    "CIM-XML KeyProtector array whose first value is -70: not "
+		    "recognised (detection gap: exit 0 today)",
 		    c, cl);
 		free(c);
 		free(s);
@@ -936,7 +945,7 @@ static void guardian_cases(void)
 		  KPW_NS, enc, sig);
 	control("guardian.xml", sb_str(&sb), sb.len);
 	put("guardian-trunc.xml", 0, "-",
-	    "guardian metadata XML cut in half: not recognised (gap: see the hardening report)",
+	    "guardian metadata XML cut in half: not recognised (detection gap: exit 0 today)",
 	    sb_str(&sb), sb.len / 2);
 	size_t m;
 	char *x = replace_elem(sb_str(&sb), sb.len, "EncryptionCertificate", "!!!*not base64*", &m);
@@ -957,13 +966,13 @@ static void guardian_cases(void)
 		    &m);
 	put("guardian-xxe.xml", 0, "-",
 	    "guardian metadata behind a DOCTYPE with an XXE entity: refused by the XML parser, "
-	    "then not recognised (gap: see the hardening report)",
+	    "then not recognised (detection gap: exit 0 today)",
 	    x, m);
 	free(x);
 	x = replace(sb_str(&sb), sb.len, "</Metadata>", "</Metadata><Metadata/>", &m);
 	put("guardian-two-roots.xml", 0, "-",
-	    "guardian metadata with two root elements: not recognised (gap: see the hardening "
-	    "report)",
+	    "guardian metadata with two root elements: not recognised "
+	    "(detection gap: exit 0 today)",
 	    x, m);
 	free(x);
 	sb_free(&sb);
@@ -1102,7 +1111,8 @@ static void pfx_cases(void)
 	memcpy(b, p, n);
 	b[n / 2] ^= 0xFF;
 	b[n / 2 + 1] ^= 0xFF;
-	put("pfx-authsafe-damaged.pfx", 4, "-", "PFX with two bytes of the AuthenticatedSafe flipped",
+	put("pfx-authsafe-damaged.pfx", 4, "-",
+	    "PFX with two bytes of the AuthenticatedSafe flipped",
 	    b, n);
 	memcpy(b, p, n);
 	kpw_seed(99);
@@ -1457,12 +1467,14 @@ int main(int argc, char **argv)
 		die(controldir);
 	sb_adds(&expected,
 		"# tests/bad/EXPECTED - written by tests/tools/mkbad.c; read by tests/test_bad.c,\n"
-		"# which runs the named hvtpm command (text and JSON) on each file with a password\n"
-		"# file holding the throwaway PFX password \"" BAD_PFX_PASSWORD "\" (archives are\n"
+		"# which runs the named hvtpm command (text and JSON) on each file with a\n"
+		"# password"
+		" file holding the throwaway PFX password \"" BAD_PFX_PASSWORD "\" (archives are\n"
 		"# opened by audit only).\n"
 		"# exit: the expected exit status (4 input error; 0 damaged but readable, or not\n"
 		"# recognised).  class: the error class named in the JSON \"error\" member or in\n"
-		"# the message, \"-\" when only the status and an error line naming the file count.\n"
+		"# the message, \"-\" when only the status and an error line naming the file\n"
+		"# count.\n"
 		"# name\tcommand\texit\tclass\tdescription\n");
 	kp_g.signing = kpw_cert_new("Shielded VM Signing Certificate (MkBad) (BADHOST)", 1024,
 				    3650, NULL);
