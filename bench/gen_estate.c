@@ -41,6 +41,7 @@
 #include <openssl/x509.h>
 
 #include "formats/kvtree.h"
+#include "support/certgen.h"
 #include "support/hvs_writer.h"
 #include "support/kp_writer.h"
 #include "util/bytes.h"
@@ -194,31 +195,12 @@ typedef struct {
 
 static cert make_cert(const char *cn, EVP_PKEY *k, time_t nb, time_t na)
 {
-	cert c = { X509_new(), k, NULL, 0 };
-	X509_set_version(c.x, 2);
-	uint8_t serial[16];
-	fill_rand(serial, sizeof serial);
-	serial[0] &= 0x7F;
-	BIGNUM *bn = BN_bin2bn(serial, sizeof serial, NULL);
-	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c.x));
-	BN_free(bn);
-	ASN1_TIME_set(X509_getm_notBefore(c.x), nb);
-	ASN1_TIME_set(X509_getm_notAfter(c.x), na);
-	X509_NAME *n = X509_get_subject_name(c.x);
-	X509_NAME_add_entry_by_txt(n, "CN", V_ASN1_UTF8STRING, (const unsigned char *)cn, -1, -1,
-				   0);
-	X509_set_issuer_name(c.x, n);
-	X509_set_pubkey(c.x, k);
-	if (!X509_sign(c.x, k, EVP_sha256()))
-		die("X509_sign");
-	unsigned char *d = NULL;
-	int l = i2d_X509(c.x, &d);
-	if (l <= 0)
+	cert c = { certgen_with_key(cn, k, nb, na), k, NULL, 0 };
+	if (!c.x)
+		die("certificate");
+	c.der = certgen_der(c.x, &c.len);
+	if (!c.der)
 		die("i2d_X509");
-	c.der = malloc((size_t)l);
-	memcpy(c.der, d, (size_t)l);
-	c.len = (size_t)l;
-	OPENSSL_free(d);
 	return c;
 }
 

@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 
 #include "formats/kvtree.h"
+#include "support/certgen.h"
 #include "support/fve_writer.h"
 #include "support/hvs_writer.h"
 #include "support/vhdx_writer.h"
@@ -95,29 +96,10 @@ static cert make_cert(const char *cn, time_t nb, time_t na)
 {
 	cert c;
 	c.k = EVP_RSA_gen(2048);
-	c.x = X509_new();
-	X509_set_version(c.x, 2);
-	uint8_t serial[16];
-	kpw_random(serial, sizeof serial);
-	serial[0] &= 0x7F;
-	BIGNUM *bn = BN_bin2bn(serial, sizeof serial, NULL);
-	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c.x));
-	BN_free(bn);
-	ASN1_TIME_set(X509_getm_notBefore(c.x), nb);
-	ASN1_TIME_set(X509_getm_notAfter(c.x), na);
-	X509_NAME *n = X509_get_subject_name(c.x);
-	/* V_ASN1_UTF8STRING, not MBSTRING_UTF8: Windows writes CNs longer than the
-	 * 64-character upper bound OpenSSL enforces for MBSTRING input. */
-	X509_NAME_add_entry_by_txt(n, "CN", V_ASN1_UTF8STRING, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(c.x, n);
-	X509_set_pubkey(c.x, c.k);
-	X509_sign(c.x, c.k, EVP_sha256());
-	unsigned char *d = NULL;
-	int l = i2d_X509(c.x, &d);
-	c.der = malloc((size_t)l);
-	memcpy(c.der, d, (size_t)l);
-	c.len = (size_t)l;
-	OPENSSL_free(d);
+	c.x = c.k ? certgen_with_key(cn, c.k, nb, na) : NULL;
+	if (!c.x)
+		die("certificate");
+	c.der = certgen_der(c.x, &c.len);
 	return c;
 }
 
