@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <openssl/evp.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
 #include "formats/guardian.h"
@@ -513,7 +514,8 @@ START_TEST(truncated_and_foreign_documents)
 	hv_findings f = { 0 };
 	kp_doc kp;
 
-	ck_assert_int_eq(kp_decode(span_make(xml, xl / 2), "t.kp", 0, &kp, &f), HV_ERR_FORMAT);
+	/* Starts like a Protector document: damaged, not foreign. */
+	ck_assert_int_eq(kp_decode(span_make(xml, xl / 2), "t.kp", 0, &kp, &f), HV_ERR_CORRUPT);
 	ck_assert(has_finding(&f, "not well-formed"));
 	ck_assert_uint_eq(kp.n, 0);
 	ck_assert_ptr_null(kp.w);
@@ -564,8 +566,9 @@ START_TEST(hostile_xml_is_refused)
 	kp_input in;
 
 	for (int i = 0; i < 2; i++) {
+		/* A Protector behind a hostile DTD: refused, and a damaged key protector. */
 		ck_assert_int_eq(kp_decode(span_make(docs[i], strlen(docs[i])), "h", 0, &kp, &f),
-				 HV_ERR_FORMAT);
+				 HV_ERR_CORRUPT);
 		/* Refused either for its DTD or by libxml2's entity-loop guard. */
 		ck_assert(has_finding(&f, "document type declaration") ||
 			  has_finding(&f, "entity reference loop"));
@@ -574,7 +577,7 @@ START_TEST(hostile_xml_is_refused)
 		hv_err e = kp_input_normalize(span_make(docs[i], strlen(docs[i])), "h", &in, &f);
 		if (e == HV_OK) {
 			ck_assert_int_eq(kp_decode(span_make(in.payload, in.len), "h", 0, &kp, &f),
-					 HV_ERR_FORMAT);
+					 HV_ERR_CORRUPT);
 			kp_input_free(&in);
 		}
 		findings_free(&f);
@@ -1011,6 +1014,214 @@ START_TEST(guardian_liberal_and_refused)
 }
 END_TEST
 
+/* kp_input_normalize on a copy of text; the result code, findings in f. */
+static hv_err norm_text(const char *t, size_t n, hv_findings *f)
+{
+	kp_input in;
+	hv_err e = kp_input_normalize(span_make(t, n), "d", &in, f);
+
+	if (e == HV_OK)
+		kp_input_free(&in);
+	return e;
+}
+
+/* s with the text from `from` up to `to` (exclusive) replaced by rep. */
+static char *splice(const char *s, const char *from, const char *to, const char *rep)
+{
+	strbuf sb = STRBUF_INIT;
+
+	sb_add(&sb, s, (size_t)(from - s));
+	sb_adds(&sb, rep);
+	sb_adds(&sb, to);
+	return sb_detach(&sb);
+}
+
+START_TEST(damaged_forms_are_corrupt)
+{
+	kpw_guardian o = kpw_guardian_new("G", "H", TEST_DAYS);
+	kpw_wrapping w = kpw_wrapping_for(&o, 1, 1);
+	kpw_doc d = doc_of(&w, 1, 1);
+	size_t xl, n;
+	char *xml = kpw_xml(&d, &xl);
+	hv_findings f = { 0 };
+	kp_doc kp;
+
+	/* Decimal lines: the fifth value 999, then a word on line 3. */
+	char *dec = (char *)kpw_save(xml, xl, KPW_FORM_OUTFILE_UTF8_LF, &n);
+	dec = xrealloc(dec, n + 1);
+	dec[n] = '\0';
+	const char *line5 = dec;
+	for (int i = 0; i < 4; i++)
+		line5 = strchr(line5, '\n') + 1;
+	char *bad = splice(dec, line5, strchr(line5, '\n'), "999");
+	ck_assert_int_eq(norm_text(bad, strlen(bad), &f), HV_ERR_CORRUPT);
+	ck_assert(has_finding(&f, "line 5 is not a number 0..255"));
+	findings_free(&f);
+	free(bad);
+	const char *line3 = strchr(strchr(dec, '\n') + 1, '\n') + 1;
+	bad = splice(dec, line3, strchr(line3, '\n'), "abc");
+	ck_assert_int_eq(norm_text(bad, strlen(bad), &f), HV_ERR_CORRUPT);
+	ck_assert(has_finding(&f, "line 3"));
+	findings_free(&f);
+	free(bad);
+	free(dec);
+
+	/* base64: cut short, then a foreign character. */
+	char *b64 = (char *)kpw_save(xml, xl, KPW_FORM_BASE64, &n);
+	ck_assert_int_eq(norm_text(b64, 501, &f), HV_ERR_CORRUPT);
+	ck_assert(has_finding(&f, "does not decode"));
+	findings_free(&f);
+	b64[100] = '*';
+	ck_assert_int_eq(norm_text(b64, n, &f), HV_ERR_CORRUPT);
+	ck_assert(has_finding(&f, "character 100 (0x2A) is not base64"));
+	ck_assert_uint_eq(f.v[0].offset, 100);
+	findings_free(&f);
+	free(b64);
+
+	/* CIM-XML: cut in half, then a negative value in the KeyProtector array. */
+	char *cim = (char *)kpw_save(xml, xl, KPW_FORM_CIM_ARRAY, &n);
+	cim = xrealloc(cim, n + 1);
+	cim[n] = '\0';
+	ck_assert_int_eq(norm_text(cim, n / 2, &f), HV_ERR_CORRUPT);
+	ck_assert(has_finding(&f, "CIM-XML document with byte arrays is damaged"));
+	findings_free(&f);
+	const char *v = strstr(strstr(cim, "<VALUE.ARRAY"), "<VALUE>") + strlen("<VALUE>");
+	bad = splice(cim, v, v, "-");
+	ck_assert_int_eq(norm_text(bad, strlen(bad), &f), HV_ERR_CORRUPT);
+	ck_assert(has_finding(&f, "not bytes 0..255"));
+	findings_free(&f);
+	free(bad);
+	free(cim);
+
+	/* A length prefix of 9 in front of the whole document. */
+	uint8_t *oct = kpw_save(xml, xl, KPW_FORM_OCTET_STRING, &n);
+	oct[0] = oct[1] = oct[2] = 0;
+	oct[3] = 9;
+	ck_assert_int_eq(norm_text((const char *)oct, n, &f), HV_ERR_CORRUPT);
+	ck_assert(has_finding(&f, "length prefix 9 ends inside"));
+	findings_free(&f);
+	free(oct);
+
+	/* kp_decode: a UTF-16LE Protector cut in half; a declaration and a cut root. */
+	uint8_t *u16 = kpw_save(xml, xl, KPW_FORM_XML_UTF16, &n);
+	ck_assert_int_eq(kp_decode(span_make(u16, n / 2 & ~(size_t)1), "u", 0, &kp, &f),
+			 HV_ERR_CORRUPT);
+	free(u16);
+	static const char cut[] = "<?xml version=\"1.0\"?>\n<!-- saved -->\n<kps:Protector x";
+	ck_assert_int_eq(kp_decode(span_make(cut, strlen(cut)), "c", 0, &kp, &f),
+			 HV_ERR_CORRUPT);
+	findings_free(&f);
+	free(xml);
+	kpw_guardian_free(&o);
+}
+END_TEST
+
+/* Every reader says "not mine" (HV_ERR_FORMAT) for bytes that are no KP or metadata. */
+static void assert_foreign(const void *p, size_t n, const char *what)
+{
+	hv_findings f = { 0 };
+	kp_doc kp;
+	guardian_doc g;
+
+	ck_assert_msg(norm_text(p, n, &f) == HV_ERR_FORMAT, "normalize: %s", what);
+	ck_assert_msg(kp_decode(span_make(p, n), "x", 0, &kp, &f) == HV_ERR_FORMAT,
+		      "kp_decode: %s", what);
+	ck_assert_msg(!guardian_sniff(span_make(p, n)), "sniff: %s", what);
+	ck_assert_msg(guardian_decode(span_make(p, n), "x", &g, &f) == HV_ERR_FORMAT,
+		      "guardian_decode: %s", what);
+	findings_free(&f);
+}
+
+START_TEST(foreign_bytes_stay_format)
+{
+	uint8_t rnd[4096];
+	kpw_seed(7);
+	kpw_random(rnd, sizeof(rnd));
+	assert_foreign(rnd, sizeof(rnd), "random bytes");
+
+	kpw_guardian o = kpw_guardian_new("G", "H", TEST_DAYS);
+	PKCS12 *p12 = PKCS12_create("pw", "x", o.encryption->key, o.encryption->x509, NULL, 0, 0,
+				    0, 0, 0);
+	ck_assert_ptr_nonnull(p12);
+	unsigned char *der = NULL;
+	int dl = i2d_PKCS12(p12, &der);
+	ck_assert_int_gt(dl, 0);
+	assert_foreign(der, (size_t)dl, "a PFX");
+	OPENSSL_free(der);
+	PKCS12_free(p12);
+	kpw_guardian_free(&o);
+
+	static const char *const texts[] = {
+		"<?xml version=\"1.0\"?>\n<configuration>\n<properties><name type=\"string\">vm"
+		"</name></properties>\n<settings><global_id type=\"string\">x</global_id>"
+		"</settings>\n</configuration>\n",
+		"<html><body><p>not closed</body>",
+		"<?xml version=\"1.0\"?><!DOCTYPE html><html/>",
+		"The quick brown fox jumps over the lazy dog, again and again and again.\n",
+		"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08  disk.vhdx\n",
+		"1000\n2000\n3000\n4000\n5000\n6000\n7000\n8000\n9000\n10000\n",
+		"1\n2\nabc\n",
+		"-----BEGIN CERTIFICATE-----\nMIIBkTCB+wIJAKHBfpegPjMCMA0GCSqGSIb3DQEBCwUAMA0xCzAJBgNVBAMMAmNh"
+		"MB4XDTIw\n-----END CERTIFICATE-----\n",
+	};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		assert_foreign(texts[i], strlen(texts[i]), texts[i]);
+}
+END_TEST
+
+START_TEST(guardian_damaged_is_corrupt)
+{
+	kpw_guardian g = kpw_guardian_new("HGS Lab", "hgs01", TEST_DAYS);
+	char *xml = metadata_xml(KPW_NS, &g, NULL);
+	size_t n = strlen(xml);
+	hv_findings f = { 0 };
+	guardian_doc gd;
+
+	ck_assert(guardian_sniff(span_make(xml, n)));
+	ck_assert_int_eq(guardian_decode(span_make(xml, n / 2), "t.xml", &gd, &f),
+			 HV_ERR_CORRUPT);
+	ck_assert(has_finding(&f, "guardian metadata XML is damaged"));
+	findings_free(&f);
+
+	char *dtd = splice(xml, xml, strstr(xml, "<Metadata"),
+			   "<?xml version=\"1.0\"?>\n<!DOCTYPE Metadata [<!ENTITY x SYSTEM "
+			   "\"file:///etc/passwd\">]>\n");
+	ck_assert(guardian_sniff(span_make(dtd, strlen(dtd))));
+	ck_assert_int_eq(guardian_decode(span_make(dtd, strlen(dtd)), "x.xml", &gd, &f),
+			 HV_ERR_CORRUPT);
+	findings_free(&f);
+	free(dtd);
+
+	const char *end = strstr(xml, "</Metadata>") + strlen("</Metadata>");
+	char *two = splice(xml, end, end, "<Metadata/>");
+	ck_assert_int_eq(guardian_decode(span_make(two, strlen(two)), "2.xml", &gd, &f),
+			 HV_ERR_CORRUPT);
+	findings_free(&f);
+	free(two);
+
+	size_t un;
+	uint8_t *u16 = kpw_save(xml, n, KPW_FORM_XML_UTF16, &un);
+	ck_assert(guardian_sniff(span_make(u16, un)));
+	ck_assert(guardian_sniff(span_make(u16 + 2, un - 2)));   /* no BOM */
+	ck_assert_int_eq(guardian_decode(span_make(u16, un / 2 & ~(size_t)1), "u.xml", &gd, &f),
+			 HV_ERR_CORRUPT);
+	findings_free(&f);
+	free(u16);
+
+	static const char info[] = "\xEF\xBB\xBF<!-- x --><g:GuardianInformation xmlns:g=\"u\">";
+	ck_assert(guardian_sniff(span_make(info, strlen(info))));
+	static const char other[] = "<Other><Metadata/></Other>";
+	ck_assert(!guardian_sniff(span_make(other, strlen(other))));
+	ck_assert(!guardian_sniff(span_make(other, 0)));
+	static const char broken[] = "<Other><Metadata>";
+	ck_assert_int_eq(guardian_decode(span_make(broken, strlen(broken)), "o.xml", &gd, &f),
+			 HV_ERR_FORMAT);
+	findings_free(&f);
+	free(xml);
+	kpw_guardian_free(&g);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("kp");
@@ -1034,6 +1245,9 @@ int main(void)
 	tcase_add_test(tc, carving_is_linear);
 	tcase_add_test(tc, guardian_metadata);
 	tcase_add_test(tc, guardian_liberal_and_refused);
+	tcase_add_test(tc, damaged_forms_are_corrupt);
+	tcase_add_test(tc, foreign_bytes_stay_format);
+	tcase_add_test(tc, guardian_damaged_is_corrupt);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -20,6 +20,14 @@
  * GuardianInformation, or a Name/FriendlyName/GuardianName element; there
  * is none in the MS-KPS schema, so it is usually absent.  A key protector
  * document (<Protector>/<Wrappings> root) is refused: it is not metadata.
+ *
+ * Recognition (guardian_sniff): the first GUARDIAN_SNIFF_BYTES of the file,
+ * UTF-8 (BOM optional) or UTF-16LE (BOM, or '<' 00 at the start), skipping
+ * the XML declaration, processing instructions and comments: the first
+ * element's local name, or the name a DOCTYPE gives, is Metadata or
+ * GuardianInformation.  A sniffed document that then fails to parse (cut,
+ * DTD refused, two roots) is reported corrupt, not passed over as "not
+ * guardian metadata".
  */
 #include "formats/guardian.h"
 
@@ -30,10 +38,19 @@
 #include "formats/kp.h"
 #include "formats/xmlsafe.h"
 #include "util/base64.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 #define GUARDIAN_CERT_MAX_BYTES (1024u * 1024)
 #define GUARDIAN_DER_SNIFF "MII" /* base64 of 30 82 xx: a DER SEQUENCE of 256..65535 bytes */
+#define GUARDIAN_SNIFF_BYTES 1024 /* head of the file looked at by guardian_sniff */
+#define GUARDIAN_NAME_MAX 64      /* longest element name compared when sniffing */
+#define DOCTYPE_OPEN "<!DOCTYPE"
+#define COMMENT_OPEN "<!--"
+
+static const uint8_t BOM_UTF8[3] = { 0xEF, 0xBB, 0xBF };
+static const uint8_t BOM_UTF16LE[2] = { 0xFF, 0xFE };
+static const char *const root_names[] = { "Metadata", "GuardianInformation" };
 
 static const char *const name_attrs[] = { "Name", "FriendlyName" };
 static const char *const name_elems[] = { "Name", "FriendlyName", "GuardianName" };
@@ -155,12 +172,101 @@ static void collect_certs(guardian_doc *g, xmlNode *root, const char *src, hv_fi
 	}
 }
 
+/* The head of the file as NUL-terminated UTF-8 (BOM dropped); caller frees. */
+static char *sniff_head(span_t file)
+{
+	const uint8_t *p = file.data;
+	size_t n = file.len;
+
+	if (n >= sizeof(BOM_UTF16LE) && memcmp(p, BOM_UTF16LE, sizeof(BOM_UTF16LE)) == 0) {
+		n -= sizeof(BOM_UTF16LE);
+		n = (n < GUARDIAN_SNIFF_BYTES ? n : GUARDIAN_SNIFF_BYTES) & ~(size_t)1;
+		return utf16le_to_utf8(p + sizeof(BOM_UTF16LE), n);
+	}
+	if (n >= 2 && p[0] == '<' && p[1] == 0)
+		return utf16le_to_utf8(p, (n < GUARDIAN_SNIFF_BYTES ? n : GUARDIAN_SNIFF_BYTES) &
+					      ~(size_t)1);
+	if (n >= sizeof(BOM_UTF8) && memcmp(p, BOM_UTF8, sizeof(BOM_UTF8)) == 0) {
+		p += sizeof(BOM_UTF8);
+		n -= sizeof(BOM_UTF8);
+	}
+	return xstrndup((const char *)p, n < GUARDIAN_SNIFF_BYTES ? n : GUARDIAN_SNIFF_BYTES);
+}
+
+static const char *skip_space(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+		s++;
+	return s;
+}
+
+/* True when the element name at s (up to white space, '/', '>' or '[') is a root name. */
+static bool is_root_name(const char *s)
+{
+	size_t n = strcspn(s, " \t\r\n/>[");
+	const char *colon = memchr(s, ':', n);
+
+	if (colon != NULL) {
+		n -= (size_t)(colon + 1 - s);
+		s = colon + 1;
+	}
+	if (n == 0 || n > GUARDIAN_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < sizeof(root_names) / sizeof(root_names[0]); i++)
+		if (strlen(root_names[i]) == n && strncmp(s, root_names[i], n) == 0)
+			return true;
+	return false;
+}
+
+/* Skips the markup at s that is not an element; NULL when the head ends inside it. */
+static const char *skip_markup(const char *s)
+{
+	const char *end;
+
+	if (strncmp(s, COMMENT_OPEN, strlen(COMMENT_OPEN)) == 0) {
+		end = strstr(s, "-->");
+		return end ? end + 3 : NULL;
+	}
+	end = strchr(s, '>');
+	return end ? end + 1 : NULL;
+}
+
+bool guardian_sniff(span_t file)
+{
+	char *head = sniff_head(file);
+	const char *s = head;
+	bool hit = false;
+
+	while (s != NULL) {
+		s = skip_space(s);
+		if (*s != '<')
+			break;
+		if (strncmp(s, DOCTYPE_OPEN, strlen(DOCTYPE_OPEN)) == 0) {
+			hit = is_root_name(skip_space(s + strlen(DOCTYPE_OPEN)));
+			break;
+		}
+		if (s[1] != '?' && s[1] != '!') {
+			hit = is_root_name(s + 1);
+			break;
+		}
+		s = skip_markup(s);
+	}
+	free(head);
+	return hit;
+}
+
 hv_err guardian_decode(span_t file, const char *src, guardian_doc *out, hv_findings *f)
 {
 	memset(out, 0, sizeof(*out));
+	bool sniffed = guardian_sniff(file);
 	xmlDocPtr doc = xml_parse_safe(file.data, file.len, src, 0, f);
-	if (doc == NULL)
-		return HV_ERR_FORMAT;
+	if (doc == NULL) {
+		if (!sniffed)
+			return HV_ERR_FORMAT;
+		findings_add(f, HV_SEV_ERROR, src, 0, "guardian metadata XML is damaged or "
+			     "refused by the XML parser");
+		return HV_ERR_CORRUPT;
+	}
 	xmlNode *root = xmlDocGetRootElement(doc);
 	xmlNode *info = xml_is(root, "Metadata") ? xml_child(root, "GuardianInformation") : NULL;
 

@@ -32,8 +32,17 @@ typedef struct {
 } guardian_doc;
 
 /*
+ * Cheap look at the head of the file: an XML document (BOM optional, UTF-8 or
+ * UTF-16LE) whose first element's local name is Metadata or
+ * GuardianInformation, or whose DOCTYPE names one of them.
+ */
+bool guardian_sniff(span_t file);
+
+/*
  * Parses the file (UTF-8 with/without BOM or UTF-16 with BOM).  HV_ERR_FORMAT
- * when it is not XML or holds no certificate at all.
+ * when it is not XML (and not guardian_sniff()ed) or holds no readable
+ * certificate at all; HV_ERR_CORRUPT when guardian_sniff() matched but the
+ * document is not well-formed or is refused by the XML parser (DTD).
  */
 hv_err guardian_decode(span_t file, const char *src, guardian_doc *out, hv_findings *f);
 void guardian_free(guardian_doc *g);

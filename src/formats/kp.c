@@ -46,6 +46,12 @@
  * tried as PKCS#1 v1.5 with SHA-1/256/384/512; otherwise not_verifiable.
  *
  * CipherValue and SignatureValue contents are never kept or printed.
+ *
+ * A payload that does not parse is corrupt (not "not a key protector") when
+ * it starts like one: the first KP_SNIFF_BYTES (UTF-8, BOM optional, or
+ * UTF-16LE) hold, after the XML declaration, comments and PIs, a first
+ * element or DOCTYPE named Protector/Wrappings; or the payload holds the
+ * MS-KPS namespace URI (UTF-8 or UTF-16LE).
  */
 #include "formats/kp.h"
 
@@ -67,6 +73,7 @@
 #include "formats/xmlsafe.h"
 #include "util/ossl.h"
 #include "util/strbuf.h"
+#include "util/text.h"
 #include "util/base64.h"
 #include "util/xalloc.h"
 
@@ -74,6 +81,8 @@
 #define KP_CERT_MAX_BYTES (1024u * 1024) /* decoded certificate cap */
 #define KP_MAX_FINDINGS 64              /* per document; the rest are counted */
 #define KP_LINE_MAX 512
+#define KP_SNIFF_BYTES 1024             /* head looked at to tell a cut KP from other bytes */
+#define KP_SNIFF_NAME_MAX 64
 
 /* ------------------------------------------------------- decode context */
 
@@ -941,6 +950,93 @@ static void verify_guardian_sig(kp_ctx *c)
 	free(canon);
 }
 
+/* ------------------------------------------------------------ recognition */
+
+/* The head of the payload as NUL-terminated UTF-8 (BOM dropped); caller frees. */
+static char *payload_head(span_t p)
+{
+	static const uint8_t bom8[3] = { 0xEF, 0xBB, 0xBF };
+	const uint8_t *d = p.data;
+	size_t n = p.len;
+	bool utf16 = false;
+
+	if (n >= 2 && d[0] == 0xFF && d[1] == 0xFE) {
+		d += 2;
+		n -= 2;
+		utf16 = true;
+	} else if (n >= 2 && d[1] == 0 && d[0] != 0) {
+		utf16 = true;
+	} else if (n >= sizeof(bom8) && memcmp(d, bom8, sizeof(bom8)) == 0) {
+		d += sizeof(bom8);
+		n -= sizeof(bom8);
+	}
+	if (n > KP_SNIFF_BYTES)
+		n = KP_SNIFF_BYTES;
+	return utf16 ? utf16le_to_utf8(d, n & ~(size_t)1) : xstrndup((const char *)d, n);
+}
+
+static bool protector_name(const char *s)
+{
+	size_t n = strcspn(s, " \t\r\n/>[");
+	const char *colon = memchr(s, ':', n);
+
+	if (colon != NULL) {
+		n -= (size_t)(colon + 1 - s);
+		s = colon + 1;
+	}
+	return n > 0 && n <= KP_SNIFF_NAME_MAX &&
+	       ((n == strlen("Protector") && strncmp(s, "Protector", n) == 0) ||
+		(n == strlen("Wrappings") && strncmp(s, "Wrappings", n) == 0));
+}
+
+/* First element (or DOCTYPE) of the head named Protector/Wrappings. */
+static bool head_is_protector(const char *s)
+{
+	while (s != NULL) {
+		while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+			s++;
+		if (*s != '<')
+			return false;
+		if (strncmp(s, "<!DOCTYPE", 9) == 0) {
+			s += 9;
+			while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+				s++;
+			return protector_name(s);
+		}
+		if (s[1] != '?' && s[1] != '!')
+			return protector_name(s + 1);
+		const char *end = strncmp(s, "<!--", 4) == 0 ? strstr(s, "-->") : s;
+		end = end ? strchr(end, '>') : NULL;
+		s = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* The MS-KPS namespace URI anywhere in the payload, UTF-8 or UTF-16LE. */
+static bool holds_kps_ns(span_t p)
+{
+	const size_t n = strlen(KP_NS);
+	uint8_t wide[2 * sizeof(KP_NS)];
+
+	if (memmem(p.data, p.len, KP_NS, n) != NULL)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		wide[2 * i] = (uint8_t)KP_NS[i];
+		wide[2 * i + 1] = 0;
+	}
+	return memmem(p.data, p.len, wide, 2 * n) != NULL;
+}
+
+/* Whether a payload that did not parse was meant to be a key protector. */
+static bool starts_like_protector(span_t p)
+{
+	char *head = payload_head(p);
+	bool hit = head_is_protector(head);
+
+	free(head);
+	return hit || holds_kps_ns(p);
+}
+
 /* ------------------------------------------------------------ top level */
 
 static hv_err check_root(kp_ctx *c, xmlNode *root)
@@ -1021,7 +1117,7 @@ hv_err kp_decode(span_t payload, const char *src, uint64_t offset, kp_doc *out,
 	}
 	c.doc = xml_parse_safe(payload.data, payload.len, src, offset, f);
 	if (c.doc == NULL)
-		return HV_ERR_FORMAT;
+		return starts_like_protector(payload) ? HV_ERR_CORRUPT : HV_ERR_FORMAT;
 	xmlNode *root = xmlDocGetRootElement(c.doc);
 	e = check_root(&c, root);
 	if (e == HV_OK) {

@@ -16,6 +16,22 @@
  *      that disagrees with the size -> warning, then the bytes after it
  *      (up to the prefix's end when that lies inside the buffer).
  * At most KP_INPUT_MAX_LAYERS rounds; the payload is capped at the XML cap.
+ *
+ * Damaged forms are HV_ERR_CORRUPT, not HV_ERR_FORMAT ("not a key protector"),
+ * when the bytes are clearly an attempt at that form [synthesized thresholds]:
+ *   - decimal lines: at least DEC_ATTEMPT_MIN tokens are bytes 0..255 and at
+ *     most one token in DEC_BAD_RATIO is not (a value over 255, a word);
+ *   - base64: starts with a base64 character, every white-space separated
+ *     token but the last is at least B64_ATTEMPT_RUN characters long, the
+ *     first one holds a character that is not a hex digit (a hash is not an
+ *     attempt) and at most one character in B64_BAD_RATIO is outside the
+ *     alphabet, yet the text does not decode (bad character, cut short);
+ *   - CIM-XML: the text holds <VALUE.ARRAY/<PROPERTY.ARRAY but does not
+ *     parse, or the array of the requested property (KeyProtector by default)
+ *     holds a value that is not a byte;
+ *   - a length prefix smaller than the bytes present in front of a
+ *     Protector/Wrappings document that continues past the prefix's end.
+ * Anything else (random bytes, other XML, PFX, ...) stays HV_ERR_FORMAT.
  */
 #include "formats/kp_input.h"
 
@@ -33,6 +49,13 @@
 #define OCTET_HDR 4
 #define MAX_NAME 64                /* element names looked at when sniffing the root */
 #define DEFAULT_PROPERTY "KeyProtector"
+#define DEC_ATTEMPT_MIN 16         /* byte tokens before text counts as decimal lines */
+#define DEC_BAD_RATIO 8            /* at most one bad token per this many good ones */
+#define B64_ATTEMPT_RUN 64         /* shortest base64 line (PowerShell wraps at 76) */
+#define B64_BAD_RATIO 32           /* at most one foreign character per this many */
+#define PREFIX_SNIFF_BYTES 512     /* bytes after a length prefix looked at for the root */
+#define CIM_VALUE_ARRAY "<VALUE.ARRAY"
+#define CIM_PROPERTY_ARRAY "<PROPERTY.ARRAY"
 
 static const uint8_t BOM_UTF8[3] = { 0xEF, 0xBB, 0xBF };
 static const uint8_t BOM_UTF16LE[2] = { 0xFF, 0xFE };
@@ -161,33 +184,80 @@ static bool root_name(const char *s, char name[MAX_NAME + 1])
 	}
 }
 
-/* Out-File decimal lines: numbers 0..255 separated by white space. */
-static bool decimal_lines(const char *s, size_t n, size_t cap, uint8_t **out, size_t *outlen,
-			  bool *crlf)
-{
-	size_t count = 0;
+/* What a scan of white-space separated tokens found. */
+typedef struct {
+	size_t good;       /* tokens that are bytes 0..255 */
+	size_t bad;        /* other tokens */
+	size_t bad_line;   /* 1-based line of the first bad token */
+	bool crlf;
+} dec_scan;
 
-	*crlf = false;
+/* Length of the token at s[i..n) when it is a decimal byte, else 0. */
+static size_t byte_token(const char *s, size_t i, size_t n)
+{
+	unsigned v = 0;
+	size_t k = 0;
+
+	while (i + k < n && s[i + k] >= '0' && s[i + k] <= '9' && k <= 3)
+		v = v * 10 + (unsigned)(s[i + k++] - '0');
+	if (k == 0 || k > 3 || v > 255 || (i + k < n && !is_space(s[i + k])))
+		return 0;
+	return k;
+}
+
+static void scan_decimal(const char *s, size_t n, dec_scan *d)
+{
+	size_t line = 1;
+
+	memset(d, 0, sizeof(*d));
 	for (size_t i = 0; i < n;) {
 		if (is_space(s[i])) {
 			if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')
-				*crlf = true;
-			i++;
+				d->crlf = true;
+			line += s[i++] == '\n';
 			continue;
 		}
-		unsigned v = 0, digits = 0;
-		while (i < n && s[i] >= '0' && s[i] <= '9') {
-			v = v * 10 + (unsigned)(s[i] - '0');
-			if (++digits > 3)
-				return false;
-			i++;
+		size_t k = byte_token(s, i, n);
+		if (k != 0) {
+			d->good++;
+			i += k;
+			continue;
 		}
-		if (digits == 0 || v > 255 || (i < n && !is_space(s[i])))
-			return false;
-		count++;
+		if (d->bad++ == 0)
+			d->bad_line = line;
+		while (i < n && !is_space(s[i]))
+			i++;
 	}
-	if (count == 0 || count > cap)
-		return false;
+}
+
+/*
+ * Out-File decimal lines: numbers 0..255 separated by white space.
+ * HV_ERR_FORMAT when the text is no such list, HV_ERR_CORRUPT (with a
+ * finding) when it is one with values that are not bytes.
+ */
+static hv_err decimal_lines(const char *s, size_t n, size_t cap, uint8_t **out, size_t *outlen,
+			    bool *crlf, const char *src, uint64_t off, hv_findings *f)
+{
+	dec_scan d;
+
+	scan_decimal(s, n, &d);
+	*crlf = d.crlf;
+	if (d.bad != 0) {
+		if (d.good < DEC_ATTEMPT_MIN || d.bad > d.good / DEC_BAD_RATIO)
+			return HV_ERR_FORMAT;
+		findings_add(f, HV_SEV_ERROR, src, off, "decimal byte lines: line %zu is not a "
+			     "number 0..255 (%zu such lines among %zu values)", d.bad_line, d.bad,
+			     d.good);
+		return HV_ERR_CORRUPT;
+	}
+	if (d.good == 0)
+		return HV_ERR_FORMAT;
+	if (d.good > cap) {
+		findings_add(f, HV_SEV_ERROR, src, off, "%zu decimal byte values are over the "
+			     "%zu-byte cap", d.good, cap);
+		return HV_ERR_LIMIT;
+	}
+	size_t count = d.good;
 	uint8_t *b = xmalloc(count);
 	size_t k = 0;
 	for (size_t i = 0; i < n;) {
@@ -202,7 +272,57 @@ static bool decimal_lines(const char *s, size_t n, size_t cap, uint8_t **out, si
 	}
 	*out = b;
 	*outlen = count;
-	return true;
+	return HV_OK;
+}
+
+/* ------------------------------------------------------------ base64 */
+
+static bool is_b64_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '+' || c == '/' || c == '=';
+}
+
+static bool is_hex_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/*
+ * Text that is meant as base64 (see the top of the file); *bad_at is the
+ * index of the first character outside the alphabet, or n when none.
+ */
+static bool base64_attempt(const char *s, size_t n, size_t *bad_at)
+{
+	size_t alpha = 0, foreign = 0, tokens = 0, tok_len = 0;
+	bool short_token = false, non_hex = false;
+
+	*bad_at = n;
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || is_space(s[i])) {
+			if (tok_len != 0) {
+				if (short_token)   /* a short token before this one */
+					return false;
+				short_token = tok_len < B64_ATTEMPT_RUN;
+				tokens++;
+			}
+			tok_len = 0;
+			continue;
+		}
+		if (tokens == 0 && tok_len == 0 && !is_b64_char(s[i]))
+			return false;
+		if (tokens == 0 && !is_hex_char(s[i]))
+			non_hex = true;
+		tok_len++;
+		if (is_b64_char(s[i])) {
+			alpha++;
+		} else if (foreign++ == 0) {
+			*bad_at = i;
+		}
+	}
+	if (tokens == 0 || !non_hex || (tokens == 1 && short_token))
+		return false;
+	return foreign <= alpha / B64_BAD_RATIO;
 }
 
 /* Strips an XML declaration (its encoding label no longer applies after transcoding). */
@@ -288,8 +408,13 @@ static hv_err cim_bytes(const cim_req *r, const text_view *t, size_t cap, uint8_
 	strbuf others = STRBUF_INIT;
 	const char *want = r->want ? r->want : DEFAULT_PROPERTY;
 
-	if (doc == NULL)
-		return HV_ERR_FORMAT;
+	if (doc == NULL) {
+		if (strstr(t->s, CIM_VALUE_ARRAY) == NULL && strstr(t->s, CIM_PROPERTY_ARRAY) == NULL)
+			return HV_ERR_FORMAT;
+		findings_add(r->f, HV_SEV_ERROR, r->src, r->off, "CIM-XML document with byte "
+			     "arrays is damaged (not well-formed, cut or refused)");
+		return HV_ERR_CORRUPT;
+	}
 	xmlNode *root = xmlDocGetRootElement(doc);
 	for (xmlNode *n = root; n != NULL; n = next_elem(n, root)) {
 		if (!xml_is(n, "VALUE.ARRAY"))
@@ -316,6 +441,10 @@ static hv_err cim_bytes(const cim_req *r, const text_view *t, size_t cap, uint8_
 	} else if (!value_array_bytes(best, cap, out, len)) {
 		findings_add(r->f, HV_SEV_ERROR, r->src, r->off, "CIM VALUE.ARRAY (line %ld) holds "
 			     "values that are not bytes 0..255, or none", xmlGetLineNo(best));
+		char *name = array_property(best);
+		if (name != NULL && strcasecmp(name, want) == 0)
+			e = HV_ERR_CORRUPT;   /* the key protector array itself is damaged */
+		free(name);
 	} else {
 		*prop = array_property(best);
 		if (others.len)
@@ -388,6 +517,44 @@ static hv_err take_xml(norm_ctx *c, text_view *t)
 	return HV_OK;
 }
 
+/* Base64 text, the last text form tried. */
+static hv_err base64_layer(norm_ctx *c, const text_view *t, size_t cap)
+{
+	uint8_t *b = NULL;
+	size_t n = 0, bad_at = 0;
+	const char *why = NULL;
+
+	bool ok = hv_base64_decode(t->s, t->n, cap, 0, &b, &n, &why);
+
+	if (ok && n >= OCTET_HDR) {
+		push(c, KP_FORM_BASE64, t->enc)->crlf = strstr(t->s, "\r\n") != NULL;
+		cur_replace(&c->cur, b, n);
+		return HV_OK;
+	}
+	free(b);
+	if (ok) {
+		findings_add(c->f, HV_SEV_ERROR, c->src, here(c), "base64 text of %zu bytes "
+			     "decodes to %zu bytes: too short for a key protector", t->n, n);
+		return HV_ERR_FORMAT;
+	}
+	if (!base64_attempt(t->s, t->n, &bad_at)) {
+		findings_add(c->f, HV_SEV_ERROR, c->src, here(c), "text that is neither key "
+			     "protector XML, decimal byte lines nor base64");
+		return HV_ERR_FORMAT;
+	}
+	bool in_file = here(c) != HV_NO_OFFSET && t->enc != KP_TEXT_UTF16LE_BOM;
+	if (bad_at < t->n)
+		findings_add(c->f, HV_SEV_ERROR, c->src, in_file ? here(c) + t->skipped + bad_at
+								: here(c),
+			     "base64 text: character %zu (0x%02X) is not base64%s%s", bad_at,
+			     (unsigned)(uint8_t)t->s[bad_at], why ? ": " : "", why ? why : "");
+	else
+		findings_add(c->f, HV_SEV_ERROR, c->src, here(c), "base64 text of %zu characters "
+			     "does not decode%s%s (cut short?)", t->n, why ? ": " : "",
+			     why ? why : "");
+	return HV_ERR_CORRUPT;
+}
+
 /* One text layer; *done when the payload was reached. */
 static hv_err text_layer(norm_ctx *c, text_view *t, bool *done)
 {
@@ -415,30 +582,67 @@ static hv_err text_layer(norm_ctx *c, text_view *t, bool *done)
 		push(c, KP_FORM_CIM_ARRAY, t->enc);
 		free(c->in->property);
 		c->in->property = prop;
-	} else if (decimal_lines(t->s, t->n, cap, &b, &n, &crlf)) {
-		push(c, KP_FORM_DECIMAL_LINES, t->enc)->crlf = crlf;
-	} else if (hv_base64_decode(t->s, t->n, cap, 0, &b, &n, NULL) && n >= OCTET_HDR) {
-		push(c, KP_FORM_BASE64, t->enc)->crlf = strstr(t->s, "\r\n") != NULL;
 	} else {
-		free(b);
-		findings_add(c->f, HV_SEV_ERROR, c->src, here(c), "text that is neither key "
-			     "protector XML, decimal byte lines nor base64");
-		return HV_ERR_FORMAT;
+		hv_err e = decimal_lines(t->s, t->n, cap, &b, &n, &crlf, c->src, here(c), c->f);
+		if (e == HV_OK)
+			push(c, KP_FORM_DECIMAL_LINES, t->enc)->crlf = crlf;
+		else if (e != HV_ERR_FORMAT)
+			return e;
+		else
+			return base64_layer(c, t, cap);
 	}
 	cur_replace(&c->cur, b, n);
 	return HV_OK;
 }
 
-/* A 4-byte prefix in front of XML that does not match the size. */
-static bool mismatched_prefix(norm_ctx *c)
+/* A Protector/Wrappings root at p (UTF-8, BOM optional, or UTF-16LE with BOM)? */
+static bool protector_root(const uint8_t *p, size_t n)
+{
+	char name[MAX_NAME + 1];
+	size_t k = n < PREFIX_SNIFF_BYTES ? n : PREFIX_SNIFF_BYTES;
+	char *head;
+
+	if (n >= 2 && memcmp(p, BOM_UTF16LE, 2) == 0) {
+		head = utf16le_to_utf8(p + 2, (k - 2) & ~(size_t)1);
+	} else {
+		size_t bom = n >= 3 && memcmp(p, BOM_UTF8, 3) == 0 ? 3 : 0;
+		head = xstrndup((const char *)p + bom, k - bom);
+	}
+	bool hit = root_name(head, name) &&
+		   (strcmp(name, "Protector") == 0 || strcmp(name, "Wrappings") == 0);
+	free(head);
+	return hit;
+}
+
+/* Index one past the last byte that is not white space or NUL. */
+static size_t content_end(const uint8_t *p, size_t n)
+{
+	while (n > 0 && (p[n - 1] == 0 || is_space((char)p[n - 1])))
+		n--;
+	return n;
+}
+
+/*
+ * A 4-byte prefix in front of XML that does not match the size: HV_OK when
+ * read past (warning), HV_ERR_FORMAT when the bytes are not that, and
+ * HV_ERR_CORRUPT when a smaller prefix would cut a key protector document.
+ */
+static hv_err mismatched_prefix(norm_ctx *c)
 {
 	cur_buf *cb = &c->cur;
 
 	if (cb->n <= OCTET_HDR || !looks_xml(cb->p + OCTET_HDR, cb->n - OCTET_HDR) ||
 	    looks_xml(cb->p, OCTET_HDR))
-		return false;
+		return HV_ERR_FORMAT;
 	uint32_t v = ld32be(cb->p);
 	size_t take = cb->n - OCTET_HDR;
+	size_t end = content_end(cb->p, cb->n);
+	if (v < cb->n && end > v && cb->p[end - 1] == '>' &&
+	    protector_root(cb->p + OCTET_HDR, cb->n - OCTET_HDR)) {
+		findings_add(c->f, HV_SEV_ERROR, c->src, here(c), "length prefix %u ends inside "
+			     "the key protector document that runs to byte %zu", v, end);
+		return HV_ERR_CORRUPT;
+	}
 	if (v > OCTET_HDR && v < cb->n) {
 		take = v - OCTET_HDR;
 		findings_add(c->f, HV_SEV_WARN, c->src, here(c), "length prefix %u is smaller than "
@@ -450,7 +654,7 @@ static bool mismatched_prefix(norm_ctx *c)
 	}
 	push(c, KP_FORM_OCTET_STRING, KP_TEXT_BINARY)->length_mismatch = true;
 	cur_skip_bytes(cb, OCTET_HDR, take);
-	return true;
+	return HV_OK;
 }
 
 static hv_err one_layer(norm_ctx *c, bool *done)
@@ -474,8 +678,9 @@ static hv_err one_layer(norm_ctx *c, bool *done)
 		free(t.s);
 		return e;
 	}
-	if (mismatched_prefix(c))
-		return HV_OK;
+	hv_err e = mismatched_prefix(c);
+	if (e != HV_ERR_FORMAT)
+		return e;
 	findings_add(c->f, HV_SEV_ERROR, c->src, here(c), "%zu bytes in no known key protector "
 		     "form", cb->n);
 	return HV_ERR_FORMAT;
