@@ -253,12 +253,18 @@ static bool show_guardian(ictx *c)
 {
 	guardian_doc g;
 	hv_findings tmp = { 0 };
-	if (guardian_decode(c->s, c->path, &g, &tmp) != HV_OK) {
+	hv_err rc = guardian_decode(c->s, c->path, &g, &tmp);
+	if (rc == HV_ERR_FORMAT) {
 		findings_free(&tmp);
 		return false;
 	}
 	findings_move(&c->f, &tmp);
 	header(c, "guardian metadata XML");
+	if (rc != HV_OK) {
+		fail(c, rc); /* recognised, then damaged: never passed over */
+		guardian_free(&g);
+		return true;
+	}
 	if (c->j)
 		json_object_object_add(c->j, "guardian", guardian_report_json(&g, c->o->at));
 	else

@@ -646,9 +646,26 @@ static bool on_kp_file(collector *c, size_t file, span_t s)
 	memset(&kp, 0, sizeof kp);
 	hv_findings quiet = { 0 };
 	if (!kp_from_bytes(c, s, e->files[file].path, 0, &kp, &quiet)) {
-		/* Not a KP: keep what the KP decoder said only if the bytes clearly were one. */
-		findings_free(&quiet);
-		return false;
+		/* Why not: HV_ERR_FORMAT is "not a KP", anything else a damaged one. */
+		kp_input in;
+		hv_findings scratch = { 0 };
+		hv_err rc = kp_input_normalize(s, e->files[file].path, &in, &scratch);
+		if (rc == HV_OK && !in.empty) {
+			kp_doc d;
+			rc = kp_decode(span_make(in.payload, in.len), e->files[file].path,
+				       in.payload_offset, &d, &scratch);
+			if (rc == HV_OK)
+				kp_free(&d);
+		}
+		kp_input_free(&in);
+		findings_free(&scratch);
+		if (rc == HV_OK || rc == HV_ERR_FORMAT) {
+			findings_free(&quiet);
+			return false;
+		}
+		findings_move(&e->findings, &quiet);
+		evidence_fail(e, file, rc, "damaged saved key protector: not read, not carved");
+		return true;
 	}
 	findings_move(&e->findings, &quiet);
 	kp.file = file;
@@ -745,11 +762,18 @@ static bool guardian_file(collector *c, size_t file, span_t s)
 	evidence *e = c->e;
 	guardian_doc g;
 	hv_findings tmp = { 0 };
-	if (guardian_decode(s, e->files[file].path, &g, &tmp) != HV_OK) {
+	hv_err rc = guardian_decode(s, e->files[file].path, &g, &tmp);
+	if (rc == HV_ERR_FORMAT) {
 		findings_free(&tmp);
 		return false;
 	}
 	findings_move(&e->findings, &tmp);
+	if (rc != HV_OK) {
+		/* Recognised as guardian metadata, then damaged: not carved. */
+		evidence_fail(e, file, rc, "damaged guardian metadata: not read, not carved");
+		guardian_free(&g);
+		return true;
+	}
 	set_what(e, file, EV_GUARDIAN, "guardian metadata%s%s, %zu certificate(s)",
 		 g.name ? " for " : "", g.name ? g.name : "", g.ncerts);
 	for (size_t i = 0; i < g.ncerts; i++) {

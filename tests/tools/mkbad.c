@@ -843,9 +843,9 @@ static void kp_cases(void)
 	    "are read (warning)",
 	    b, fl);
 	st32be(b, 9);
-	put("kp-octet-len-9.kp", 0, "-",
-	    "OctetString key protector whose length prefix says 9: not recognised as a saved "
-	    "form, the document inside is carved (detection gap: exit 0 today)",
+	put("kp-octet-len-9.kp", 4, "corrupt",
+	    "OctetString key protector whose length prefix says 9: the prefix ends inside the "
+	    "document",
 	    b, fl);
 	memcpy(b, framed, fl);
 	put("kp-octet-trunc.kp", 4, "-",
@@ -867,9 +867,8 @@ static void kp_cases(void)
 			at += 2;
 		}
 		memcpy(t + at, "9\0009\0009\0", 6);
-		put("kp-outfile-value-999.txt", 0, "-",
-		    "Out-File decimal lines whose fifth value is 999: not recognised as a key "
-		    "protector (detection gap: exit 0 today)",
+		put("kp-outfile-value-999.txt", 4, "corrupt",
+		    "Out-File decimal lines whose fifth value is 999: a damaged key protector",
 		    t, l);
 		free(t);
 		free(s);
@@ -877,27 +876,23 @@ static void kp_cases(void)
 		t = dup_bytes(s, l);
 		t[100] = '*';
 		t[101] = '!';
-		put("kp-base64-form-bad-char.b64", 0, "-",
-		    "base64-saved key protector with '*!' in the middle: not "
-		    "recognised (detection gap: exit 0 today)",
+		put("kp-base64-form-bad-char.b64", 4, "corrupt",
+		    "base64-saved key protector with '*!' in the middle",
 		    t, l);
-		put("kp-base64-form-trunc.b64", 0, "-",
-		    "base64-saved key protector cut after 501 characters: not "
-		    "recognised (detection gap: exit 0 today)",
+		put("kp-base64-form-trunc.b64", 4, "corrupt",
+		    "base64-saved key protector cut after 501 characters",
 		    s, 501);
 		free(t);
 		free(s);
 		s = kpw_save(xml, n, KPW_FORM_CIM_ARRAY, &l);
-		put("kp-cim-trunc.xml", 0, "-",
-		    "CIM-XML key protector instance cut in half: not recognised "
-		    "(detection gap: exit 0 today)",
+		put("kp-cim-trunc.xml", 4, "corrupt",
+		    "CIM-XML key protector instance cut in half",
 		    s, l / 2);
 		size_t cl;
 		char *c = replace((const char *)s, l, "<VALUE.ARRAY>\n<VALUE>",
 				  "<VALUE.ARRAY>\n<VALUE>-7", &cl);
-		put("kp-cim-negative-value.xml", 0, "-",
-		    "CIM-XML KeyProtector array whose first value is -70: not "
-		    "recognised (detection gap: exit 0 today)",
+		put("kp-cim-negative-value.xml", 4, "corrupt",
+		    "CIM-XML KeyProtector array whose first value is -70",
 		    c, cl);
 		free(c);
 		free(s);
@@ -944,8 +939,7 @@ static void guardian_cases(void)
 		  "</SigningCertificate></GuardianInformation></Metadata>\n",
 		  KPW_NS, enc, sig);
 	control("guardian.xml", sb_str(&sb), sb.len);
-	put("guardian-trunc.xml", 0, "-",
-	    "guardian metadata XML cut in half: not recognised (detection gap: exit 0 today)",
+	put("guardian-trunc.xml", 4, "corrupt", "guardian metadata XML cut in half",
 	    sb_str(&sb), sb.len / 2);
 	size_t m;
 	char *x = replace_elem(sb_str(&sb), sb.len, "EncryptionCertificate", "!!!*not base64*", &m);
@@ -964,15 +958,13 @@ static void guardian_cases(void)
 		    "<?xml version=\"1.0\"?>\n<!DOCTYPE Metadata [<!ENTITY x SYSTEM "
 		    "\"file:///etc/passwd\">]>\n",
 		    &m);
-	put("guardian-xxe.xml", 0, "-",
-	    "guardian metadata behind a DOCTYPE with an XXE entity: refused by the XML parser, "
-	    "then not recognised (detection gap: exit 0 today)",
+	put("guardian-xxe.xml", 4, "corrupt",
+	    "guardian metadata behind a DOCTYPE with an XXE entity: refused by the XML parser",
 	    x, m);
 	free(x);
 	x = replace(sb_str(&sb), sb.len, "</Metadata>", "</Metadata><Metadata/>", &m);
-	put("guardian-two-roots.xml", 0, "-",
-	    "guardian metadata with two root elements: not recognised "
-	    "(detection gap: exit 0 today)",
+	put("guardian-two-roots.xml", 4, "corrupt",
+	    "guardian metadata with two root elements",
 	    x, m);
 	free(x);
 	sb_free(&sb);
