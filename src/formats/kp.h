@@ -77,7 +77,9 @@ typedef struct {
 /*
  * Decodes an MS-KPS Protector document.  offset is the position of payload
  * inside src (for findings).  HV_ERR_FORMAT when it is not XML in the KPS
- * namespace, HV_ERR_LIMIT over the caps.  Structural deviations (no owner,
+ * namespace; HV_ERR_CORRUPT when it starts like a Protector document (or names
+ * the KPS namespace) but is not well-formed; HV_ERR_LIMIT over the caps.
+ * Structural deviations (no owner,
  * dangling parents, unreadable certificates) are findings, not errors.
  */
 hv_err kp_decode(span_t payload, const char *src, uint64_t offset, kp_doc *out,

@@ -232,37 +232,37 @@ static void vm_model_release(void *p)
 /* ---- key protectors ------------------------------------------------------------------ */
 
 /*
- * Normalises and decodes a KP blob into kp.  Returns false (with findings)
- * when the bytes are no key protector at all.
+ * Normalises and decodes a KP blob into kp.  HV_ERR_FORMAT: the bytes are no
+ * key protector at all; another error: a damaged one (findings say why).
  */
-static bool kp_from_bytes(collector *c, span_t bytes, const char *src, uint64_t base,
-			  ev_kp *kp, hv_findings *f)
+static hv_err kp_from_bytes(span_t bytes, const char *src, uint64_t base, ev_kp *kp,
+			    hv_findings *f)
 {
 	kp_input in;
-	if (kp_input_normalize(bytes, src, &in, f) != HV_OK)
-		return false;
+	hv_err rc = kp_input_normalize(bytes, src, &in, f);
+	if (rc != HV_OK)
+		return rc;
 	kp->form = xstrdup(in.description ? in.description : kp_form_name(in.layers[0].form));
 	if (in.empty) {
 		kp->empty = true;
 		kp_input_free(&in);
-		return true;
+		return HV_OK;
 	}
 	uint8_t dig[32];
 	hv_sha256(in.payload, in.len, dig);
 	hv_sha256_hex(dig, kp->sha256);
 	kp_doc *d = xcalloc(1, sizeof *d);
 	uint64_t off = in.payload_offset == HV_NO_OFFSET ? HV_NO_OFFSET : base + in.payload_offset;
-	hv_err rc = kp_decode(span_make(in.payload, in.len), src, off, d, f);
+	rc = kp_decode(span_make(in.payload, in.len), src, off, d, f);
 	kp_input_free(&in);
 	if (rc != HV_OK) {
 		kp_doc_release(d);
 		free(kp->form);
 		kp->form = NULL;
-		return false;
+		return rc;
 	}
 	fill_wrappings(kp, d);
-	(void)c;
-	return true;
+	return HV_OK;
 }
 
 /* *kp moves into the list (its members are owned there): not const. */
@@ -293,8 +293,8 @@ static size_t tree_kps(collector *c, size_t file, const vm_model *vm, ev_vm *des
 			continue;
 		ev_kp kp;
 		memset(&kp, 0, sizeof kp);
-		if (!kp_from_bytes(c, span_make(b->data, b->len), path, b->offset, &kp,
-				   &c->e->findings))
+		if (kp_from_bytes(span_make(b->data, b->len), path, b->offset, &kp,
+				  &c->e->findings) != HV_OK)
 			continue;
 		kp.file = file;
 		kp.origin = origin;
@@ -645,21 +645,10 @@ static bool on_kp_file(collector *c, size_t file, span_t s)
 	ev_kp kp;
 	memset(&kp, 0, sizeof kp);
 	hv_findings quiet = { 0 };
-	if (!kp_from_bytes(c, s, e->files[file].path, 0, &kp, &quiet)) {
-		/* Why not: HV_ERR_FORMAT is "not a KP", anything else a damaged one. */
-		kp_input in;
-		hv_findings scratch = { 0 };
-		hv_err rc = kp_input_normalize(s, e->files[file].path, &in, &scratch);
-		if (rc == HV_OK && !in.empty) {
-			kp_doc d;
-			rc = kp_decode(span_make(in.payload, in.len), e->files[file].path,
-				       in.payload_offset, &d, &scratch);
-			if (rc == HV_OK)
-				kp_free(&d);
-		}
-		kp_input_free(&in);
-		findings_free(&scratch);
-		if (rc == HV_OK || rc == HV_ERR_FORMAT) {
+	hv_err rc = kp_from_bytes(s, e->files[file].path, 0, &kp, &quiet);
+	if (rc != HV_OK) {
+		/* HV_ERR_FORMAT is "not a KP"; anything else a damaged one. */
+		if (rc == HV_ERR_FORMAT) {
 			findings_free(&quiet);
 			return false;
 		}
