@@ -443,6 +443,12 @@ hv_err cert_from_x509(X509 *x, hv_cert *out)
 	return HV_OK;
 }
 
+void cert_drop_parsed(hv_cert *c)
+{
+	X509_free(c->x509);
+	c->x509 = NULL;
+}
+
 void cert_free(hv_cert *c)
 {
 	if (c == NULL)

@@ -53,6 +53,13 @@ hv_err cert_from_der(const uint8_t *der, size_t len, hv_cert *out, const char *s
 /* Takes a new reference on x. */
 hv_err cert_from_x509(X509 *x, hv_cert *out);
 void cert_free(hv_cert *c);
+/*
+ * Frees the parsed X509 object and keeps the DER and every fact above, for
+ * evidence sets that hold thousands of certificates.  A certificate is then
+ * present when der != NULL (x509 is NULL); reports that print a certificate
+ * in full (cert_report) need the parsed object and must not be given one.
+ */
+void cert_drop_parsed(hv_cert *c);
 /* Whole days from at until notAfter (negative once expired). */
 long cert_days_left(const hv_cert *c, time_t at);
 const char *cert_role_name(cert_role r);

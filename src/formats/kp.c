@@ -1193,8 +1193,8 @@ static char *pair_key(const kp_wrapping *w)
 {
 	strbuf sb = STRBUF_INIT;
 
-	sb_addf(&sb, "%s/%s", w->signing.x509 ? w->signing.thumbprint : "",
-		w->encryption.x509 ? w->encryption.thumbprint : "");
+	sb_addf(&sb, "%s/%s", w->signing.der ? w->signing.thumbprint : "",
+		w->encryption.der ? w->encryption.thumbprint : "");
 	return sb_detach(&sb);
 }
 

@@ -215,6 +215,9 @@ static void fill_wrappings(ev_kp *kp, kp_doc *d)
 		kp->w[i].is_owner = w->is_owner;
 		kp->w[i].enc = w->encryption.x509 ? &w->encryption : NULL;
 		kp->w[i].sig = w->signing.x509 ? &w->signing : NULL;
+		/* The verdict and the reports read the facts and the DER only. */
+		cert_drop_parsed(&w->encryption);
+		cert_drop_parsed(&w->signing);
 	}
 	if (d->owner >= 0) {
 		kp->has_owner = true;
@@ -686,8 +689,8 @@ static bool already_found(const collector *c, size_t file, const kp_doc *d)
 			continue;
 		bool same = true;
 		for (size_t w = 0; w < d->n && same; w++) {
-			const hv_cert *enc = d->w[w].encryption.x509 ? &d->w[w].encryption : NULL;
-			const hv_cert *sig = d->w[w].signing.x509 ? &d->w[w].signing : NULL;
+			const hv_cert *enc = d->w[w].encryption.der ? &d->w[w].encryption : NULL;
+			const hv_cert *sig = d->w[w].signing.der ? &d->w[w].signing : NULL;
 			same = k->w[w].id == d->w[w].id && same_cert_ptr(k->w[w].enc, enc) &&
 			       same_cert_ptr(k->w[w].sig, sig);
 		}

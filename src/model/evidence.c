@@ -113,6 +113,7 @@ void evidence_add_holding(evidence *e, size_t file, hv_cert *c, bool has_key, co
 	ev_holding *h = &e->holdings[e->nholdings++];
 	h->cert = *c;
 	memset(c, 0, sizeof *c);
+	cert_drop_parsed(&h->cert); /* the verdict compares DER and reads the facts only */
 	h->file = file;
 	h->has_private_key = has_key;
 	h->detail = detail ? xstrdup(detail) : NULL;
