@@ -505,18 +505,8 @@ static void array_of(FILE *o, const char *key, json_object *arr, bool *first)
 static void evidence_stream(FILE *o, const evidence *e, bool *first)
 {
 	array_open(o, "evidence", first);
-	for (size_t i = 0; i < e->nfiles; i++) {
-		const ev_file *f = &e->files[i];
-		json_object *j = json_object_new_object();
-		jadd_str(j, "path", f->path);
-		jadd_str(j, "sha256", f->sha256[0] ? f->sha256 : NULL);
-		jadd_int(j, "size", (int64_t)f->size);
-		jadd_str(j, "kind", ev_kind_name(f->kind));
-		jadd_str(j, "what", f->what);
-		jadd_str(j, "status", f->status == HV_OK ? "ok" : hv_err_name(f->status));
-		jadd_str(j, "error", f->error);
-		array_item(o, j, i);
-	}
+	for (size_t i = 0; i < e->nfiles; i++)
+		array_item(o, dx_evidence_file_json(&e->files[i]), i);
 	array_close(o, e->nfiles);
 }
 

@@ -189,21 +189,24 @@ json_object *dx_vm_json(const evidence *e, const dx_result *r, const dx_vm *d)
 	return o;
 }
 
+json_object *dx_evidence_file_json(const ev_file *f)
+{
+	json_object *j = json_object_new_object();
+	jadd_str(j, "path", f->path);
+	jadd_str(j, "sha256", f->sha256[0] ? f->sha256 : NULL);
+	jadd_int(j, "size", (int64_t)f->size);
+	jadd_str(j, "kind", ev_kind_name(f->kind));
+	jadd_str(j, "what", f->what);
+	jadd_str(j, "status", f->status == HV_OK ? "ok" : hv_err_name(f->status));
+	jadd_str(j, "error", f->error);
+	return j;
+}
+
 json_object *dx_evidence_json(const evidence *e)
 {
 	json_object *a = json_object_new_array();
-	for (size_t i = 0; i < e->nfiles; i++) {
-		const ev_file *f = &e->files[i];
-		json_object *j = json_object_new_object();
-		jadd_str(j, "path", f->path);
-		jadd_str(j, "sha256", f->sha256[0] ? f->sha256 : NULL);
-		jadd_int(j, "size", (int64_t)f->size);
-		jadd_str(j, "kind", ev_kind_name(f->kind));
-		jadd_str(j, "what", f->what);
-		jadd_str(j, "status", f->status == HV_OK ? "ok" : hv_err_name(f->status));
-		jadd_str(j, "error", f->error);
-		json_object_array_add(a, j);
-	}
+	for (size_t i = 0; i < e->nfiles; i++)
+		json_object_array_add(a, dx_evidence_file_json(&e->files[i]));
 	return a;
 }
 

@@ -34,6 +34,8 @@ typedef struct {
 } dx_result;
 
 json_object *dx_vm_json(const evidence *e, const dx_result *r, const dx_vm *d);
+/* One evidence file: path, sha256, size, kind, what, status, error. */
+json_object *dx_evidence_file_json(const ev_file *f);
 json_object *dx_evidence_json(const evidence *e);
 json_object *dx_errors_json(const evidence *e);
 json_object *dx_report_json(const evidence *e, const dx_result *r);
