@@ -792,7 +792,7 @@ START_TEST(symlink_loops_end_and_count_nothing_twice)
 			ck_assert(error_for(doc, loop, "symbolic link not followed"));
 		} else {
 			ck_assert(error_for(doc, loop, "directory loop"));
-			ck_assert(error_for(doc, a, "dangling symbolic link"));
+			ck_assert(error_for(doc, a, "symbolic link loop"));
 		}
 		ck_assert_uint_eq(json_object_array_length(jget(doc, "evidence")), 4);
 		json_object_put(doc);

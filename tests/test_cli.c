@@ -344,6 +344,14 @@ START_TEST(usage_and_input_errors_have_their_codes)
 	ck_assert_int_eq(r.status, 4);
 	ck_assert_ptr_nonnull(strstr(r.err, "/nonexistent/file.vmcx"));
 	tu_run_free(&r);
+	/* A mistyped evidence path is an input error, not "no VM, all fine". */
+	const char *walkers[] = { "diagnose", "audit" };
+	for (size_t i = 0; i < 2; i++) {
+		r = tu_hvtpm(walkers[i], "/nonexistent/evidence-dir", NULL);
+		ck_assert_msg(r.status == 4, "%s: exit %d", walkers[i], r.status);
+		ck_assert_ptr_nonnull(strstr(r.err, "/nonexistent/evidence-dir"));
+		tu_run_free(&r);
+	}
 }
 END_TEST
 

@@ -129,6 +129,8 @@ int dx_exit_code(const evidence *e, const dx_result *r)
 	for (size_t i = 0; i < e->nfiles; i++)
 		if (e->files[i].input_error)
 			rc = HV_EXIT_INPUT;
+	if (e->unreadable)
+		rc = HV_EXIT_INPUT;
 	return rc;
 }
 

@@ -1075,7 +1075,7 @@ static bool on_file(const char *path, const struct stat *st, const char *root, v
 void collector_add_paths(collector *c, char *const *paths, size_t n)
 {
 	walk_opts wo = { c->o.follow_symlinks };
-	walk_paths(paths, n, &wo, on_file, c, &c->e->findings);
+	c->e->unreadable += walk_paths(paths, n, &wo, on_file, c, &c->e->findings);
 	c->root = NULL;
 }
 

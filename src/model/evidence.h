@@ -115,6 +115,7 @@ typedef struct {
 	ev_vm *vms;
 	size_t nvms, capvms;
 	hv_findings findings; /* warnings and errors, with file and offset */
+	size_t unreadable;    /* paths the walk could not read (exit status 4) */
 } evidence;
 
 void evidence_init(evidence *e);

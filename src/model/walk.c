@@ -31,12 +31,19 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A path skipped by policy (a link, a loop, the depth cap): a warning. */
 static void problem(walker *w, const char *path, const char *what, const char *detail)
 {
 	if (detail)
 		findings_add(w->f, HV_SEV_WARN, path, HV_NO_OFFSET, "%s: %s", what, detail);
 	else
 		findings_add(w->f, HV_SEV_WARN, path, HV_NO_OFFSET, "%s", what);
+}
+
+/* A path that could not be read: an error, counted (exit status 4). */
+static void unreadable(walker *w, const char *path, const char *what, const char *detail)
+{
+	findings_add(w->f, HV_SEV_ERROR, path, HV_NO_OFFSET, "%s: %s", what, detail);
 	w->problems++;
 }
 
@@ -47,7 +54,7 @@ static char **list_dir(walker *w, const char *path, size_t *n)
 	DIR *d = opendir(path);
 	*n = 0;
 	if (!d) {
-		problem(w, path, "cannot read directory", strerror(errno));
+		unreadable(w, path, "cannot read directory", strerror(errno));
 		return NULL;
 	}
 	char **names = NULL;
@@ -102,7 +109,7 @@ static void visit(walker *w, const char *path, bool named)
 {
 	struct stat st;
 	if (lstat(path, &st) != 0) {
-		problem(w, path, "cannot read", strerror(errno));
+		unreadable(w, path, "cannot read", strerror(errno));
 		return;
 	}
 	if (S_ISLNK(st.st_mode)) {
@@ -111,7 +118,10 @@ static void visit(walker *w, const char *path, bool named)
 			return;
 		}
 		if (stat(path, &st) != 0) {
-			problem(w, path, "dangling symbolic link", strerror(errno));
+			if (errno == ELOOP)
+				problem(w, path, "symbolic link loop: not followed", NULL);
+			else
+				unreadable(w, path, "dangling symbolic link", strerror(errno));
 			return;
 		}
 	}

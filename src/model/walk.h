@@ -27,9 +27,10 @@ typedef struct {
 typedef bool (*walk_fn)(const char *path, const struct stat *st, const char *root, void *ctx);
 
 /*
- * Walks every path.  Problems (unreadable directory, link not followed,
- * loop, depth cap) become findings; the walk goes on.  Returns the number
- * of problems.
+ * Walks every path.  Problems become findings and the walk goes on: paths
+ * that cannot be read (missing, unreadable directory, dangling link) are
+ * errors, paths skipped by policy (link not followed, loop, depth cap) are
+ * warnings.  Returns the number of paths that could not be read.
  */
 size_t walk_paths(char *const *paths, size_t n, const walk_opts *o, walk_fn fn, void *ctx,
 		  hv_findings *f);
