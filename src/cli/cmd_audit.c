@@ -51,17 +51,8 @@ static const char usage_text[] =
 	"5 internal error (the highest applies).\n";
 
 static const struct option longopts[] = {
-	{ "at", required_argument, NULL, OPT_AT },
-	{ "warn-days", required_argument, NULL, OPT_WARN_DAYS },
-	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "table", required_argument, NULL, OPT_TABLE },
-	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
-	{ "ask-password", no_argument, NULL, OPT_ASK_PASSWORD },
-	{ "try-default-passwords", no_argument, NULL, OPT_TRY_DEFAULTS },
-	{ "follow-symlinks", no_argument, NULL, OPT_FOLLOW_SYMLINKS },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	DX_COMMON_LONGOPTS,
 };
 
 /* ---- progress line ------------------------------------------------------------------- */

@@ -42,19 +42,10 @@ static const char usage_text[] =
 	"3 usage error; 4 input error; 5 internal error (the highest applies).\n";
 
 static const struct option longopts[] = {
-	{ "at", required_argument, NULL, OPT_AT },
-	{ "warn-days", required_argument, NULL, OPT_WARN_DAYS },
-	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "plan", required_argument, NULL, OPT_PLAN },
 	{ "plan-out", required_argument, NULL, OPT_PLAN_OUT },
 	{ "vm", required_argument, NULL, OPT_VM },
-	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
-	{ "ask-password", no_argument, NULL, OPT_ASK_PASSWORD },
-	{ "try-default-passwords", no_argument, NULL, OPT_TRY_DEFAULTS },
-	{ "follow-symlinks", no_argument, NULL, OPT_FOLLOW_SYMLINKS },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	DX_COMMON_LONGOPTS,
 };
 
 /* True when path would land inside one of the evidence paths. */

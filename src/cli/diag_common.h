@@ -38,6 +38,19 @@ enum {
 	OPT_TABLE,
 };
 
+/* The struct option entries diagnose and audit share (end a table with them). */
+#define DX_COMMON_LONGOPTS                                                        \
+	{ "at", required_argument, NULL, OPT_AT },                                \
+	{ "warn-days", required_argument, NULL, OPT_WARN_DAYS },                  \
+	{ "format", required_argument, NULL, OPT_FORMAT },                        \
+	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },          \
+	{ "ask-password", no_argument, NULL, OPT_ASK_PASSWORD },                  \
+	{ "try-default-passwords", no_argument, NULL, OPT_TRY_DEFAULTS },         \
+	{ "follow-symlinks", no_argument, NULL, OPT_FOLLOW_SYMLINKS },            \
+	{ "quiet", no_argument, NULL, 'q' },                                      \
+	{ "help", no_argument, NULL, 'h' },                                       \
+	{ NULL, 0, NULL, 0 }
+
 void dx_opts_init(dx_opts *o);
 /* Handles a shared option; returns 1 handled, 0 not shared, -1 usage error. */
 int dx_opts_parse(const char *cmd, dx_opts *o, int opt, const char *arg);
