@@ -113,6 +113,7 @@ demo:
 
 check:
 	@sh scripts/deps.sh
+	@sh scripts/test-deps.sh
 	@$(MAKE) --no-print-directory test-build
 	@HVTPM_BIN=$(abspath $(BIN)) HVTPM_SHARED=$(SHARED) HVTPM_SRCDIR=$(CURDIR) \
 	    sh tests/run.sh $(TEST_BIN)
@@ -124,6 +125,7 @@ sanitize:
 
 memcheck:
 	@sh scripts/deps.sh
+	@sh scripts/test-deps.sh
 	@$(MAKE) --no-print-directory BUILD=build/vg OPT='-O1 -g' test-build
 	@HVTPM_BIN=$(abspath build/vg/hvtpm) HVTPM_SHARED=$(SHARED) HVTPM_SRCDIR=$(CURDIR) \
 	    HVTPM_VALGRIND=1 sh tests/run.sh build/vg/tests/test_cli

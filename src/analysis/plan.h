@@ -1,6 +1,6 @@
 /*
- * plan.h - what to do about a verdict: numbered steps for people and a
- * PowerShell script (commented, idempotent, -WhatIf aware, no passwords).
+ * plan.h - what to do about a verdict: numbered steps for people (the
+ * PowerShell form is written by report/plan_ps.h).
  */
 #ifndef HVTPM_PLAN_H
 #define HVTPM_PLAN_H
@@ -34,12 +34,5 @@ typedef struct {
 
 void plan_build(const evidence *e, const verdict *v, const plan_vm *vm, plan *p);
 void plan_free(plan *p);
-
-/* Writes a PowerShell script for the verdict. */
-void plan_powershell(FILE *o, const evidence *e, const verdict *v, const plan_vm *vm,
-		     const char *generated_at);
-
-/* PowerShell single-quoted literal of s: quotes doubled, control characters refused. */
-char *ps_quote(const char *s);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/diag_common.h"
+#include "report/plan_ps.h"
 #include "report/out.h"
 #include "util/exitcode.h"
 #include "util/text.h"

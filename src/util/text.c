@@ -57,8 +57,11 @@ char *utf16le_to_utf8(const uint8_t *p, size_t nbytes)
 	return sb_detach(&sb);
 }
 
-static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
+size_t utf8_next(const void *str, size_t len, uint32_t *cp)
 {
+	const unsigned char *s = str;
+	if (len == 0)
+		return 0;
 	unsigned char c = s[0];
 	size_t n;
 	uint32_t v, min;
@@ -92,7 +95,7 @@ bool utf8_valid(const char *s, size_t len)
 	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
-		size_t n = utf8_decode(u + i, len - i, &cp);
+		size_t n = utf8_next(u + i, len - i, &cp);
 		if (!n)
 			return false;
 		i += n;
@@ -108,7 +111,7 @@ uint8_t *utf8_to_utf16le(const char *s, size_t *nbytes)
 	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
-		size_t n = utf8_decode(u + i, len - i, &cp);
+		size_t n = utf8_next(u + i, len - i, &cp);
 		if (!n) {
 			cp = 0xFFFD;
 			n = 1;

@@ -15,6 +15,12 @@
 char *utf16le_to_utf8(const uint8_t *p, size_t nbytes);
 /* UTF-8 to UTF-16LE (no terminator); *nbytes receives the length. */
 uint8_t *utf8_to_utf16le(const char *s, size_t *nbytes);
+/*
+ * Decodes one UTF-8 sequence at str (len bytes available): returns its
+ * length and the code point, or 0 when the bytes there are no valid UTF-8
+ * (overlong forms, surrogates and values past U+10FFFF are invalid).
+ */
+size_t utf8_next(const void *str, size_t len, uint32_t *cp);
 /* True when s (len bytes) is valid UTF-8. */
 bool utf8_valid(const char *s, size_t len);
 
