@@ -24,6 +24,7 @@
 #include "formats/pfx.h"
 #include "formats/vdisk.h"
 #include "model/vm.h"
+#include "support/disk_check.h"
 #include "support/certgen.h"
 #include "support/hvs_writer.h"
 #include "util/fileio.h"
@@ -219,14 +220,14 @@ static int disk(const char *path)
 		fprintf(stderr, "cannot open %s\n", path);
 		return 1;
 	}
-	disk_assessment a;
-	survive_assess_disk(vd, &a, &f);
+	disk_check a;
+	disk_check_read(vd, &a, &f);
 	double dt = now() - t0;
 	printf("disk: %s, virtual size %.1f GiB, %llu bytes read (%.2f MiB) in %.4f s, %s\n",
 	       vdisk_format_name(vdisk_get_format(vd)), vdisk_size(vd) / 1073741824.0,
 	       (unsigned long long)vdisk_bytes_read(vd), vdisk_bytes_read(vd) / 1048576.0, dt,
-	       surv_kind_id(a.overall.kind));
-	disk_assessment_free(&a);
+	       surv_kind_id(a.s.overall.kind));
+	disk_check_free(&a);
 	vdisk_close(vd);
 	findings_free(&f);
 	return 0;

@@ -16,6 +16,7 @@
 #include <json-c/json.h>
 
 #include "analysis/survive.h"
+#include "support/disk_check.h"
 #include "formats/vdisk.h"
 #include "report/disk_report.h"
 #include "util/bytes.h"
@@ -62,12 +63,12 @@ static void exercise(vdisk *vd)
 			(void)vdisk_read(vd, at[i], buf, n);
 	}
 	hv_findings f = { 0 };
-	disk_assessment a;
-	(void)survive_assess_disk(vd, &a, &f);
-	json_object *j = disk_report_json(vd, &a);
+	disk_check a;
+	(void)disk_check_read(vd, &a, &f);
+	json_object *j = disk_report_json(&a.f, &a.s);
 	(void)json_object_to_json_string(j);
 	json_object_put(j);
-	disk_assessment_free(&a);
+	disk_check_free(&a);
 	findings_free(&f);
 }
 

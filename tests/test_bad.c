@@ -162,7 +162,7 @@ typedef struct {
 	const char *cls;     /* "-" or the expected error class */
 } bad_case;
 
-/* The error class in the JSON output: inspect's files[0].error, or any audit status. */
+/* The error class in the JSON output: inspect's files[0].status, or any audit status. */
 static bool json_has_class(json_object *doc, const char *cmd, const char *out, const char *cls)
 {
 	if (strcmp(cmd, "inspect") != 0) {
@@ -175,7 +175,7 @@ static bool json_has_class(json_object *doc, const char *cmd, const char *out, c
 	    json_object_array_length(files) != 1)
 		return false;
 	json_object *f0 = json_object_array_get_idx(files, 0);
-	return json_object_object_get_ex(f0, "error", &e) &&
+	return json_object_object_get_ex(f0, "status", &e) &&
 	       strcmp(json_object_get_string(e), cls) == 0;
 }
 

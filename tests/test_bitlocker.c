@@ -23,6 +23,7 @@
 #include "formats/bitlocker.h"
 #include "formats/partition.h"
 #include "formats/vdisk.h"
+#include "support/disk_check.h"
 #include "support/fve_writer.h"
 #include "support/testutil.h"
 #include "support/vhdx_writer.h"
@@ -183,13 +184,13 @@ static const cfact facts[] = {
 	  "2021-10-21T20:29:27.961952Z", 1143820288, SURV_SUSPENDED, true },
 };
 
-static void check_volume(const cfact *c, const disk_assessment *a, const char *what)
+static void check_volume(const cfact *c, const disk_check *a, const char *what)
 {
-	ck_assert_msg(a->parts.n == 1, "%s: %zu partitions", what, a->parts.n);
-	const part_entry *p = &a->parts.v[0];
+	ck_assert_msg(a->f.parts.n == 1, "%s: %zu partitions", what, a->f.parts.n);
+	const part_entry *p = &a->f.parts.v[0];
 	ck_assert_int_eq(p->cls, c->cls);
-	ck_assert_int_eq(a->vol_rc[0], HV_OK);
-	const bde_volume *v = &a->vols[0];
+	ck_assert_int_eq(a->f.vol_rc[0], HV_OK);
+	const bde_volume *v = &a->f.vols[0];
 	ck_assert_uint_eq(v->version, 2);
 	ck_assert_uint_eq(v->bytes_per_sector, 512);
 	ck_assert_uint_eq(v->method, c->method);
@@ -228,7 +229,7 @@ static void check_volume(const cfact *c, const disk_assessment *a, const char *w
 			ck_assert_str_eq(v->prot[i].recovery_key_id, "");
 	}
 	ck_assert_int_eq(v->has_fvek, c->nprot > 0);
-	ck_assert_int_eq(a->overall.kind, c->surv);
+	ck_assert_int_eq(a->s.overall.kind, c->surv);
 }
 
 /* ---- cryptsetup bitlkDump ---- */
@@ -300,10 +301,10 @@ static bool same_as_cryptsetup(const char *vol, const bde_volume *v)
 
 /* ---- corpus ---- */
 
-static void assess_file(const char *path, disk_assessment *a, vdisk **vd, hv_findings *f)
+static void assess_file(const char *path, disk_check *a, vdisk **vd, hv_findings *f)
 {
 	ck_assert_int_eq(vdisk_open(path, 0, vd, f), HV_OK);
-	ck_assert_int_eq(survive_assess_disk(*vd, a, f), HV_OK);
+	ck_assert_int_eq(disk_check_read(*vd, a, f), HV_OK);
 }
 
 static void corpus_case(const cfact *c)
@@ -315,11 +316,11 @@ static void corpus_case(const cfact *c)
 	wrap_corpus(gz, &w);
 	hv_findings f = { 0 };
 	vdisk *vd;
-	disk_assessment a;
+	disk_check a;
 	assess_file(w.raw, &a, &vd, &f);
 	check_volume(c, &a, "raw disk");
 	ck_assert_uint_lt(vdisk_bytes_read(vd), 2 * MIB);
-	disk_assessment_free(&a);
+	disk_check_free(&a);
 	vdisk_close(vd);
 	if (tu_have("qemu-img")) {
 		char *vx = tu_join(w.dir, "disk.vhdx");
@@ -328,14 +329,14 @@ static void corpus_case(const cfact *c)
 		assess_file(vx, &a, &vd, &f);
 		ck_assert_int_eq(vdisk_get_format(vd), VDISK_FMT_VHDX);
 		check_volume(c, &a, "vhdx");
-		disk_assessment_free(&a);
+		disk_check_free(&a);
 		vdisk_close(vd);
 		free(vx);
 	}
 	if (tu_have("cryptsetup")) {
 		assess_file(w.raw, &a, &vd, &f);
-		ck_assert_int_eq(same_as_cryptsetup(w.vol, &a.vols[0]), c->cryptsetup_reads_it);
-		disk_assessment_free(&a);
+		ck_assert_int_eq(same_as_cryptsetup(w.vol, &a.f.vols[0]), c->cryptsetup_reads_it);
+		disk_check_free(&a);
 		vdisk_close(vd);
 	}
 	findings_free(&f);

@@ -18,6 +18,7 @@
 #include "formats/partition.h"
 #include "formats/vdisk.h"
 #include "report/disk_report.h"
+#include "support/disk_check.h"
 #include "support/fve_writer.h"
 #include "support/testutil.h"
 #include "support/vhdx_writer.h"
@@ -59,7 +60,7 @@ static uint8_t *gpt_disk(const uint8_t *vol, size_t vlen, uint32_t ss, size_t *d
 
 typedef struct {
 	vdisk *vd;
-	disk_assessment a;
+	disk_check a;
 	hv_findings f;
 	uint8_t *img;
 } mem_disk;
@@ -70,12 +71,12 @@ static void md_open(mem_disk *m, uint8_t *img, size_t len)
 	m->img = img;
 	ck_assert_int_eq(vdisk_open_mem(img, len, "mem.img", VDISK_MEM_BORROW, &m->vd, &m->f),
 			 HV_OK);
-	survive_assess_disk(m->vd, &m->a, &m->f);
+	disk_check_read(m->vd, &m->a, &m->f);
 }
 
 static void md_close(mem_disk *m)
 {
-	disk_assessment_free(&m->a);
+	disk_check_free(&m->a);
 	vdisk_close(m->vd);
 	findings_free(&m->f);
 	free(m->img);
@@ -93,10 +94,10 @@ static void md_from_spec(mem_disk *m, const fvew_spec *s)
 
 static const part_entry *bitlocker_part(const mem_disk *m, size_t *idx)
 {
-	for (size_t i = 0; i < m->a.parts.n; i++) {
-		if (part_class_is_bitlocker(m->a.parts.v[i].cls)) {
+	for (size_t i = 0; i < m->a.f.parts.n; i++) {
+		if (part_class_is_bitlocker(m->a.f.parts.v[i].cls)) {
 			*idx = i;
-			return &m->a.parts.v[i];
+			return &m->a.f.parts.v[i];
 		}
 	}
 	return NULL;
@@ -119,18 +120,18 @@ START_TEST(tpm_only_is_not_survivable)
 	fvew_add(&s, 0x0100, 1);
 	mem_disk m;
 	md_from_spec(&m, &s);
-	ck_assert_int_eq(m.a.parts_rc, HV_OK);
-	ck_assert_int_eq(m.a.parts.scheme, PART_SCHEME_GPT);
-	ck_assert_uint_eq(m.a.parts.n, 3);
-	ck_assert_str_eq(m.a.parts.v[0].type_name, "EFI system");
-	ck_assert_int_eq(m.a.parts.v[0].cls, PART_CLASS_NOT_EXAMINED);
-	ck_assert_str_eq(m.a.parts.v[1].type_name, "Microsoft reserved");
-	ck_assert_str_eq(m.a.parts.v[2].name, "Basic data partition");
+	ck_assert_int_eq(m.a.f.parts_rc, HV_OK);
+	ck_assert_int_eq(m.a.f.parts.scheme, PART_SCHEME_GPT);
+	ck_assert_uint_eq(m.a.f.parts.n, 3);
+	ck_assert_str_eq(m.a.f.parts.v[0].type_name, "EFI system");
+	ck_assert_int_eq(m.a.f.parts.v[0].cls, PART_CLASS_NOT_EXAMINED);
+	ck_assert_str_eq(m.a.f.parts.v[1].type_name, "Microsoft reserved");
+	ck_assert_str_eq(m.a.f.parts.v[2].name, "Basic data partition");
 	size_t i;
 	ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
 	ck_assert_uint_eq(i, 2);
-	const bde_volume *v = &m.a.vols[i];
-	ck_assert_int_eq(m.a.vol_rc[i], HV_OK);
+	const bde_volume *v = &m.a.f.vols[i];
+	ck_assert_int_eq(m.a.f.vol_rc[i], HV_OK);
 	ck_assert_uint_eq(v->nprot, 1);
 	ck_assert_uint_eq(v->prot[0].type_value, 0x0100);
 	ck_assert(v->prot[0].has_tpm_blob);
@@ -140,9 +141,9 @@ START_TEST(tpm_only_is_not_survivable)
 	ck_assert_int_eq(v->block_used, 0);
 	ck_assert(v->crc_verified);
 	ck_assert(v->has_fvek);
-	ck_assert_int_eq(m.a.surv[i].kind, SURV_TPM_ONLY);
-	ck_assert_int_eq(m.a.overall.kind, SURV_TPM_ONLY);
-	ck_assert_int_eq(m.a.surv[0].kind, SURV_NOT_ENCRYPTED);
+	ck_assert_int_eq(m.a.s.surv[i].kind, SURV_TPM_ONLY);
+	ck_assert_int_eq(m.a.s.overall.kind, SURV_TPM_ONLY);
+	ck_assert_int_eq(m.a.s.surv[0].kind, SURV_NOT_ENCRYPTED);
 	md_close(&m);
 }
 END_TEST
@@ -158,7 +159,7 @@ START_TEST(recovery_password_makes_it_survivable)
 	md_from_spec(&m, &s);
 	size_t i;
 	ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
-	const bde_volume *v = &m.a.vols[i];
+	const bde_volume *v = &m.a.f.vols[i];
 	ck_assert_uint_eq(v->nprot, 2);
 	const bde_protector *p = &v->prot[1];
 	ck_assert_uint_eq(p->type_value, 0x0800);
@@ -167,9 +168,9 @@ START_TEST(recovery_password_makes_it_survivable)
 	ck_assert_str_eq(p->guid_str, "23222120-2524-2726-2829-2A2B2C2D2E2F");
 	ck_assert_str_eq(p->recovery_key_id, "23222120");
 	ck_assert_int_eq(bde_win32_protector_type(p->type_value), 3);
-	ck_assert_int_eq(m.a.overall.kind, SURV_SURVIVABLE);
-	ck_assert_ptr_nonnull(strstr(m.a.overall.reason, "recovery key ID 23222120"));
-	ck_assert_ptr_null(strstr(m.a.overall.reason, "TPM"));
+	ck_assert_int_eq(m.a.s.overall.kind, SURV_SURVIVABLE);
+	ck_assert_ptr_nonnull(strstr(m.a.s.overall.reason, "recovery key ID 23222120"));
+	ck_assert_ptr_null(strstr(m.a.s.overall.reason, "TPM"));
 	md_close(&m);
 }
 END_TEST
@@ -187,7 +188,7 @@ START_TEST(external_key_password_certificate_survive)
 		md_from_spec(&m, &s);
 		size_t i;
 		ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
-		const bde_protector *p = &m.a.vols[i].prot[1];
+		const bde_protector *p = &m.a.f.vols[i].prot[1];
 		ck_assert_str_eq(bde_protection_id(p->type_value), ids[k]);
 		if (types[k] == 0x0200) {
 			ck_assert_str_eq(p->name, "ExternalKey");
@@ -195,8 +196,8 @@ START_TEST(external_key_password_certificate_survive)
 		}
 		if (types[k] == 0x1000)
 			ck_assert(p->has_public_key);
-		ck_assert_int_eq(m.a.overall.kind, SURV_SURVIVABLE);
-		ck_assert_ptr_nonnull(strstr(m.a.overall.reason, p->guid_str));
+		ck_assert_int_eq(m.a.s.overall.kind, SURV_SURVIVABLE);
+		ck_assert_ptr_nonnull(strstr(m.a.s.overall.reason, p->guid_str));
 		md_close(&m);
 	}
 }
@@ -212,12 +213,12 @@ START_TEST(clear_key_means_suspended)
 	md_from_spec(&m, &s);
 	size_t i;
 	ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
-	const bde_protector *p = &m.a.vols[i].prot[1];
+	const bde_protector *p = &m.a.f.vols[i].prot[1];
 	ck_assert_uint_eq(p->type_value, 0);
 	ck_assert_uint_eq(p->entry_version, 3);
 	ck_assert(p->has_clear_key);
-	ck_assert_int_eq(m.a.vols[i].state_current, 4); /* suspended shows as encrypted */
-	ck_assert_int_eq(m.a.overall.kind, SURV_SUSPENDED);
+	ck_assert_int_eq(m.a.f.vols[i].state_current, 4); /* suspended shows as encrypted */
+	ck_assert_int_eq(m.a.s.overall.kind, SURV_SUSPENDED);
 	md_close(&m);
 }
 END_TEST
@@ -233,10 +234,10 @@ START_TEST(tpm_family_and_unknown_types)
 	md_from_spec(&m, &s);
 	size_t i;
 	ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
-	ck_assert(bde_protection_inferred(m.a.vols[i].prot[0].type_value));
-	ck_assert(bde_protection_inferred(m.a.vols[i].prot[1].type_value));
-	ck_assert(!bde_protection_inferred(m.a.vols[i].prot[2].type_value));
-	ck_assert_int_eq(m.a.overall.kind, SURV_TPM_ONLY);
+	ck_assert(bde_protection_inferred(m.a.f.vols[i].prot[0].type_value));
+	ck_assert(bde_protection_inferred(m.a.f.vols[i].prot[1].type_value));
+	ck_assert(!bde_protection_inferred(m.a.f.vols[i].prot[2].type_value));
+	ck_assert_int_eq(m.a.s.overall.kind, SURV_TPM_ONLY);
 	md_close(&m);
 
 	fvew_default(&s);
@@ -246,7 +247,7 @@ START_TEST(tpm_family_and_unknown_types)
 	ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
 	ck_assert_ptr_null(bde_protection_id(0x4000));
 	ck_assert_int_eq(bde_win32_protector_type(0x4000), -1);
-	ck_assert_int_eq(m.a.overall.kind, SURV_UNKNOWN);
+	ck_assert_int_eq(m.a.s.overall.kind, SURV_UNKNOWN);
 	md_close(&m);
 }
 END_TEST
@@ -261,9 +262,9 @@ START_TEST(used_space_only_to_go_and_vista)
 	md_from_spec(&m, &s);
 	size_t i;
 	ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
-	ck_assert_int_eq(m.a.parts.v[i].cls, PART_CLASS_BITLOCKER_EOW);
-	ck_assert_uint_eq(m.a.vols[i].eow_offset[0], 0x60000);
-	ck_assert_int_eq(m.a.overall.kind, SURV_SURVIVABLE);
+	ck_assert_int_eq(m.a.f.parts.v[i].cls, PART_CLASS_BITLOCKER_EOW);
+	ck_assert_uint_eq(m.a.f.vols[i].eow_offset[0], 0x60000);
+	ck_assert_int_eq(m.a.s.overall.kind, SURV_SURVIVABLE);
 	md_close(&m);
 
 	fvew_default(&s);
@@ -271,18 +272,18 @@ START_TEST(used_space_only_to_go_and_vista)
 	fvew_add(&s, 0x2000, 1);
 	md_from_spec(&m, &s);
 	ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
-	ck_assert_int_eq(m.a.parts.v[i].cls, PART_CLASS_BITLOCKER_TOGO);
-	ck_assert_uint_eq(m.a.vols[i].nprot, 1);
+	ck_assert_int_eq(m.a.f.parts.v[i].cls, PART_CLASS_BITLOCKER_TOGO);
+	ck_assert_uint_eq(m.a.f.vols[i].nprot, 1);
 	md_close(&m);
 
 	fvew_default(&s);
 	s.kind = FVEW_VISTA;
 	md_from_spec(&m, &s);
 	ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
-	ck_assert_int_eq(m.a.parts.v[i].cls, PART_CLASS_BITLOCKER_VISTA);
-	ck_assert_int_eq(m.a.vol_rc[i], HV_ERR_UNSUPPORTED);
-	ck_assert_uint_eq(m.a.vols[i].version, 1);
-	ck_assert_int_eq(m.a.overall.kind, SURV_UNKNOWN);
+	ck_assert_int_eq(m.a.f.parts.v[i].cls, PART_CLASS_BITLOCKER_VISTA);
+	ck_assert_int_eq(m.a.f.vol_rc[i], HV_ERR_UNSUPPORTED);
+	ck_assert_uint_eq(m.a.f.vols[i].version, 1);
+	ck_assert_int_eq(m.a.s.overall.kind, SURV_UNKNOWN);
 	ck_assert(has_finding(&m.f, "Vista"));
 	md_close(&m);
 
@@ -291,8 +292,8 @@ START_TEST(used_space_only_to_go_and_vista)
 	fvew_add(&s, 0x0800, 1);
 	md_from_spec(&m, &s);
 	ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
-	ck_assert_int_eq(m.a.parts.v[i].cls, PART_CLASS_BITLOCKER_UNKNOWN_ID);
-	ck_assert_uint_eq(m.a.vols[i].nprot, 1);
+	ck_assert_int_eq(m.a.f.parts.v[i].cls, PART_CLASS_BITLOCKER_UNKNOWN_ID);
+	ck_assert_uint_eq(m.a.f.vols[i].nprot, 1);
 	ck_assert(has_finding(&m.f, "unknown BitLocker identifier"));
 	md_close(&m);
 }
@@ -310,10 +311,10 @@ START_TEST(decrypted_and_plain_volumes)
 	md_from_spec(&m, &s);
 	size_t i;
 	ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
-	ck_assert_ptr_null(m.a.vols[i].description);
-	ck_assert_str_eq(bde_state_name(m.a.vols[i].state_current), "decrypted");
-	ck_assert_str_eq(bde_method_id(m.a.vols[i].method), "none");
-	ck_assert_int_eq(m.a.overall.kind, SURV_NOT_ENCRYPTED);
+	ck_assert_ptr_null(m.a.f.vols[i].description);
+	ck_assert_str_eq(bde_state_name(m.a.f.vols[i].state_current), "decrypted");
+	ck_assert_str_eq(bde_method_id(m.a.f.vols[i].method), "none");
+	ck_assert_int_eq(m.a.s.overall.kind, SURV_NOT_ENCRYPTED);
 	md_close(&m);
 
 	/* an NTFS volume: not examined as BitLocker */
@@ -325,8 +326,8 @@ START_TEST(decrypted_and_plain_volumes)
 	uint8_t *d = gpt_disk(vol, MIB, 512, &dl);
 	free(vol);
 	md_open(&m, d, dl);
-	ck_assert_int_eq(m.a.parts.v[2].cls, PART_CLASS_NTFS);
-	ck_assert_int_eq(m.a.overall.kind, SURV_NOT_ENCRYPTED);
+	ck_assert_int_eq(m.a.f.parts.v[2].cls, PART_CLASS_NTFS);
+	ck_assert_int_eq(m.a.s.overall.kind, SURV_NOT_ENCRYPTED);
 	md_close(&m);
 }
 END_TEST
@@ -343,7 +344,7 @@ START_TEST(metadata_copy_fallback)
 	md_from_spec(&m, &s);
 	size_t i;
 	ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
-	const bde_volume *v = &m.a.vols[i];
+	const bde_volume *v = &m.a.f.vols[i];
 	ck_assert_int_eq(v->block_status[0], BDE_BLOCK_BAD_CRC);
 	ck_assert_int_eq(v->block_used, 1);
 	ck_assert(v->crc_verified);
@@ -356,11 +357,11 @@ START_TEST(metadata_copy_fallback)
 	s.zero_mask = 6;
 	md_from_spec(&m, &s);
 	ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
-	v = &m.a.vols[i];
+	v = &m.a.f.vols[i];
 	ck_assert_int_eq(v->block_used, 0);
 	ck_assert_int_eq(v->block_status[1], BDE_BLOCK_ZEROED);
 	ck_assert_int_eq(v->block_status[2], BDE_BLOCK_ZEROED);
-	ck_assert_int_eq(m.a.overall.kind, SURV_SURVIVABLE);
+	ck_assert_int_eq(m.a.s.overall.kind, SURV_SURVIVABLE);
 	md_close(&m);
 
 	/* every CRC bad: used best effort */
@@ -369,9 +370,9 @@ START_TEST(metadata_copy_fallback)
 	s.bad_crc_mask = 7;
 	md_from_spec(&m, &s);
 	ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
-	ck_assert_int_eq(m.a.vol_rc[i], HV_OK);
-	ck_assert(!m.a.vols[i].crc_verified);
-	ck_assert_int_eq(m.a.vols[i].block_used, 0);
+	ck_assert_int_eq(m.a.f.vol_rc[i], HV_OK);
+	ck_assert(!m.a.f.vols[i].crc_verified);
+	ck_assert_int_eq(m.a.f.vols[i].block_used, 0);
 	ck_assert(has_finding(&m.f, "no FVE metadata copy passes its CRC32"));
 	md_close(&m);
 
@@ -380,8 +381,8 @@ START_TEST(metadata_copy_fallback)
 	s.zero_mask = 7;
 	md_from_spec(&m, &s);
 	ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
-	ck_assert_int_eq(m.a.vol_rc[i], HV_ERR_CORRUPT);
-	ck_assert_int_eq(m.a.overall.kind, SURV_UNKNOWN);
+	ck_assert_int_eq(m.a.f.vol_rc[i], HV_ERR_CORRUPT);
+	ck_assert_int_eq(m.a.s.overall.kind, SURV_UNKNOWN);
 	md_close(&m);
 
 	/* copies that differ */
@@ -396,8 +397,8 @@ START_TEST(metadata_copy_fallback)
 	free(vol);
 	md_open(&m, d, dl);
 	ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
-	ck_assert_int_eq(m.a.vols[i].block_used, 0);
-	ck_assert(m.a.vols[i].copies_differ);
+	ck_assert_int_eq(m.a.f.vols[i].block_used, 0);
+	ck_assert(m.a.f.vols[i].copies_differ);
 	ck_assert(has_finding(&m.f, "differs"));
 	md_close(&m);
 }
@@ -415,8 +416,8 @@ START_TEST(malformed_entries_stop_the_walk)
 		md_from_spec(&m, &s);
 		size_t i;
 		ck_assert_ptr_nonnull(bitlocker_part(&m, &i));
-		ck_assert_int_eq(m.a.vol_rc[i], HV_OK);
-		ck_assert_uint_eq(m.a.vols[i].nprot, 1);
+		ck_assert_int_eq(m.a.f.vol_rc[i], HV_OK);
+		ck_assert_uint_eq(m.a.f.vols[i].nprot, 1);
 		ck_assert(has_finding(&m.f, "malformed FVE metadata entry"));
 		md_close(&m);
 	}
@@ -438,25 +439,25 @@ START_TEST(gpt_backup_and_4kn)
 	/* raw 4Kn: found by the 4096 retry */
 	mem_disk m;
 	md_open(&m, d, dl);
-	ck_assert_int_eq(m.a.parts.scheme, PART_SCHEME_GPT);
-	ck_assert_uint_eq(m.a.parts.sector_size, 4096);
-	ck_assert_uint_eq(m.a.parts.v[2].first_lba, 3 * 256);
-	ck_assert_uint_eq(m.a.parts.v[2].offset, 3 * MIB);
-	ck_assert_int_eq(m.a.parts.v[2].cls, PART_CLASS_BITLOCKER);
-	ck_assert_uint_eq(m.a.vols[2].bytes_per_sector, 4096);
+	ck_assert_int_eq(m.a.f.parts.scheme, PART_SCHEME_GPT);
+	ck_assert_uint_eq(m.a.f.parts.sector_size, 4096);
+	ck_assert_uint_eq(m.a.f.parts.v[2].first_lba, 3 * 256);
+	ck_assert_uint_eq(m.a.f.parts.v[2].offset, 3 * MIB);
+	ck_assert_int_eq(m.a.f.parts.v[2].cls, PART_CLASS_BITLOCKER);
+	ck_assert_uint_eq(m.a.f.vols[2].bytes_per_sector, 4096);
 	ck_assert(has_finding(&m.f, "4096-byte sectors"));
 	/* damage the primary header: the backup is used */
 	m.img[4096 + 20] ^= 0xFF;
-	disk_assessment_free(&m.a);
-	survive_assess_disk(m.vd, &m.a, &m.f);
-	ck_assert(m.a.parts.gpt_backup_used);
-	ck_assert_uint_eq(m.a.parts.n, 3);
-	ck_assert_int_eq(m.a.overall.kind, SURV_SURVIVABLE);
+	disk_check_free(&m.a);
+	disk_check_read(m.vd, &m.a, &m.f);
+	ck_assert(m.a.f.parts.gpt_backup_used);
+	ck_assert_uint_eq(m.a.f.parts.n, 3);
+	ck_assert_int_eq(m.a.s.overall.kind, SURV_SURVIVABLE);
 	/* damage the backup too: protective MBR promises a GPT that is gone */
 	m.img[dl - 4096 + 20] ^= 0xFF;
-	disk_assessment_free(&m.a);
-	ck_assert_int_eq(survive_assess_disk(m.vd, &m.a, &m.f), HV_ERR_CORRUPT);
-	ck_assert_int_eq(m.a.overall.kind, SURV_UNKNOWN);
+	disk_check_free(&m.a);
+	ck_assert_int_eq(disk_check_read(m.vd, &m.a, &m.f), HV_ERR_CORRUPT);
+	ck_assert_int_eq(m.a.s.overall.kind, SURV_UNKNOWN);
 	md_close(&m);
 }
 END_TEST
@@ -479,13 +480,13 @@ START_TEST(vhdx_4kn_uses_logical_sectors)
 	ck_assert_int_eq(vdisk_open(p, 0, &vd, &f), HV_OK);
 	ck_assert_uint_eq(vdisk_sector_size(vd), 4096);
 	ck_assert(vdisk_sector_size_known(vd));
-	disk_assessment a;
-	ck_assert_int_eq(survive_assess_disk(vd, &a, &f), HV_OK);
-	ck_assert_uint_eq(a.parts.sector_size, 4096);
-	ck_assert_uint_eq(a.parts.v[2].first_lba, 768);
-	ck_assert_int_eq(a.overall.kind, SURV_SURVIVABLE);
+	disk_check a;
+	ck_assert_int_eq(disk_check_read(vd, &a, &f), HV_OK);
+	ck_assert_uint_eq(a.f.parts.sector_size, 4096);
+	ck_assert_uint_eq(a.f.parts.v[2].first_lba, 768);
+	ck_assert_int_eq(a.s.overall.kind, SURV_SURVIVABLE);
 	ck_assert(!has_finding(&f, "4096-byte sectors")); /* declared, not guessed */
-	disk_assessment_free(&a);
+	disk_check_free(&a);
 	vdisk_close(vd);
 	findings_free(&f);
 	free(d);
@@ -504,17 +505,17 @@ START_TEST(whole_disk_volume_without_table)
 	uint8_t *vol = fve_volume(&s, &vl);
 	mem_disk m;
 	md_open(&m, vol, vl);
-	ck_assert_int_eq(m.a.parts.scheme, PART_SCHEME_NONE);
-	ck_assert_uint_eq(m.a.parts.n, 1);
-	ck_assert_uint_eq(m.a.parts.v[0].index, 0);
-	ck_assert_int_eq(m.a.parts.v[0].cls, PART_CLASS_BITLOCKER);
-	ck_assert_int_eq(m.a.overall.kind, SURV_TPM_ONLY);
+	ck_assert_int_eq(m.a.f.parts.scheme, PART_SCHEME_NONE);
+	ck_assert_uint_eq(m.a.f.parts.n, 1);
+	ck_assert_uint_eq(m.a.f.parts.v[0].index, 0);
+	ck_assert_int_eq(m.a.f.parts.v[0].cls, PART_CLASS_BITLOCKER);
+	ck_assert_int_eq(m.a.s.overall.kind, SURV_TPM_ONLY);
 	md_close(&m);
 	/* all zero: no table, nothing encrypted */
 	md_open(&m, calloc(1, MIB), MIB);
-	ck_assert_int_eq(m.a.parts.scheme, PART_SCHEME_NONE);
-	ck_assert_uint_eq(m.a.parts.n, 0);
-	ck_assert_int_eq(m.a.overall.kind, SURV_NOT_ENCRYPTED);
+	ck_assert_int_eq(m.a.f.parts.scheme, PART_SCHEME_NONE);
+	ck_assert_uint_eq(m.a.f.parts.n, 0);
+	ck_assert_int_eq(m.a.s.overall.kind, SURV_NOT_ENCRYPTED);
 	md_close(&m);
 }
 END_TEST
@@ -577,19 +578,19 @@ START_TEST(mbr_with_logical_partitions)
 	free(vol);
 	mem_disk m;
 	md_open(&m, d, dl);
-	ck_assert_int_eq(m.a.parts.scheme, PART_SCHEME_MBR);
-	ck_assert_uint_eq(m.a.parts.n, 3);
-	ck_assert_uint_eq(m.a.parts.v[0].index, 1);
-	ck_assert_int_eq(m.a.parts.v[0].cls, PART_CLASS_NTFS);
-	ck_assert_uint_eq(m.a.parts.v[1].index, 5);
-	ck_assert_uint_eq(m.a.parts.v[1].mbr_type, 0x0C);
-	ck_assert_int_eq(m.a.parts.v[1].cls, PART_CLASS_NOT_EXAMINED);
-	ck_assert_uint_eq(m.a.parts.v[2].index, 6);
-	ck_assert_uint_eq(m.a.parts.v[2].first_lba, 14336);
-	ck_assert_int_eq(m.a.parts.v[2].cls, PART_CLASS_BITLOCKER);
-	ck_assert_int_eq(m.a.overall.kind, SURV_TPM_ONLY);
+	ck_assert_int_eq(m.a.f.parts.scheme, PART_SCHEME_MBR);
+	ck_assert_uint_eq(m.a.f.parts.n, 3);
+	ck_assert_uint_eq(m.a.f.parts.v[0].index, 1);
+	ck_assert_int_eq(m.a.f.parts.v[0].cls, PART_CLASS_NTFS);
+	ck_assert_uint_eq(m.a.f.parts.v[1].index, 5);
+	ck_assert_uint_eq(m.a.f.parts.v[1].mbr_type, 0x0C);
+	ck_assert_int_eq(m.a.f.parts.v[1].cls, PART_CLASS_NOT_EXAMINED);
+	ck_assert_uint_eq(m.a.f.parts.v[2].index, 6);
+	ck_assert_uint_eq(m.a.f.parts.v[2].first_lba, 14336);
+	ck_assert_int_eq(m.a.f.parts.v[2].cls, PART_CLASS_BITLOCKER);
+	ck_assert_int_eq(m.a.s.overall.kind, SURV_TPM_ONLY);
 	if (tu_have("mmls"))
-		same_as_mmls(raw, &m.a.parts);
+		same_as_mmls(raw, &m.a.f.parts);
 	md_close(&m);
 	tu_rmtree(dir);
 	free(raw);
@@ -673,16 +674,16 @@ START_TEST(qemu_containers_match_raw)
 		ck_assert_uint_eq(vdisk_size(vd) + extra, qemu_virtual_size(p));
 		ck_assert_uint_ge(vdisk_size(vd), rl);
 		same_bytes(vd, r, rl);
-		disk_assessment a;
-		ck_assert_int_eq(survive_assess_disk(vd, &a, &f), HV_OK);
-		ck_assert_uint_eq(a.parts.n, 1);
-		ck_assert_int_eq(a.parts.v[0].cls, PART_CLASS_BITLOCKER);
-		ck_assert_uint_eq(a.vols[0].nprot, 2);
-		ck_assert_int_eq(a.overall.kind, SURV_SURVIVABLE);
+		disk_check a;
+		ck_assert_int_eq(disk_check_read(vd, &a, &f), HV_OK);
+		ck_assert_uint_eq(a.f.parts.n, 1);
+		ck_assert_int_eq(a.f.parts.v[0].cls, PART_CLASS_BITLOCKER);
+		ck_assert_uint_eq(a.f.vols[0].nprot, 2);
+		ck_assert_int_eq(a.s.overall.kind, SURV_SURVIVABLE);
 		ck_assert_uint_eq(findings_count(&f, HV_SEV_WARN), 0);
 		if (i == 0 && tu_have("mmls"))
-			same_as_mmls(p, &a.parts);
-		disk_assessment_free(&a);
+			same_as_mmls(p, &a.f.parts);
+		disk_check_free(&a);
 		vdisk_close(vd);
 		findings_free(&f);
 		free(p);
@@ -690,11 +691,11 @@ START_TEST(qemu_containers_match_raw)
 	if (tu_have("mmls")) {
 		hv_findings f = { 0 };
 		vdisk *vd;
-		disk_assessment a;
+		disk_check a;
 		ck_assert_int_eq(vdisk_open(raw, 0, &vd, &f), HV_OK);
-		survive_assess_disk(vd, &a, &f);
-		same_as_mmls(raw, &a.parts);
-		disk_assessment_free(&a);
+		disk_check_read(vd, &a, &f);
+		same_as_mmls(raw, &a.f.parts);
+		disk_check_free(&a);
 		vdisk_close(vd);
 		findings_free(&f);
 	}
@@ -715,7 +716,7 @@ START_TEST(report_json_and_text)
 	fvew_add(&s, 0x0800, 2);
 	mem_disk m;
 	md_from_spec(&m, &s);
-	json_object *j = disk_report_json(m.vd, &m.a), *x, *p, *bl, *pr, *y;
+	json_object *j = disk_report_json(&m.a.f, &m.a.s), *x, *p, *bl, *pr, *y;
 	ck_assert(json_object_object_get_ex(j, "format", &x));
 	ck_assert_str_eq(json_object_get_string(x), "raw");
 	ck_assert(json_object_object_get_ex(j, "virtual_size", &x));
@@ -752,7 +753,7 @@ START_TEST(report_json_and_text)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *o = open_memstream(&buf, &len);
-	disk_report_text(o, m.vd, &m.a);
+	disk_report_text(o, &m.a.f, &m.a.s);
 	fclose(o);
 	ck_assert_ptr_nonnull(strstr(buf, "recovery key ID: 23222120"));
 	ck_assert_ptr_nonnull(strstr(buf, "Survivability:"));
@@ -798,12 +799,12 @@ START_TEST(big_dynamic_vhdx_reads_little)
 	vdisk *vd;
 	ck_assert_int_eq(vdisk_open(p, 0, &vd, &f), HV_OK);
 	ck_assert_uint_eq(vdisk_size(vd), size);
-	disk_assessment a;
-	ck_assert_int_eq(survive_assess_disk(vd, &a, &f), HV_OK);
-	ck_assert_int_eq(a.overall.kind, SURV_SURVIVABLE);
+	disk_check a;
+	ck_assert_int_eq(disk_check_read(vd, &a, &f), HV_OK);
+	ck_assert_int_eq(a.s.overall.kind, SURV_SURVIVABLE);
 	ck_assert_uint_lt(vdisk_bytes_read(vd), 16 * MIB);
 	ck_assert_uint_gt(vdisk_bytes_read(vd), 0);
-	disk_assessment_free(&a);
+	disk_check_free(&a);
 	vdisk_close(vd);
 	findings_free(&f);
 	tu_rmtree(dir);

@@ -16,6 +16,7 @@
 #include "formats/vdisk.h"
 #include "formats/vhd.h"
 #include "formats/vhdx.h"
+#include "support/disk_check.h"
 #include "support/fve_writer.h"
 #include "support/testutil.h"
 #include "support/vhdx_writer.h"
@@ -541,10 +542,10 @@ START_TEST(differencing_chain_reads_the_leaf)
 	ck_assert_str_eq(vdisk_chain(vd, 1)->data_write_guid, vdisk_chain(vd, 0)->parent_linkage);
 	ck_assert(!vdisk_chain(vd, 1)->outside_tree);
 	ck_assert(block_equals(vd, 0, c.child_img, c.len));
-	disk_assessment a;
-	ck_assert_int_eq(survive_assess_disk(vd, &a, &f), HV_OK);
-	ck_assert_int_eq(a.overall.kind, SURV_SURVIVABLE);
-	disk_assessment_free(&a);
+	disk_check a;
+	ck_assert_int_eq(disk_check_read(vd, &a, &f), HV_OK);
+	ck_assert_int_eq(a.s.overall.kind, SURV_SURVIVABLE);
+	disk_check_free(&a);
 	char *desc = vdisk_chain_describe(vd);
 	ck_assert_ptr_nonnull(strstr(desc, "child.avhdx (vhdx differencing) -> "));
 	free(desc);
@@ -552,9 +553,9 @@ START_TEST(differencing_chain_reads_the_leaf)
 
 	/* the base alone shows the stale, TPM-only list */
 	ck_assert_int_eq(vdisk_open(c.base, 0, &vd, &f), HV_OK);
-	ck_assert_int_eq(survive_assess_disk(vd, &a, &f), HV_OK);
-	ck_assert_int_eq(a.overall.kind, SURV_TPM_ONLY);
-	disk_assessment_free(&a);
+	ck_assert_int_eq(disk_check_read(vd, &a, &f), HV_OK);
+	ck_assert_int_eq(a.s.overall.kind, SURV_TPM_ONLY);
+	disk_check_free(&a);
 	vdisk_close(vd);
 
 	/* the leaf alone: parent data is missing */
@@ -593,10 +594,10 @@ START_TEST(broken_parent_links_are_reported)
 	ck_assert_uint_eq(vdisk_chain_len(vd), 1);
 	ck_assert_ptr_nonnull(strstr(vdisk_chain(vd, 0)->problem, "parent not found"));
 	ck_assert(has_finding(&f, "missing.vhdx"));
-	disk_assessment a;
-	survive_assess_disk(vd, &a, &f);
+	disk_check a;
+	disk_check_read(vd, &a, &f);
 	ck_assert(has_finding(&f, "missing parent"));
-	disk_assessment_free(&a);
+	disk_check_free(&a);
 	char *desc = vdisk_chain_describe(vd);
 	ck_assert_ptr_nonnull(strstr(desc, "(parent missing)"));
 	free(desc);
@@ -706,10 +707,10 @@ START_TEST(vhd_differencing_chain)
 	ck_assert_uint_eq(vdisk_chain_len(vd), 2);
 	ck_assert(vdisk_chain_ok(vd));
 	ck_assert(block_equals(vd, 0, c.child_img, c.len));
-	disk_assessment a;
-	ck_assert_int_eq(survive_assess_disk(vd, &a, &f), HV_OK);
-	ck_assert_int_eq(a.overall.kind, SURV_SURVIVABLE);
-	disk_assessment_free(&a);
+	disk_check a;
+	ck_assert_int_eq(disk_check_read(vd, &a, &f), HV_OK);
+	ck_assert_int_eq(a.s.overall.kind, SURV_SURVIVABLE);
+	disk_check_free(&a);
 	vdisk_close(vd);
 	ck_assert_int_eq(vdisk_open(base, 0, &vd, &f), HV_OK);
 	ck_assert(block_equals(vd, 0, c.base_img, c.len));

@@ -146,49 +146,36 @@ void surv_result_free(surv_result *r)
 	r->reason = NULL;
 }
 
-hv_err survive_assess_disk(vdisk *vd, disk_assessment *out, hv_findings *f)
+void survive_disk(const disk_facts *d, disk_survival *out)
 {
 	memset(out, 0, sizeof *out);
-	out->parts_rc = part_read(vd, &out->parts, f);
-	size_t n = out->parts.n;
-	out->vols = xcalloc(n ? n : 1, sizeof *out->vols);
-	out->vol_rc = xcalloc(n ? n : 1, sizeof *out->vol_rc);
+	size_t n = d->parts.n;
+	out->n = n;
 	out->surv = xcalloc(n ? n : 1, sizeof *out->surv);
 	for (size_t i = 0; i < n; i++) {
-		const part_entry *p = &out->parts.v[i];
-		out->vol_rc[i] = HV_ERR_FORMAT;
-		out->vols[i].block_used = -1;
-		if (!part_class_is_bitlocker(p->cls)) {
+		const part_entry *p = &d->parts.v[i];
+		if (part_class_is_bitlocker(p->cls))
+			survive_volume(&d->vols[i], d->vol_rc[i], &out->surv[i]);
+		else
 			survive_partition(p, &out->surv[i]);
-			continue;
-		}
-		out->vol_rc[i] = bde_read(vd, p->offset, p->size, &out->vols[i], f);
-		survive_volume(&out->vols[i], out->vol_rc[i], &out->surv[i]);
 	}
-	if (out->parts_rc != HV_OK) {
+	if (d->parts_rc != HV_OK) {
 		strbuf sb = STRBUF_INIT;
-		sb_addf(&sb, "partition table not readable (%s)", hv_err_name(out->parts_rc));
+		sb_addf(&sb, "partition table not readable (%s)", hv_err_name(d->parts_rc));
 		out->overall.kind = SURV_UNKNOWN;
 		out->overall.reason = sb_detach(&sb);
 	} else {
 		survive_combine(out->surv, n, &out->overall);
 	}
-	vdisk_take_findings(vd, f);
-	return out->parts_rc;
 }
 
-void disk_assessment_free(disk_assessment *a)
+void disk_survival_free(disk_survival *s)
 {
-	if (!a)
+	if (!s)
 		return;
-	for (size_t i = 0; i < a->parts.n; i++) {
-		bde_volume_free(&a->vols[i]);
-		surv_result_free(&a->surv[i]);
-	}
-	free(a->vols);
-	free(a->vol_rc);
-	free(a->surv);
-	surv_result_free(&a->overall);
-	part_table_free(&a->parts);
-	memset(a, 0, sizeof *a);
+	for (size_t i = 0; i < s->n; i++)
+		surv_result_free(&s->surv[i]);
+	free(s->surv);
+	surv_result_free(&s->overall);
+	memset(s, 0, sizeof *s);
 }

@@ -23,6 +23,7 @@
 #include "formats/bitlocker.h"
 #include "formats/partition.h"
 #include "formats/vdisk.h"
+#include "model/disk_facts.h"
 #include "util/diag.h"
 
 typedef enum {
@@ -49,22 +50,15 @@ void survive_partition(const part_entry *p, surv_result *out);
 void survive_combine(const surv_result *r, size_t n, surv_result *out);
 void surv_result_free(surv_result *r);
 
-/* Everything the disk report shows: partitions, BitLocker volumes, decisions. */
+/* The decision for every partition of a disk, and for the disk as a whole. */
 typedef struct {
-	hv_err parts_rc;
-	part_table parts;
-	bde_volume *vols;     /* parts.n entries; boot_kind EMPTY when not BitLocker */
-	hv_err *vol_rc;       /* parts.n entries; HV_ERR_FORMAT when not read */
-	surv_result *surv;    /* parts.n entries */
+	surv_result *surv;    /* one per partition of the disk facts */
+	size_t n;
 	surv_result overall;
-} disk_assessment;
+} disk_survival;
 
-/*
- * Reads the partition table of vd, the FVE metadata of every BitLocker
- * partition, and decides.  Returns the partition table's result; findings
- * from the vdisk's reads are moved into f as well.
- */
-hv_err survive_assess_disk(vdisk *vd, disk_assessment *out, hv_findings *f);
-void disk_assessment_free(disk_assessment *a);
+/* Decides from what was read of a disk (model/disk_facts.h). */
+void survive_disk(const disk_facts *d, disk_survival *out);
+void disk_survival_free(disk_survival *s);
 
 #endif

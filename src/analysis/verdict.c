@@ -460,38 +460,52 @@ static void decide_no_kp(const evidence *e, const ev_vm *vm, verdict *v)
  * What the VM's disks say about a rebuild: a BitLocker volume protected by
  * the TPM alone cannot be unlocked with a fresh vTPM (rebuild-data-loss).
  */
+static void judge_disk(const ev_file *f, bool rebuild, bool *tpm_only, verdict *v)
+{
+	disk_survival sv;
+	survive_disk(f->disk, &sv);
+	const char *r = sv.overall.reason ? sv.overall.reason : "";
+	switch (sv.overall.kind) {
+	case SURV_TPM_ONLY:
+		*tpm_only = true;
+		reason(v, false, "Disk %s: %s.", f->path, r);
+		if (rebuild)
+			reason(v, true,
+			       "DATA LOSS: after a rebuild with a fresh vTPM this volume cannot be "
+			       "unlocked: it has no recovery password, recovery key or other "
+			       "non-TPM protector. Find the old host's certificates instead.");
+		break;
+	case SURV_SURVIVABLE:
+		reason(v, false, "Disk %s: survivable after a rebuild: %s.", f->path, r);
+		break;
+	case SURV_SUSPENDED:
+		reason(v, false, "Disk %s: BitLocker is suspended (clear key): %s.", f->path, r);
+		break;
+	case SURV_NOT_ENCRYPTED:
+		reason(v, false, "Disk %s: not BitLocker-encrypted (%s).", f->path, r);
+		break;
+	case SURV_UNKNOWN:
+		reason(v, false, "Disk %s: whether it survives a rebuild is unknown: %s.", f->path, r);
+		break;
+	}
+	disk_survival_free(&sv);
+}
+
+/*
+ * What the VM's disks say about a rebuild: a BitLocker volume protected by
+ * the TPM alone cannot be unlocked with a fresh vTPM (rebuild-data-loss).
+ */
 static void judge_disks(const evidence *e, const ev_vm *vm, verdict *v)
 {
 	bool rebuild = v->kind == V_REBUILD;
 	bool tpm_only = false;
 	for (size_t i = 0; i < vm->ndisks; i++) {
 		const ev_file *f = &e->files[vm->disks[i]];
-		if (!f->disk_assessed)
-			continue;
-		const char *r = f->disk_reason ? f->disk_reason : "";
-		switch ((surv_kind)f->disk_surv) {
-		case SURV_TPM_ONLY:
-			tpm_only = true;
-			reason(v, false, "Disk %s: %s.", f->path, r);
-			if (rebuild)
-				reason(v, true,
-				       "DATA LOSS: after a rebuild with a fresh vTPM this volume cannot be "
-				       "unlocked: it has no recovery password, recovery key or other "
-				       "non-TPM protector. Find the old host's certificates instead.");
-			break;
-		case SURV_SURVIVABLE:
-			reason(v, false, "Disk %s: survivable after a rebuild: %s.", f->path, r);
-			break;
-		case SURV_SUSPENDED:
-			reason(v, false, "Disk %s: BitLocker is suspended (clear key): %s.", f->path, r);
-			break;
-		case SURV_NOT_ENCRYPTED:
-			reason(v, false, "Disk %s: not BitLocker-encrypted (%s).", f->path, r);
-			break;
-		case SURV_UNKNOWN:
-			reason(v, false, "Disk %s: whether it survives a rebuild is unknown: %s.", f->path, r);
-			break;
-		}
+		if (f->disk)
+			judge_disk(f, rebuild, &tpm_only, v);
+		else
+			reason(v, false, "Disk %s: not read (%s).", f->path,
+			       f->error ? f->error : ev_class_name(f->cls));
 	}
 	if (rebuild && tpm_only)
 		v->kind = V_REBUILD_DATA_LOSS;

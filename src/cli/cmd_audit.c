@@ -16,7 +16,6 @@
 
 #define PROGRESS_INTERVAL_NS 200000000L  /* progress line redrawn at most 5 times a second */
 #define PROGRESS_WIDTH 100               /* columns of the progress line */
-#define MAX_PFX_THREADS 8
 #define EVAL_WINDOW 256                  /* VMs whose verdicts are held at a time */
 
 static const char usage_text[] =
@@ -164,15 +163,6 @@ static int parse_args(int argc, char **argv, audit_opts *o)
 	return -1;
 }
 
-/* Worker threads for opening PFX files: one per other CPU (the output does not depend on it). */
-static unsigned pfx_threads(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	if (n <= 1)
-		return 1;
-	return n > MAX_PFX_THREADS ? MAX_PFX_THREADS : (unsigned)n - 1;
-}
-
 /* SOURCE_DATE_EPOCH, else --at, else now. */
 static time_t generated_at(const dx_opts *o, time_t now)
 {
@@ -206,7 +196,8 @@ static int evaluate(const audit_opts *o, evidence *e, time_t gen, FILE *out, aud
 		view.vms = e->vms + start;
 		view.nvms = e->nvms - start < EVAL_WINDOW ? e->nvms - start : EVAL_WINDOW;
 		dx_result r;
-		dx_evaluate(&view, &o->dx, &r);
+		verdict_opts vo = dx_verdict_opts(&o->dx);
+		dx_evaluate(&view, &vo, gen, &r);
 		int c = dx_exit_code(&view, &r);
 		if (c > rc)
 			rc = c;
@@ -258,31 +249,19 @@ int cmd_audit(int argc, char **argv)
 	size_t npaths = (size_t)(argc - optind);
 	out_init_colour(stdout);
 
-	hv_passwords pw;
-	passwords_init(&pw);
 	evidence e;
 	evidence_init(&e);
-	if (passwords_collect(&pw, &o.dx.pw, &e.findings) != HV_OK) {
-		dx_print_findings(&e, false);
-		passwords_free(&pw);
-		evidence_free(&e);
-		return HV_EXIT_USAGE;
-	}
 	progress prog;
 	memset(&prog, 0, sizeof prog);
 	clock_gettime(CLOCK_MONOTONIC, &prog.start);
-	collect_opts co = { .pw = &pw, .follow_symlinks = o.dx.follow_symlinks,
-			    .open_archives = true, .pfx_threads = pfx_threads() };
-	if (!o.dx.quiet && isatty(STDERR_FILENO)) {
-		co.progress = progress_draw;
-		co.progress_ctx = &prog;
-	}
-	collector *col = collector_new(&e, &co);
-	collector_add_paths(col, paths, npaths);
-	collector_finish(col);
-	passwords_free(&pw); /* wiped: no secret is needed after the PFX files are open */
+	bool draw = !o.dx.quiet && isatty(STDERR_FILENO);
+	bool ok = dx_collect("audit", &o.dx, paths, npaths, &e, draw ? progress_draw : NULL,
+			     draw ? &prog : NULL);
 	progress_clear(&prog);
-
+	if (!ok) {
+		evidence_free(&e);
+		return HV_EXIT_USAGE;
+	}
 	dx_print_findings(&e, o.dx.quiet);
 	audit_sort_vms(&e);
 	audit_result a;

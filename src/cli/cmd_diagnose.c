@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/diag_common.h"
+#include "report/diagnose_report.h"
 #include "report/plan_ps.h"
 #include "report/out.h"
 #include "util/exitcode.h"
@@ -83,8 +85,9 @@ static bool inside_evidence(const char *path, char *const *ev, size_t n)
 	return inside;
 }
 
-static bool vm_selected(const evidence *e, size_t i, const char *want)
+static bool vm_selected(const evidence *e, size_t i, void *ctx)
 {
+	const char *want = ctx;
 	const ev_vm *vm = &e->vms[i];
 	return !want || guid_str_eq(vm->id, want) || strcmp(vm->id, want) == 0 ||
 	       (vm->name && strcmp(vm->name, want) == 0);
@@ -113,22 +116,6 @@ static int write_plan(const evidence *e, dx_result *r, const char *plan_out)
 		return HV_EXIT_INTERNAL;
 	}
 	return HV_EXIT_OK;
-}
-
-static void keep_selected(const evidence *e, dx_result *r, const char *want)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < r->nvms; i++) {
-		if (vm_selected(e, r->vms[i].vm, want)) {
-			r->vms[k++] = r->vms[i];
-		} else {
-			verdict_free(&r->vms[i].v);
-			plan_free(&r->vms[i].p);
-			free(r->vms[i].disk_paths);
-			free(r->vms[i].switch_names);
-		}
-	}
-	r->nvms = k;
 }
 
 int cmd_diagnose(int argc, char **argv)
@@ -183,25 +170,16 @@ int cmd_diagnose(int argc, char **argv)
 	}
 	out_init_colour(stdout);
 
-	hv_passwords pw;
-	passwords_init(&pw);
 	evidence e;
 	evidence_init(&e);
-	if (passwords_collect(&pw, &o.pw, &e.findings) != HV_OK) {
-		dx_print_findings(&e, false);
-		passwords_free(&pw);
+	if (!dx_collect("diagnose", &o, paths, npaths, &e, NULL, NULL)) {
 		evidence_free(&e);
 		return HV_EXIT_USAGE;
 	}
-	collect_opts co = { .pw = &pw, .follow_symlinks = o.follow_symlinks };
-	collector *col = collector_new(&e, &co);
-	collector_add_paths(col, paths, npaths);
-	collector_finish(col);
-	passwords_free(&pw); /* wiped: no secret is needed after the PFX files are open */
-
 	dx_result r;
-	dx_evaluate(&e, &o, &r);
-	keep_selected(&e, &r, want);
+	verdict_opts vo = dx_verdict_opts(&o);
+	dx_evaluate(&e, &vo, time(NULL), &r);
+	dx_filter(&e, &r, vm_selected, (void *)want);
 	if (want && r.nvms == 0) {
 		cli_err("diagnose", "no VM '%s' in the evidence", want);
 		dx_result_free(&r);

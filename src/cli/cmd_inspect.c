@@ -1,9 +1,10 @@
 /*
  * cmd_inspect.c - hvtpm inspect: what a file is, and what it holds.
  *
- * The format is detected by content, in the same order the collector uses.
- * Every report names the file and its SHA-256.  Directories are walked and
- * each file in them is inspected.
+ * Files, folders and archives go through the same pipeline as diagnose and
+ * audit (model/pipeline.h): the same reader decides what each file is.
+ * This command only renders each file's facts as they come (JSON is
+ * written file by file, never held whole).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,11 +13,10 @@
 #include <time.h>
 
 #include "cli/cli.h"
-#include "cli/inspect.h"
-#include "model/walk.h"
+#include "model/pipeline.h"
+#include "report/inspect_report.h"
 #include "report/out.h"
 #include "util/exitcode.h"
-#include "util/fileio.h"
 #include "util/text.h"
 
 static const char usage_text[] =
@@ -25,7 +25,8 @@ static const char usage_text[] =
 	"Shows what each file is (detected by content, not by name) and what it holds:\n"
 	"VM configurations (.vmcx, .vmrs, data.vmcx, legacy .xml), key protectors in any\n"
 	"saved form or embedded in other files, PFX and certificate files, guardian\n"
-	"metadata, and virtual disks (VHDX, VHD, raw) with their BitLocker protectors.\n"
+	"metadata, virtual disks (VHDX, VHD, raw) with their BitLocker protectors, and\n"
+	"archives (.zip, .tar, .tar.gz/.bz2/.xz, .7z: every member, read in memory).\n"
 	"\n"
 	"Options:\n"
 	"  --tree                   print the whole configuration key/value tree\n"
@@ -37,8 +38,9 @@ static const char usage_text[] =
 	"  --follow-symlinks        follow symbolic links inside directories\n"
 	"  -h, --help               this help\n"
 	"\n"
-	"Exit status: 0 every file read; 3 usage error; 4 a file is unreadable, corrupt,\n"
-	"unsupported or could not be opened; 5 internal error.\n";
+	"Every file ends in one class: used, damaged, unrecognised, unreadable or skipped.\n"
+	"Exit status: 0 every file read; 3 usage error; 4 a file is damaged, unreadable,\n"
+	"skipped or could not be opened; 5 internal error.\n";
 
 enum {
 	O_TREE = 1000,
@@ -63,33 +65,57 @@ static const struct option longopts[] = {
 };
 
 typedef struct {
-	inspect_opts io;
-	json_object *files;  /* JSON mode: one object per file */
-	int rc;
+	inspect_report_opts ro;
+	bool json;
 	size_t count;
+	size_t nclass[EVC_COUNT];
+	int rc;
 } run_state;
 
-static bool on_file(const char *path, const struct stat *st, const char *root, void *ctx)
+/*
+ * Exit status 4: a file that is damaged, unreadable or skipped, that could
+ * not be opened (a PFX without its password), or whose reading met an error.
+ */
+static int file_exit_code(const file_facts *x)
 {
-	(void)st;
-	(void)root;
-	run_state *rs = ctx;
-	if (rs->count++ && !rs->files)
-		fputc('\n', stdout);
-	int rc = inspect_path(path, &rs->io, rs->files);
-	if (rc > rs->rc)
-		rs->rc = rc;
-	return true;
+	if (x->status == HV_ERR_INTERNAL)
+		return HV_EXIT_INTERNAL;
+	if (x->cls == EVC_DAMAGED || x->cls == EVC_UNREADABLE || x->cls == EVC_SKIPPED ||
+	    x->status != HV_OK || findings_count(&x->findings, HV_SEV_ERROR))
+		return HV_EXIT_INPUT;
+	return HV_EXIT_OK;
 }
 
-int cmd_inspect(int argc, char **argv)
+static void on_file(void *ctx, file_facts *x)
 {
-	run_state rs;
-	memset(&rs, 0, sizeof rs);
-	rs.io.at = time(NULL);
-	out_format fmt = OUT_TEXT;
-	hv_pw_options pwo = { NULL, true, false, false };
-	bool follow = false;
+	run_state *rs = ctx;
+	if (x->vm)
+		vm_resolve_paths(x->vm, x->root);
+	findings_print(stderr, "hvtpm inspect", &x->findings, HV_SEV_NOTE);
+	if (rs->json) {
+		inspect_json_file(stdout, inspect_report_json(x, &rs->ro), rs->count);
+	} else {
+		if (rs->count)
+			fputc('\n', stdout);
+		inspect_report_text(stdout, x, &rs->ro);
+	}
+	rs->count++;
+	rs->nclass[x->cls]++;
+	int rc = file_exit_code(x);
+	if (rc > rs->rc)
+		rs->rc = rc;
+}
+
+typedef struct {
+	out_format fmt;
+	bool tree, follow;
+	time_t at;
+	hv_pw_options pwo;
+} inspect_args;
+
+/* Returns -1 to go on, else the exit code. */
+static int parse_args(int argc, char **argv, inspect_args *a)
+{
 	int c;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -97,29 +123,29 @@ int cmd_inspect(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return HV_EXIT_OK;
 		case O_TREE:
-			rs.io.tree = true;
+			a->tree = true;
 			break;
 		case O_FORMAT:
-			if (!cli_parse_format("inspect", optarg, &fmt, false))
+			if (!cli_parse_format("inspect", optarg, &a->fmt, false))
 				return cli_usage_error("inspect");
 			break;
 		case O_AT:
-			if (!iso_parse(optarg, &rs.io.at)) {
+			if (!iso_parse(optarg, &a->at)) {
 				cli_err("inspect", "--at wants an ISO 8601 date, not '%s'", optarg);
 				return cli_usage_error("inspect");
 			}
 			break;
 		case O_PWFILE:
-			pwo.file = optarg;
+			a->pwo.file = optarg;
 			break;
 		case O_ASK:
-			pwo.ask = true;
+			a->pwo.ask = true;
 			break;
 		case O_DEFAULTS:
-			pwo.defaults = true;
+			a->pwo.defaults = true;
 			break;
 		case O_FOLLOW:
-			follow = true;
+			a->follow = true;
 			break;
 		default:
 			return cli_usage_error("inspect");
@@ -129,46 +155,48 @@ int cmd_inspect(int argc, char **argv)
 		cli_err("inspect", "no file given");
 		return cli_usage_error("inspect");
 	}
+	return -1;
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	inspect_args a = { OUT_TEXT, false, false, time(NULL), { NULL, true, false, false } };
+	int rc = parse_args(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
 	out_init_colour(stdout);
 	hv_passwords pw;
 	passwords_init(&pw);
 	hv_findings f = { 0 };
-	if (passwords_collect(&pw, &pwo, &f) != HV_OK) {
-		for (size_t i = 0; i < f.n; i++) {
-			char *l = finding_format(&f.v[i]);
-			cli_err("inspect", "%s", l);
-			free(l);
-		}
+	if (passwords_collect(&pw, &a.pwo, &f) != HV_OK) {
+		findings_print(stderr, "hvtpm inspect", &f, HV_SEV_NOTE);
 		findings_free(&f);
 		passwords_free(&pw);
 		return HV_EXIT_USAGE;
 	}
-	rs.io.pw = &pw;
-	rs.io.follow_symlinks = follow;
-	if (fmt == OUT_JSON)
-		rs.files = json_object_new_array();
-	walk_opts wo = { follow };
-	walk_paths(argv + optind, (size_t)(argc - optind), &wo, on_file, &rs, &f);
-	passwords_free(&pw);
-	for (size_t i = 0; i < f.n; i++) {
-		char *l = finding_format(&f.v[i]);
-		cli_err("inspect", "%s", l);
-		free(l);
-	}
-	if (findings_count(&f, HV_SEV_WARN) && rs.rc < HV_EXIT_INPUT)
-		rs.rc = HV_EXIT_INPUT;
-	findings_free(&f);
-	if (rs.files) {
-		json_object *doc = json_object_new_object();
+	run_state rs;
+	memset(&rs, 0, sizeof rs);
+	rs.ro.at = a.at;
+	rs.ro.tree = a.tree;
+	rs.json = a.fmt == OUT_JSON;
+	pipeline_opts po;
+	memset(&po, 0, sizeof po);
+	po.id.pw = &pw;
+	po.id.keep = true;
+	po.id.tree = a.tree;
+	po.id.follow_symlinks = a.follow;
+	po.follow_symlinks = a.follow;
+	po.on_file = on_file;
+	po.ctx = &rs;
+	if (rs.json) {
 		char g[32];
 		time_to_iso(time(NULL), g);
-		jadd_int(doc, "schema_version", HVTPM_SCHEMA_VERSION);
-		jadd_str(doc, "tool", "hvtpm " HVTPM_VERSION);
-		jadd_str(doc, "generated_at", g);
-		json_object_object_add(doc, "files", rs.files);
-		out_json(stdout, doc);
-		json_object_put(doc);
+		inspect_json_begin(stdout, g);
 	}
+	pipeline_run(argv + optind, (size_t)(argc - optind), &po);
+	passwords_free(&pw);
+	if (rs.json)
+		inspect_json_end(stdout, rs.nclass, rs.count, rs.rc);
 	if (fflush(stdout) != 0)
 		return HV_EXIT_INTERNAL;
 	return rs.rc;

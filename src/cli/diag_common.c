@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "model/vm.h"
+#include "report/findings_report.h"
 #include "util/exitcode.h"
 #include "util/text.h"
 #include "util/xalloc.h"
@@ -61,87 +61,33 @@ int dx_opts_parse(const char *cmd, dx_opts *o, int opt, const char *arg)
 	}
 }
 
-static void fill_plan_vm(const evidence *e, const ev_vm *vm, dx_vm *d)
+bool dx_collect(const char *cmd, const dx_opts *o, char *const *paths, size_t n, evidence *e,
+		void (*progress)(void *, const char *, uint64_t), void *progress_ctx)
 {
-	plan_vm *p = &d->pv;
-	memset(p, 0, sizeof *p);
-	p->name = vm->name;
-	p->id = vm->id;
-	p->secure_boot = -1;
-	const vm_model *m = vm->vm;
-	if (!m)
-		return;
-	p->config_path = e->files[vm->vm_file].path;
-	p->generation = m->generation;
-	p->memory_mb = m->has_memory ? m->memory_mb : 0;
-	p->processors = m->has_processors ? m->processors : 0;
-	if (m->has_secure_boot)
-		p->secure_boot = m->secure_boot ? 1 : 0;
-	p->secure_boot_template = m->secure_boot_template;
-	d->disk_paths = xcalloc(m->ndrives + 1, sizeof *d->disk_paths);
-	for (size_t i = 0; i < m->ndrives; i++)
-		if (vm_drive_is_disk(&m->drives[i]) && m->drives[i].path && *m->drives[i].path)
-			d->disk_paths[p->ndisks++] = m->drives[i].path;
-	p->disks = d->disk_paths;
-	d->switch_names = xcalloc(m->nnics + 1, sizeof *d->switch_names);
-	for (size_t i = 0; i < m->nnics; i++)
-		d->switch_names[p->nswitches++] = m->nics[i].switch_name ? m->nics[i].switch_name : "";
-	p->switches = d->switch_names;
+	(void)cmd;
+	hv_passwords pw;
+	passwords_init(&pw);
+	if (passwords_collect(&pw, &o->pw, &e->findings) != HV_OK) {
+		dx_print_findings(e, false);
+		passwords_free(&pw);
+		return false;
+	}
+	collect_opts co = { .pw = &pw, .follow_symlinks = o->follow_symlinks,
+			    .progress = progress, .progress_ctx = progress_ctx };
+	collector *col = collector_new(e, &co);
+	collector_add_paths(col, paths, n);
+	collector_finish(col);
+	passwords_free(&pw); /* wiped: no secret is needed after the PFX files are open */
+	return true;
 }
 
-void dx_evaluate(const evidence *e, const dx_opts *o, dx_result *r)
+verdict_opts dx_verdict_opts(const dx_opts *o)
 {
-	memset(r, 0, sizeof *r);
-	r->generated_at = time(NULL);
-	r->evaluated_at = o->at;
-	r->warn_days = o->warn_days;
-	r->vms = xcalloc(e->nvms + 1, sizeof *r->vms);
-	verdict_opts vo = { o->at, o->warn_days };
-	for (size_t i = 0; i < e->nvms; i++) {
-		dx_vm *d = &r->vms[r->nvms++];
-		d->vm = i;
-		verdict_for_vm(e, i, &vo, &d->v);
-		fill_plan_vm(e, &e->vms[i], d);
-		plan_build(e, &d->v, &d->pv, &d->p);
-	}
-}
-
-void dx_result_free(dx_result *r)
-{
-	for (size_t i = 0; i < r->nvms; i++) {
-		verdict_free(&r->vms[i].v);
-		plan_free(&r->vms[i].p);
-		free(r->vms[i].disk_paths);
-		free(r->vms[i].switch_names);
-	}
-	free(r->vms);
-	memset(r, 0, sizeof *r);
-}
-
-int dx_exit_code(const evidence *e, const dx_result *r)
-{
-	int rc = HV_EXIT_OK;
-	for (size_t i = 0; i < r->nvms; i++) {
-		int c = verdict_exit_code(r->vms[i].v.kind);
-		if (c > rc)
-			rc = c;
-	}
-	for (size_t i = 0; i < e->nfiles; i++)
-		if (e->files[i].input_error)
-			rc = HV_EXIT_INPUT;
-	if (e->unreadable)
-		rc = HV_EXIT_INPUT;
-	return rc;
+	verdict_opts v = { o->at, o->warn_days };
+	return v;
 }
 
 void dx_print_findings(const evidence *e, bool quiet)
 {
-	for (size_t i = 0; i < e->findings.n; i++) {
-		const hv_finding *x = &e->findings.v[i];
-		if (x->sev < HV_SEV_WARN || (quiet && x->sev < HV_SEV_ERROR))
-			continue;
-		char *l = finding_format(x);
-		fprintf(stderr, "hvtpm: %s: %s\n", hv_sev_name(x->sev), l);
-		free(l);
-	}
+	findings_print(stderr, "hvtpm", &e->findings, quiet ? HV_SEV_ERROR : HV_SEV_WARN);
 }

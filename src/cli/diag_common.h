@@ -8,10 +8,10 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "analysis/evaluate.h"
 #include "model/collect.h"
 #include "model/evidence.h"
 #include "util/passwords.h"
-#include "report/diagnose_report.h"
 
 typedef struct {
 	time_t at;
@@ -55,11 +55,11 @@ void dx_opts_init(dx_opts *o);
 /* Handles a shared option; returns 1 handled, 0 not shared, -1 usage error. */
 int dx_opts_parse(const char *cmd, dx_opts *o, int opt, const char *arg);
 
-/* Computes the verdict, plan and plan inputs of every VM in e. */
-void dx_evaluate(const evidence *e, const dx_opts *o, dx_result *r);
-void dx_result_free(dx_result *r);
-/* The exit code: highest of verdicts (0/1/2) and input errors (4). */
-int dx_exit_code(const evidence *e, const dx_result *r);
+/* Reads every path into e (passwords collected and wiped here); false: usage error. */
+bool dx_collect(const char *cmd, const dx_opts *o, char *const *paths, size_t n, evidence *e,
+		void (*progress)(void *, const char *, uint64_t), void *progress_ctx);
+/* The verdict options of the command line. */
+verdict_opts dx_verdict_opts(const dx_opts *o);
 /* Prints warnings and errors of the evidence on stderr, one line each. */
 void dx_print_findings(const evidence *e, bool quiet);
 

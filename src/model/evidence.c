@@ -27,6 +27,31 @@ const char *ev_kind_name(ev_kind k)
 	return "unknown";
 }
 
+const char *kp_origin_name(kp_origin o)
+{
+	switch (o) {
+	case KP_CURRENT: return "current";
+	case KP_LKG: return "last_known_good";
+	case KP_DUMP: return "saved";
+	case KP_CARVED: return "carved";
+	case KP_FOUND: return "found";
+	case KP_OLDER: return "older_copy";
+	}
+	return "current";
+}
+
+const char *ev_class_name(ev_class c)
+{
+	switch (c) {
+	case EVC_USED: return "used";
+	case EVC_DAMAGED: return "damaged";
+	case EVC_UNRECOGNISED: return "unrecognised";
+	case EVC_UNREADABLE: return "unreadable";
+	case EVC_SKIPPED: return "skipped";
+	}
+	return "unrecognised";
+}
+
 void evidence_init(evidence *e)
 {
 	memset(e, 0, sizeof *e);
@@ -63,9 +88,11 @@ void evidence_free(evidence *e)
 		free(e->files[i].path);
 		free(e->files[i].what);
 		free(e->files[i].error);
-		free(e->files[i].disk_reason);
-		if (e->files[i].disk_json && e->files[i].disk_json_free)
-			e->files[i].disk_json_free(e->files[i].disk_json);
+		free(e->files[i].claimed);
+		if (e->files[i].disk) {
+			disk_facts_free(e->files[i].disk);
+			free(e->files[i].disk);
+		}
 	}
 	free(e->files);
 	for (size_t i = 0; i < e->nholdings; i++) {
@@ -89,7 +116,17 @@ size_t evidence_add_file(evidence *e, const char *path, const char *sha256, uint
 	if (sha256)
 		memcpy(f->sha256, sha256, 64);
 	f->size = size;
+	f->cls = EVC_USED;
+	e->nclass[EVC_USED]++;
 	return e->nfiles++;
+}
+
+void evidence_set_class(evidence *e, size_t file, ev_class cls)
+{
+	ev_file *f = &e->files[file];
+	e->nclass[f->cls]--;
+	f->cls = cls;
+	e->nclass[cls]++;
 }
 
 void evidence_fail(evidence *e, size_t file, hv_err err, const char *fmt, ...)

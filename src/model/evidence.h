@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "formats/cert.h"
+#include "model/disk_facts.h"
 #include "util/diag.h"
 
 typedef enum {
@@ -33,21 +34,34 @@ typedef enum {
 
 const char *ev_kind_name(ev_kind k);
 
+/* The one class every file given or found ends in (see model/facts.h). */
+typedef enum {
+	EVC_USED = 0,       /* read, and what it holds is part of the evidence */
+	EVC_DAMAGED,        /* recognised (by content or by its name) but damaged */
+	EVC_UNRECOGNISED,   /* not a format hvtpm reads, nothing found by scanning */
+	EVC_UNREADABLE,     /* could not be opened or read */
+	EVC_SKIPPED,        /* left out by policy (links, caps, nesting, budgets) */
+} ev_class;
+
+#define EVC_COUNT 5
+
+/* "used", "damaged", "unrecognised", "unreadable", "skipped". */
+const char *ev_class_name(ev_class c);
+
 typedef struct {
 	char *path;          /* as given or found; archive members as "archive!member" */
 	char sha256[65];
+	bool sha256_metadata; /* a large disk image: the hash covers the metadata read */
 	uint64_t size;
 	ev_kind kind;
+	ev_class cls;
+	const char *format_id; /* the reader that took it (model/identify.h), or NULL */
 	char *what;          /* one-line description for people */
 	hv_err status;       /* HV_OK, or why it could not be used */
 	char *error;         /* one line when status != HV_OK */
-	bool input_error;    /* counts towards exit code 4 (corrupt/unreadable) */
-	/* Disks assessed for a VM (see collect.c): */
-	bool disk_assessed;
-	int disk_surv;       /* surv_kind of analysis/survive.h */
-	char *disk_reason;   /* the protectors that decide, one line */
-	void *disk_json;     /* json_object* of the disk report, owned */
-	void (*disk_json_free)(void *);
+	char *claimed;       /* the format its name claims when the content differs, or NULL */
+	bool input_error;    /* counts towards exit code 4 (damaged, unreadable, refused) */
+	disk_facts *disk;    /* a disk image: what was read of it, or NULL */
 } ev_file;
 
 /* A certificate some evidence file holds. */
@@ -69,7 +83,17 @@ typedef struct {
 	const hv_cert *sig;
 } ev_wrapping;
 
-typedef enum { KP_CURRENT = 0, KP_LKG, KP_DUMP, KP_CARVED } kp_origin;
+typedef enum {
+	KP_CURRENT = 0,  /* under a name for the current protector (security/keys/key_protector ...) */
+	KP_LKG,          /* under a name for the last-known-good protector */
+	KP_DUMP,         /* a saved key protector file (Get-VMKeyProtector output ...) */
+	KP_CARVED,       /* carved out of other bytes (heuristic) */
+	KP_FOUND,        /* a tree or document value under another name (heuristic) */
+	KP_OLDER,        /* in the older copy of a guest state file */
+} kp_origin;
+
+/* "current", "last_known_good", "saved", "carved", "found", "older_copy". */
+const char *kp_origin_name(kp_origin o);
 
 typedef struct {
 	size_t file;         /* where it was found */
@@ -115,12 +139,14 @@ typedef struct {
 	ev_vm *vms;
 	size_t nvms, capvms;
 	hv_findings findings; /* warnings and errors, with file and offset */
-	size_t unreadable;    /* paths the walk could not read (exit status 4) */
+	size_t nclass[EVC_COUNT]; /* files per class */
 } evidence;
 
 void evidence_init(evidence *e);
 void evidence_free(evidence *e);
 size_t evidence_add_file(evidence *e, const char *path, const char *sha256, uint64_t size);
+/* Sets the file's class (keeping the per-class counts right). */
+void evidence_set_class(evidence *e, size_t file, ev_class cls);
 void evidence_fail(evidence *e, size_t file, hv_err err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* Takes ownership of *c (zeroed on return). */

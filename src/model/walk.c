@@ -3,58 +3,123 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/strbuf.h"
 #include "util/xalloc.h"
+
+#ifndef O_NOATIME
+#define O_NOATIME 0
+#endif
 
 typedef struct {
 	dev_t dev;
 	ino_t ino;
 } dir_id;
 
+/* Directories entered so far (open addressing on device and inode). */
+typedef struct {
+	dir_id *v;
+	bool *used;
+	size_t cap, n;
+} dir_set;
+
 typedef struct {
 	const walk_opts *o;
 	walk_fn fn;
+	walk_problem_fn problem_fn;
 	void *ctx;
-	hv_findings *f;
 	const char *root;
-	dir_id stack[WALK_MAX_DEPTH + 1];
+	dir_set seen;
 	size_t depth;
-	size_t problems;
+	size_t unreadable;
 	bool stop;
 } walker;
+
+static size_t dir_hash(const dir_id *d, size_t cap)
+{
+	uint64_t h = (uint64_t)d->dev * 0x9E3779B97F4A7C15ull ^ (uint64_t)d->ino;
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9ull;
+	return (size_t)(h ^ (h >> 32)) & (cap - 1);
+}
+
+/* Adds d; false when it was already there. */
+static bool dir_set_add(dir_set *s, dir_id d)
+{
+	if ((s->n + 1) * 2 > s->cap) {
+		dir_set g = { NULL, NULL, s->cap ? s->cap * 2 : 256, 0 };
+		g.v = xcalloc(g.cap, sizeof *g.v);
+		g.used = xcalloc(g.cap, sizeof *g.used);
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->used[i])
+				dir_set_add(&g, s->v[i]);
+		free(s->v);
+		free(s->used);
+		*s = g;
+	}
+	size_t i = dir_hash(&d, s->cap);
+	for (; s->used[i]; i = (i + 1) & (s->cap - 1))
+		if (s->v[i].dev == d.dev && s->v[i].ino == d.ino)
+			return false;
+	s->used[i] = true;
+	s->v[i] = d;
+	s->n++;
+	return true;
+}
 
 static int cmp_names(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* A path skipped by policy (a link, a loop, the depth cap): a warning. */
-static void problem(walker *w, const char *path, const char *what, const char *detail)
+static void skipped(walker *w, const char *path, const char *reason)
 {
-	if (detail)
-		findings_add(w->f, HV_SEV_WARN, path, HV_NO_OFFSET, "%s: %s", what, detail);
-	else
-		findings_add(w->f, HV_SEV_WARN, path, HV_NO_OFFSET, "%s", what);
+	w->problem_fn(path, WALK_SKIPPED, reason, w->ctx);
 }
 
-/* A path that could not be read: an error, counted (exit status 4). */
-static void unreadable(walker *w, const char *path, const char *what, const char *detail)
+static void unreadable(walker *w, const char *path, const char *what, int err)
 {
-	findings_add(w->f, HV_SEV_ERROR, path, HV_NO_OFFSET, "%s: %s", what, detail);
-	w->problems++;
+	strbuf sb = STRBUF_INIT;
+	if (err)
+		sb_addf(&sb, "%s: %s", what, strerror(err));
+	else
+		sb_adds(&sb, what);
+	w->problem_fn(path, WALK_UNREADABLE, sb_str(&sb), w->ctx);
+	sb_free(&sb);
+	w->unreadable++;
 }
 
 static void visit(walker *w, const char *path, bool named);
 
+/* Opens a directory read-only without touching its access time where allowed. */
+static DIR *open_dir(const char *path)
+{
+	int of = O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK;
+	int fd = open(path, of | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, of);
+	if (fd < 0)
+		return NULL;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
 static char **list_dir(walker *w, const char *path, size_t *n)
 {
-	DIR *d = opendir(path);
+	DIR *d = open_dir(path);
 	*n = 0;
 	if (!d) {
-		unreadable(w, path, "cannot read directory", strerror(errno));
+		unreadable(w, path, "cannot read directory", errno);
 		return NULL;
 	}
 	char **names = NULL;
@@ -74,18 +139,15 @@ static char **list_dir(walker *w, const char *path, size_t *n)
 
 static void visit_dir(walker *w, const char *path, const struct stat *st)
 {
-	for (size_t i = 0; i < w->depth; i++) {
-		if (w->stack[i].dev == st->st_dev && w->stack[i].ino == st->st_ino) {
-			problem(w, path, "directory loop through a symbolic link: not entered again", NULL);
-			return;
-		}
-	}
-	if (w->depth >= WALK_MAX_DEPTH) {
-		problem(w, path, "directory nesting deeper than the walk cap: not entered", NULL);
+	if (!dir_set_add(&w->seen, (dir_id){ st->st_dev, st->st_ino })) {
+		skipped(w, path, "directory already walked (reached again through a symbolic "
+				 "link): not entered again");
 		return;
 	}
-	w->stack[w->depth].dev = st->st_dev;
-	w->stack[w->depth].ino = st->st_ino;
+	if (w->depth >= WALK_MAX_DEPTH) {
+		skipped(w, path, "directory nesting deeper than the walk cap: not entered");
+		return;
+	}
 	w->depth++;
 	size_t n;
 	char **names = list_dir(w, path, &n);
@@ -105,23 +167,34 @@ static void visit_dir(walker *w, const char *path, const struct stat *st)
 	w->depth--;
 }
 
+static const char *not_regular(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO: not read";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device: not read";
+	if (S_ISSOCK(m))
+		return "a socket: not read";
+	return "not a regular file or directory: not read";
+}
+
 static void visit(walker *w, const char *path, bool named)
 {
 	struct stat st;
 	if (lstat(path, &st) != 0) {
-		unreadable(w, path, "cannot read", strerror(errno));
+		unreadable(w, path, "cannot read", errno);
 		return;
 	}
 	if (S_ISLNK(st.st_mode)) {
 		if (!w->o->follow_symlinks && !named) {
-			problem(w, path, "symbolic link not followed (use --follow-symlinks)", NULL);
+			skipped(w, path, "symbolic link not followed (use --follow-symlinks)");
 			return;
 		}
 		if (stat(path, &st) != 0) {
 			if (errno == ELOOP)
-				problem(w, path, "symbolic link loop: not followed", NULL);
+				skipped(w, path, "symbolic link loop: not followed");
 			else
-				unreadable(w, path, "dangling symbolic link", strerror(errno));
+				unreadable(w, path, "dangling symbolic link", errno);
 			return;
 		}
 	}
@@ -130,23 +203,26 @@ static void visit(walker *w, const char *path, bool named)
 	} else if (S_ISREG(st.st_mode)) {
 		if (!w->fn(path, &st, w->root, w->ctx))
 			w->stop = true;
-	} else if (named) {
-		problem(w, path, "not a regular file or directory: skipped", NULL);
+	} else {
+		/* Named or found: never opened, and evidence that could not be read. */
+		unreadable(w, path, not_regular(st.st_mode), 0);
 	}
 }
 
-size_t walk_paths(char *const *paths, size_t n, const walk_opts *o, walk_fn fn, void *ctx,
-		  hv_findings *f)
+size_t walk_paths(char *const *paths, size_t n, const walk_opts *o, walk_fn fn,
+		  walk_problem_fn problem, void *ctx)
 {
 	walker w;
 	memset(&w, 0, sizeof w);
 	w.o = o;
 	w.fn = fn;
+	w.problem_fn = problem;
 	w.ctx = ctx;
-	w.f = f;
 	for (size_t i = 0; i < n && !w.stop; i++) {
 		w.root = paths[i];
 		visit(&w, paths[i], true);
 	}
-	return w.problems;
+	free(w.seen.v);
+	free(w.seen.used);
+	return w.unreadable;
 }

@@ -3,10 +3,18 @@
  *
  * Directories are read in byte order of their entry names, so two runs
  * over the same tree visit files in the same order.  Symbolic links are
- * not followed unless asked; with following on, a directory already on
- * the current path (a loop) is reported and not entered again.  Depth is
- * capped.  Paths named on the command line are always opened (the user
- * named them), but a link among them is reported as such.
+ * not followed unless asked; with following on, every directory is
+ * entered once (its device and inode are remembered), so neither a loop
+ * nor a lattice of links multiplies the walk.  Depth is capped.  Paths
+ * named on the command line are always opened (the user named them), but
+ * a link among them is reported as such.  Directories are opened with
+ * O_NOATIME where the kernel allows it, so the walk leaves access times
+ * alone.
+ *
+ * Every path ends in one of three places: a regular file (file callback),
+ * a path that could not be read (missing, unreadable directory, dangling
+ * link: WALK_UNREADABLE), or one left out by policy (a link not followed,
+ * a loop, the depth cap, a FIFO or device: WALK_SKIPPED).
  */
 #ifndef HVTPM_WALK_H
 #define HVTPM_WALK_H
@@ -23,16 +31,16 @@ typedef struct {
 	bool follow_symlinks;
 } walk_opts;
 
+typedef enum { WALK_UNREADABLE = 0, WALK_SKIPPED } walk_problem;
+
 /* Called for every regular file; return false to stop the walk. */
 typedef bool (*walk_fn)(const char *path, const struct stat *st, const char *root, void *ctx);
+/* Called for every path that is not a regular file to read (reason: one line). */
+typedef void (*walk_problem_fn)(const char *path, walk_problem kind, const char *reason,
+				void *ctx);
 
-/*
- * Walks every path.  Problems become findings and the walk goes on: paths
- * that cannot be read (missing, unreadable directory, dangling link) are
- * errors, paths skipped by policy (link not followed, loop, depth cap) are
- * warnings.  Returns the number of paths that could not be read.
- */
-size_t walk_paths(char *const *paths, size_t n, const walk_opts *o, walk_fn fn, void *ctx,
-		  hv_findings *f);
+/* Walks every path; returns the number of paths that could not be read. */
+size_t walk_paths(char *const *paths, size_t n, const walk_opts *o, walk_fn fn,
+		  walk_problem_fn problem, void *ctx);
 
 #endif

@@ -390,6 +390,10 @@ json_object *audit_summary_json(const evidence *e, const audit_result *a)
 	json_object *o = json_object_new_object();
 	jadd_int(o, "vms", (int64_t)a->nvms);
 	jadd_int(o, "files", (int64_t)e->nfiles);
+	json_object *cl = json_object_new_object();
+	for (int c = 0; c < EVC_COUNT; c++)
+		jadd_int(cl, ev_class_name((ev_class)c), (int64_t)e->nclass[c]);
+	json_object_object_add(o, "classes", cl);
 	json_object *vc = json_object_new_object();
 	for (int k = 0; k <= V_REBUILD_DATA_LOSS; k++)
 		jadd_int(vc, verdict_name((verdict_kind)k), (int64_t)a->counts[k]);
@@ -415,7 +419,7 @@ json_object *audit_summary_json(const evidence *e, const audit_result *a)
 		const ev_file *f = &e->files[a->pfx_failed[i]];
 		json_object *j = json_object_new_object();
 		jadd_str(j, "path", f->path);
-		jadd_str(j, "class", hv_err_name(f->status));
+		jadd_str(j, "class", hv_err_code(f->status));
 		jadd_str(j, "reason", f->error);
 		json_object_array_add(pf, j);
 	}
@@ -904,18 +908,10 @@ static void text_single(FILE *o, const evidence *e, const audit_result *a)
 	table_print(o, &t, "  ");
 }
 
-static void text_file_errors(FILE *o, const evidence *e, const audit_result *a)
+static void text_file_errors(FILE *o, const evidence *e)
 {
-	fprintf(o, "\nFiles that could not be read or used (%zu):\n", a->nfile_errors);
-	for (size_t i = 0; i < e->nfiles; i++) {
-		const ev_file *f = &e->files[i];
-		if (f->status == HV_OK)
-			continue;
-		char *p = cert_report_escape(f->path), *m = cert_report_escape(f->error);
-		fprintf(o, "  %s\n      %s: %s\n", p, hv_err_name(f->status), m);
-		free(p);
-		free(m);
-	}
+	fputc('\n', o);
+	dx_evidence_text(o, e);
 }
 
 static void text_vms(FILE *o, const evidence *e, const audit_result *a)
@@ -991,7 +987,7 @@ void audit_report_text(FILE *o, const evidence *e, const audit_result *a)
 	text_pfx_failed(o, e, a);
 	text_unneeded(o, e, a);
 	text_single(o, e, a);
-	text_file_errors(o, e, a);
+	text_file_errors(o, e);
 	text_vms(o, e, a);
 	text_certs(o, a);
 	fputs("\n(Reasons, plans and the SHA-256 of every file: --format json)\n", o);

@@ -6,6 +6,8 @@
  */
 #include "report/cert_report.h"
 
+#include "report/term.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,58 +17,9 @@
 
 #define CERT_TEXT_WIDTH 20 /* label column of the text rendering */
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s)
-{
-	size_t n;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xE0) == 0xC0) {
-		n = 2;
-		cp = s[0] & 0x1F;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		n = 3;
-		cp = s[0] & 0x0F;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0; /* also stops at the terminating NUL */
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	static const unsigned int min_cp[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-	if (cp < min_cp[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	/* C1 controls (U+0080..U+009F) are escaped like C0 ones. */
-	if (cp >= 0x80 && cp <= 0x9F)
-		return 0;
-	return n;
-}
-
 char *cert_report_escape(const char *s)
 {
-	strbuf sb = STRBUF_INIT;
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (s == NULL)
-		return xstrdup("-");
-	while (*p) {
-		size_t n = utf8_seq(p);
-		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7F))) {
-			sb_addf(&sb, "\\x%02X", *p);
-			p++;
-			continue;
-		}
-		sb_add(&sb, (const char *)p, n);
-		p += n;
-	}
-	return sb_detach(&sb);
+	return term_escape(s);
 }
 
 /* Splits a comma-separated list into a JSON array of strings. */

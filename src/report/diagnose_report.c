@@ -7,6 +7,7 @@
 #include "analysis/survive.h"
 #include "formats/kp.h"
 #include "report/cert_report.h"
+#include "report/disk_report.h"
 #include "report/kp_report.h"
 #include "report/out.h"
 #include "util/text.h"
@@ -19,17 +20,6 @@ static const char *hold_name(hold_state s)
 	case HOLD_NOWHERE: return "nowhere";
 	}
 	return "nowhere";
-}
-
-static const char *origin_name(kp_origin o)
-{
-	switch (o) {
-	case KP_CURRENT: return "current";
-	case KP_LKG: return "last_known_good";
-	case KP_DUMP: return "saved";
-	case KP_CARVED: return "carved";
-	}
-	return "current";
 }
 
 static json_object *str_array(const char *const *v, size_t n)
@@ -47,7 +37,7 @@ static json_object *kp_json(const evidence *e, const ev_kp *kp)
 	jadd_str(o, "source_sha256", e->files[kp->file].sha256);
 	jadd_str(o, "location", kp->location);
 	jadd_str(o, "form", kp->form);
-	jadd_str(o, "origin", origin_name(kp->origin));
+	jadd_str(o, "origin", kp_origin_name(kp->origin));
 	jadd_bool(o, "heuristic", kp->heuristic);
 	jadd_bool(o, "empty", kp->empty);
 	jadd_str(o, "payload_sha256", kp->sha256[0] ? kp->sha256 : NULL);
@@ -104,6 +94,28 @@ static json_object *cert_json(const evidence *e, const dx_result *r, const vd_ce
 	json_object_object_add(o, "evidence", ev);
 	(void)r;
 	return o;
+}
+
+/* A VM's disk: where, its hash, and whether its data survives a rebuild. */
+static json_object *disk_json(const ev_file *f)
+{
+	json_object *j = json_object_new_object();
+	jadd_str(j, "path", f->path);
+	jadd_str(j, "sha256", f->sha256[0] ? f->sha256 : NULL);
+	jadd_str(j, "sha256_scope", f->sha256[0] ? (f->sha256_metadata ? "metadata" : "file") : NULL);
+	if (!f->disk) {
+		jadd_null(j, "survivability");
+		jadd_str(j, "survivability_reason", f->error ? f->error : "not read");
+		jadd_null(j, "detail");
+		return j;
+	}
+	disk_survival sv;
+	survive_disk(f->disk, &sv);
+	jadd_str(j, "survivability", surv_kind_id(sv.overall.kind));
+	jadd_str(j, "survivability_reason", sv.overall.reason);
+	json_object_object_add(j, "detail", disk_report_json(f->disk, &sv));
+	disk_survival_free(&sv);
+	return j;
 }
 
 /* The current and the last-known-good KP of a VM, when it has both. */
@@ -171,18 +183,8 @@ json_object *dx_vm_json(const evidence *e, const dx_result *r, const dx_vm *d)
 		json_object_array_add(cs, cert_json(e, r, &v->certs[i]));
 	json_object_object_add(o, "certificates", cs);
 	json_object *ds = json_object_new_array();
-	for (size_t i = 0; i < vm->ndisks; i++) {
-		json_object *j = json_object_new_object();
-		jadd_str(j, "path", e->files[vm->disks[i]].path);
-		const ev_file *f = &e->files[vm->disks[i]];
-		jadd_str(j, "sha256", f->sha256[0] ? f->sha256 : NULL);
-		jadd_str(j, "sha256_of", "metadata bytes read");
-		jadd_str(j, "survivability", f->disk_assessed ? surv_kind_id((surv_kind)f->disk_surv) : NULL);
-		jadd_str(j, "survivability_reason", f->disk_reason);
-		json_object_object_add(j, "detail",
-				       f->disk_json ? json_object_get((json_object *)f->disk_json) : NULL);
-		json_object_array_add(ds, j);
-	}
+	for (size_t i = 0; i < vm->ndisks; i++)
+		json_object_array_add(ds, disk_json(&e->files[vm->disks[i]]));
 	json_object_object_add(o, "disks", ds);
 	json_object_object_add(o, "missing", str_array((const char *const *)vm->missing, vm->nmissing));
 	json_object_object_add(o, "plan", str_array((const char *const *)d->p.steps, d->p.nsteps));
@@ -194,12 +196,35 @@ json_object *dx_evidence_file_json(const ev_file *f)
 	json_object *j = json_object_new_object();
 	jadd_str(j, "path", f->path);
 	jadd_str(j, "sha256", f->sha256[0] ? f->sha256 : NULL);
+	jadd_str(j, "sha256_scope", f->sha256[0] ? (f->sha256_metadata ? "metadata" : "file") : NULL);
 	jadd_int(j, "size", (int64_t)f->size);
 	jadd_str(j, "kind", ev_kind_name(f->kind));
+	jadd_str(j, "format", f->format_id);
+	jadd_str(j, "class", ev_class_name(f->cls));
 	jadd_str(j, "what", f->what);
-	jadd_str(j, "status", f->status == HV_OK ? "ok" : hv_err_name(f->status));
+	jadd_str(j, "status", hv_err_code(f->status));
 	jadd_str(j, "error", f->error);
+	jadd_str(j, "claimed_format", f->claimed);
 	return j;
+}
+
+json_object *dx_summary_json(const evidence *e, const dx_result *r)
+{
+	json_object *o = json_object_new_object();
+	jadd_int(o, "vms", (int64_t)r->nvms);
+	jadd_int(o, "files", (int64_t)e->nfiles);
+	json_object *c = json_object_new_object();
+	for (int i = 0; i < EVC_COUNT; i++)
+		jadd_int(c, ev_class_name((ev_class)i), (int64_t)e->nclass[i]);
+	json_object_object_add(o, "classes", c);
+	size_t counts[V_REBUILD_DATA_LOSS + 1];
+	dx_count(r, counts);
+	json_object *vc = json_object_new_object();
+	for (int k = 0; k <= V_REBUILD_DATA_LOSS; k++)
+		jadd_int(vc, verdict_name((verdict_kind)k), (int64_t)counts[k]);
+	json_object_object_add(o, "verdicts", vc);
+	jadd_int(o, "exit_code", dx_exit_code(e, r));
+	return o;
 }
 
 json_object *dx_evidence_json(const evidence *e)
@@ -219,7 +244,7 @@ json_object *dx_errors_json(const evidence *e)
 			continue;
 		json_object *j = json_object_new_object();
 		jadd_str(j, "path", f->path);
-		jadd_str(j, "class", hv_err_name(f->status));
+		jadd_str(j, "class", hv_err_code(f->status));
 		jadd_str(j, "reason", f->error);
 		json_object_array_add(a, j);
 	}
@@ -256,15 +281,9 @@ json_object *dx_report_json(const evidence *e, const dx_result *r)
 		json_object_array_add(vms, dx_vm_json(e, r, &r->vms[i]));
 	json_object_object_add(o, "vms", vms);
 	json_object_object_add(o, "evidence", dx_evidence_json(e));
+	json_object_object_add(o, "summary", dx_summary_json(e, r));
 	json_object_object_add(o, "errors", dx_errors_json(e));
 	return o;
-}
-
-void dx_count(const dx_result *r, size_t counts[V_REBUILD_DATA_LOSS + 1])
-{
-	memset(counts, 0, sizeof(size_t) * (V_REBUILD_DATA_LOSS + 1));
-	for (size_t i = 0; i < r->nvms; i++)
-		counts[r->vms[i].v.kind]++;
 }
 
 static out_colour verdict_colour(verdict_kind k)
@@ -322,7 +341,7 @@ static void text_vm(FILE *o, const evidence *e, const dx_vm *d)
 			char *p = cert_report_escape(e->files[kp->file].path);
 			char *l = cert_report_escape(kp->location);
 			fprintf(o, "    %c %-15s %s, %s%s%s\n", i == v->kp ? '*' : ' ',
-				origin_name(kp->origin), p, l, kp->empty ? " (empty)" : "",
+				kp_origin_name(kp->origin), p, l, kp->empty ? " (empty)" : "",
 				kp->heuristic ? " (heuristic)" : "");
 			free(p);
 			free(l);
@@ -348,8 +367,14 @@ static void text_vm(FILE *o, const evidence *e, const dx_vm *d)
 	for (size_t i = 0; i < vm->ndisks; i++) {
 		const ev_file *f = &e->files[vm->disks[i]];
 		char *p = cert_report_escape(f->path);
-		fprintf(o, "  disk:     %s: %s\n", p,
-			f->disk_assessed ? surv_kind_id((surv_kind)f->disk_surv) : "not read");
+		const char *sk = "not read";
+		disk_survival sv = { 0 };
+		if (f->disk) {
+			survive_disk(f->disk, &sv);
+			sk = surv_kind_id(sv.overall.kind);
+		}
+		fprintf(o, "  disk:     %s: %s\n", p, sk);
+		disk_survival_free(&sv);
 		free(p);
 	}
 	for (size_t i = 0; i < vm->nmissing; i++) {
@@ -368,6 +393,25 @@ static void text_vm(FILE *o, const evidence *e, const dx_vm *d)
 	fputc('\n', o);
 }
 
+void dx_evidence_text(FILE *o, const evidence *e)
+{
+	fprintf(o, "Evidence: %zu file(s):", e->nfiles);
+	for (int c = 0; c < EVC_COUNT; c++)
+		fprintf(o, "%s %zu %s", c ? "," : "", e->nclass[c], ev_class_name((ev_class)c));
+	fputs(".\n", o);
+	for (size_t i = 0; i < e->nfiles; i++) {
+		const ev_file *f = &e->files[i];
+		if (f->cls == EVC_USED && f->status == HV_OK)
+			continue;
+		char *p = cert_report_escape(f->path);
+		char *m = cert_report_escape(f->error ? f->error : f->what);
+		fprintf(o, "  %-12s %s: %s\n", f->cls == EVC_USED ? "not opened" : ev_class_name(f->cls),
+			p, m);
+		free(p);
+		free(m);
+	}
+}
+
 void dx_report_text(FILE *o, const evidence *e, const dx_result *r)
 {
 	char at[32];
@@ -383,23 +427,9 @@ void dx_report_text(FILE *o, const evidence *e, const dx_result *r)
 	fputc('\n', o);
 	for (size_t i = 0; i < r->nvms; i++)
 		text_vm(o, e, &r->vms[i]);
-	size_t nerr = 0;
-	for (size_t i = 0; i < e->nfiles; i++)
-		nerr += e->files[i].status != HV_OK;
-	fprintf(o, "Evidence: %zu file(s) read", e->nfiles);
-	if (nerr)
-		fprintf(o, ", %zu could not be used:\n", nerr);
-	else
-		fputs(".\n", o);
-	for (size_t i = 0; i < e->nfiles; i++) {
-		const ev_file *f = &e->files[i];
-		if (f->status == HV_OK)
-			continue;
-		char *p = cert_report_escape(f->path);
-		char *m = cert_report_escape(f->error);
-		fprintf(o, "  %s: %s\n", p, m);
-		free(p);
-		free(m);
-	}
+	if (!r->nvms && !e->nvms)
+		fprintf(o, "%sNo VM was found in the evidence%s: no configuration, key protector or "
+			   "guest state file.\n\n", out_c(C_YELLOW), out_c(C_NONE));
+	dx_evidence_text(o, e);
 	fputs("(SHA-256 of every file: --format json, field \"evidence\")\n", o);
 }

@@ -11,11 +11,11 @@
 
 /* ---- JSON ---- */
 
-static json_object *chain_json(const vdisk *vd)
+static json_object *chain_json(const disk_facts *d)
 {
 	json_object *a = json_object_new_array();
-	for (size_t i = 0; i < vdisk_chain_len(vd); i++) {
-		const vdisk_layer_info *l = vdisk_chain(vd, i);
+	for (size_t i = 0; i < d->nchain; i++) {
+		const disk_layer *l = &d->chain[i];
 		json_object *o = json_object_new_object();
 		jadd_str(o, "path", l->path);
 		jadd_str(o, "format", vdisk_format_name(l->format));
@@ -96,7 +96,7 @@ json_object *disk_report_bitlocker_json(const bde_volume *v)
 	return o;
 }
 
-static json_object *partition_json(const disk_assessment *a, size_t i)
+static json_object *partition_json(const disk_facts *a, const disk_survival *sv, size_t i)
 {
 	const part_entry *p = &a->parts.v[i];
 	json_object *o = json_object_new_object();
@@ -118,54 +118,51 @@ static json_object *partition_json(const disk_assessment *a, size_t i)
 		json_object_object_add(o, "bitlocker", disk_report_bitlocker_json(&a->vols[i]));
 	else
 		jadd_null(o, "bitlocker");
-	jadd_str(o, "survivability", surv_kind_id(a->surv[i].kind));
-	jadd_str(o, "survivability_reason", a->surv[i].reason);
+	jadd_str(o, "survivability", surv_kind_id(sv->surv[i].kind));
+	jadd_str(o, "survivability_reason", sv->surv[i].reason);
 	return o;
 }
 
-json_object *disk_report_json(const vdisk *vd, const disk_assessment *a)
+json_object *disk_report_json(const disk_facts *a, const disk_survival *sv)
 {
 	json_object *o = json_object_new_object();
-	const vdisk_layer_info *leaf = vdisk_chain(vd, 0);
-	jadd_str(o, "format", vdisk_format_name(vdisk_get_format(vd)));
-	jadd_str(o, "kind", vdisk_kind_name(leaf->kind));
-	jadd_str(o, "path", leaf->path);
-	jadd_int(o, "virtual_size", (int64_t)vdisk_size(vd));
-	jadd_int(o, "logical_sector_size", vdisk_sector_size(vd));
-	jadd_int(o, "physical_sector_size", vdisk_physical_sector_size(vd));
-	jadd_bool(o, "dirty_log", vdisk_dirty_log(vd));
-	jadd_int(o, "log_entries_replayed", vdisk_log_replayed(vd));
-	jadd_bool(o, "log_replay_failed", vdisk_log_replay_failed(vd));
-	jadd_bool(o, "best_effort", vdisk_best_effort(vd));
-	jadd_bool(o, "chain_ok", vdisk_chain_ok(vd));
-	json_object_object_add(o, "chain", chain_json(vd));
+	jadd_str(o, "format", vdisk_format_name(a->format));
+	jadd_str(o, "kind", vdisk_kind_name(a->kind));
+	jadd_str(o, "path", a->nchain ? a->chain[0].path : NULL);
+	jadd_int(o, "virtual_size", (int64_t)a->virtual_size);
+	jadd_int(o, "logical_sector_size", a->logical_sector_size);
+	jadd_int(o, "physical_sector_size", a->physical_sector_size);
+	jadd_bool(o, "dirty_log", a->dirty_log);
+	jadd_int(o, "log_entries_replayed", a->log_replayed);
+	jadd_bool(o, "log_replay_failed", a->log_replay_failed);
+	jadd_bool(o, "best_effort", a->best_effort);
+	jadd_bool(o, "chain_ok", a->chain_ok);
+	json_object_object_add(o, "chain", chain_json(a));
 	jadd_str(o, "partition_scheme", part_scheme_name(a->parts.scheme));
 	json_object *pa = json_object_new_array();
 	for (size_t i = 0; i < a->parts.n; i++)
-		json_object_array_add(pa, partition_json(a, i));
+		json_object_array_add(pa, partition_json(a, sv, i));
 	json_object_object_add(o, "partitions", pa);
-	jadd_str(o, "survivability", surv_kind_id(a->overall.kind));
-	jadd_str(o, "survivability_reason", a->overall.reason);
-	jadd_int(o, "bytes_read", (int64_t)vdisk_bytes_read(vd));
-	char sha[65];
-	vdisk_metadata_sha256(vd, sha);
-	jadd_str(o, "metadata_sha256", sha);
+	jadd_str(o, "survivability", surv_kind_id(sv->overall.kind));
+	jadd_str(o, "survivability_reason", sv->overall.reason);
+	jadd_int(o, "bytes_read", (int64_t)a->bytes_read);
+	jadd_str(o, "metadata_sha256", a->metadata_sha256);
 	return o;
 }
 
 /* ---- text ---- */
 
-static void text_chain(FILE *o, const vdisk *vd)
+static void text_chain(FILE *o, const disk_facts *d)
 {
-	for (size_t i = 0; i < vdisk_chain_len(vd); i++) {
-		const vdisk_layer_info *l = vdisk_chain(vd, i);
+	for (size_t i = 0; i < d->nchain; i++) {
+		const disk_layer *l = &d->chain[i];
 		fprintf(o, "  %s%zu %s (%s %s)%s%s\n", i ? "<- " : "   ", i, l->path,
 			vdisk_format_name(l->format), vdisk_kind_name(l->kind),
 			l->ok ? "" : "  BROKEN: ", l->ok ? "" : (l->problem ? l->problem : "?"));
 	}
 }
 
-static void text_partitions(FILE *o, const disk_assessment *a)
+static void text_partitions(FILE *o, const disk_facts *a)
 {
 	fprintf(o, "Partitions (%s, %u-byte sectors):\n", part_scheme_name(a->parts.scheme),
 		a->parts.sector_size);
@@ -224,21 +221,19 @@ static void text_bitlocker(FILE *o, const bde_volume *v, hv_err rc)
 		text_protector(o, &v->prot[i]);
 }
 
-void disk_report_text(FILE *o, const vdisk *vd, const disk_assessment *a)
+void disk_report_text(FILE *o, const disk_facts *a, const disk_survival *sv)
 {
-	const vdisk_layer_info *leaf = vdisk_chain(vd, 0);
-	char sha[65];
-	out_kv(o, "", KV_WIDTH, "Disk", "%s", leaf->path);
-	out_kv(o, "", KV_WIDTH, "Format", "%s (%s)", vdisk_format_name(leaf->format),
-	       vdisk_kind_name(leaf->kind));
-	out_kv(o, "", KV_WIDTH, "Virtual size", "%" PRIu64 " bytes", vdisk_size(vd));
-	out_kv(o, "", KV_WIDTH, "Sector size", "%u logical, %u physical", vdisk_sector_size(vd),
-	       vdisk_physical_sector_size(vd));
-	out_kv(o, "", KV_WIDTH, "Dirty log", "%s", !vdisk_dirty_log(vd) ? "no"
-	       : vdisk_log_replay_failed(vd) ? "yes, NOT replayed (best effort)"
-					     : "yes, replayed in memory");
-	out_kv(o, "", KV_WIDTH, "Chain", "%s", vdisk_chain_ok(vd) ? "ok" : "BROKEN");
-	text_chain(o, vd);
+	out_kv(o, "", KV_WIDTH, "Disk", "%s", a->nchain ? a->chain[0].path : "");
+	out_kv(o, "", KV_WIDTH, "Format", "%s (%s)", vdisk_format_name(a->format),
+	       vdisk_kind_name(a->kind));
+	out_kv(o, "", KV_WIDTH, "Virtual size", "%" PRIu64 " bytes", a->virtual_size);
+	out_kv(o, "", KV_WIDTH, "Sector size", "%u logical, %u physical", a->logical_sector_size,
+	       a->physical_sector_size);
+	out_kv(o, "", KV_WIDTH, "Dirty log", "%s", !a->dirty_log ? "no"
+	       : a->log_replay_failed ? "yes, NOT replayed (best effort)"
+				      : "yes, replayed in memory");
+	out_kv(o, "", KV_WIDTH, "Chain", "%s", a->chain_ok ? "ok" : "BROKEN");
+	text_chain(o, a);
 	text_partitions(o, a);
 	for (size_t i = 0; i < a->parts.n; i++) {
 		const part_entry *p = &a->parts.v[i];
@@ -246,13 +241,12 @@ void disk_report_text(FILE *o, const vdisk *vd, const disk_assessment *a)
 			continue;
 		fprintf(o, "BitLocker volume in partition %u:\n", p->index);
 		text_bitlocker(o, &a->vols[i], a->vol_rc[i]);
-		fprintf(o, "  Survivability: %s: %s\n", surv_kind_id(a->surv[i].kind),
-			a->surv[i].reason ? a->surv[i].reason : "");
+		fprintf(o, "  Survivability: %s: %s\n", surv_kind_id(sv->surv[i].kind),
+			sv->surv[i].reason ? sv->surv[i].reason : "");
 	}
-	out_kv(o, "", KV_WIDTH, "Survivability", "%s%s", surv_kind_id(a->overall.kind),
-	       vdisk_best_effort(vd) ? " (best effort)" : "");
-	out_kv(o, "", KV_WIDTH, "Reason", "%s", a->overall.reason ? a->overall.reason : "");
-	out_kv(o, "", KV_WIDTH, "Bytes read", "%" PRIu64, vdisk_bytes_read(vd));
-	vdisk_metadata_sha256(vd, sha);
-	out_kv(o, "", KV_WIDTH, "Metadata SHA-256", "%s", sha);
+	out_kv(o, "", KV_WIDTH, "Survivability", "%s%s", surv_kind_id(sv->overall.kind),
+	       a->best_effort ? " (best effort)" : "");
+	out_kv(o, "", KV_WIDTH, "Reason", "%s", sv->overall.reason ? sv->overall.reason : "");
+	out_kv(o, "", KV_WIDTH, "Bytes read", "%" PRIu64, a->bytes_read);
+	out_kv(o, "", KV_WIDTH, "Metadata SHA-256", "%s", a->metadata_sha256);
 }

@@ -29,8 +29,8 @@
 #include "analysis/survive.h"
 #include "formats/vdisk.h"
 
-void disk_report_text(FILE *o, const vdisk *vd, const disk_assessment *a);
-json_object *disk_report_json(const vdisk *vd, const disk_assessment *a);
+void disk_report_text(FILE *o, const disk_facts *a, const disk_survival *sv);
+json_object *disk_report_json(const disk_facts *a, const disk_survival *sv);
 /* The "bitlocker" object of one volume (also used by other reports). */
 json_object *disk_report_bitlocker_json(const bde_volume *v);
 

@@ -322,7 +322,7 @@ json_object *kp_carve_report_json(const kp_carve_result *r, time_t at)
 		jadd_bool(j, "bom", h->bom);
 		jadd_bool(j, "declaration", h->declaration);
 		jadd_bool(j, "length_prefix", h->length_prefix);
-		jadd_str(j, "result", hv_err_name(h->result));
+		jadd_str(j, "result", hv_err_code(h->result));
 		json_object_object_add(j, "key_protector",
 				       h->result == HV_OK ? kp_report_json(&h->doc, at) : NULL);
 		json_object_array_add(hits, j);

@@ -6,6 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/strbuf.h"
+#include "util/text.h"
+
 static bool colour;
 
 void out_init_colour(FILE *stream)
@@ -47,9 +50,42 @@ void out_kv(FILE *o, const char *indent, int width, const char *label, const cha
 	fputc('\n', o);
 }
 
+json_object *json_text(const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t len = strlen(s);
+	if (utf8_valid(s, len))
+		return json_object_new_string(s);
+	strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		size_t n = utf8_next(s + i, len - i, &cp);
+		if (n) {
+			sb_add(&sb, s + i, n);
+			i += n;
+		} else {
+			sb_adds(&sb, "\xEF\xBF\xBD"); /* U+FFFD */
+			i++;
+		}
+	}
+	json_object *o = json_object_new_string(sb_str(&sb));
+	sb_free(&sb);
+	return o;
+}
+
 void jadd_str(json_object *o, const char *key, const char *val)
 {
-	json_object_object_add(o, key, val ? json_object_new_string(val) : NULL);
+	json_object_object_add(o, key, json_text(val));
+	if (!val || utf8_valid(val, strlen(val)))
+		return;
+	/* Not UTF-8 (a file name on the machine running hvtpm): the exact bytes too. */
+	char *hex = hex_dup((const uint8_t *)val, strlen(val), false);
+	strbuf k = STRBUF_INIT;
+	sb_addf(&k, "%s_bytes", key);
+	json_object_object_add(o, sb_str(&k), json_object_new_string(hex));
+	sb_free(&k);
+	free(hex);
 }
 
 void jadd_int(json_object *o, const char *key, int64_t val)

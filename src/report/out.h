@@ -24,7 +24,16 @@ const char *out_c(out_colour c);
 void out_kv(FILE *o, const char *indent, int width, const char *label, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
-/* json-c helpers: NULL strings become JSON null. */
+/*
+ * The one JSON string writer for evidence text: valid UTF-8 whatever the
+ * bytes (an invalid byte becomes U+FFFD).  NULL gives NULL (JSON null).
+ */
+json_object *json_text(const char *s);
+/*
+ * json-c helpers: NULL strings become JSON null.  jadd_str writes every
+ * string through json_text; when the value is not valid UTF-8 it adds
+ * "<key>_bytes" with the exact bytes in lower-case hex, so nothing is lost.
+ */
 void jadd_str(json_object *o, const char *key, const char *val);
 void jadd_int(json_object *o, const char *key, int64_t val);
 void jadd_bool(json_object *o, const char *key, bool val);

@@ -19,17 +19,7 @@
 
 const char *pfx_report_status_code(hv_err e)
 {
-	switch (e) {
-	case HV_OK: return "ok";
-	case HV_ERR_IO: return "io";
-	case HV_ERR_FORMAT: return "format";
-	case HV_ERR_CORRUPT: return "corrupt";
-	case HV_ERR_UNSUPPORTED: return "unsupported";
-	case HV_ERR_LIMIT: return "limit";
-	case HV_ERR_PASSWORD: return "password";
-	case HV_ERR_INTERNAL: return "internal";
-	}
-	return "internal";
+	return hv_err_code(e);
 }
 
 static const char *opened_source_code(const pfx_file *p)

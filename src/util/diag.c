@@ -8,6 +8,21 @@
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
+const char *hv_err_code(hv_err e)
+{
+	switch (e) {
+	case HV_OK: return "ok";
+	case HV_ERR_IO: return "io";
+	case HV_ERR_FORMAT: return "format";
+	case HV_ERR_CORRUPT: return "corrupt";
+	case HV_ERR_UNSUPPORTED: return "unsupported";
+	case HV_ERR_LIMIT: return "limit";
+	case HV_ERR_PASSWORD: return "password";
+	case HV_ERR_INTERNAL: return "internal";
+	}
+	return "internal";
+}
+
 const char *hv_err_name(hv_err e)
 {
 	switch (e) {

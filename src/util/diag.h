@@ -23,7 +23,10 @@ typedef enum {
 	HV_ERR_INTERNAL,    /* a bug or resource failure */
 } hv_err;
 
+/* For people: "corrupt", "needs a password", ... */
 const char *hv_err_name(hv_err e);
+/* Stable identifiers for JSON: ok, io, format, corrupt, unsupported, limit, password, internal. */
+const char *hv_err_code(hv_err e);
 
 typedef enum {
 	HV_SEV_NOTE = 0,

@@ -18,7 +18,8 @@
 
 int hv_open_ro(const char *path, int flags, hv_findings *f)
 {
-	int of = O_RDONLY | O_CLOEXEC | O_NOCTTY;
+	/* O_NONBLOCK: a FIFO swapped in for the file never blocks the open. */
+	int of = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 	if (flags & HV_OPEN_NOFOLLOW)
 		of |= O_NOFOLLOW;
 	/* O_NOATIME (not even the access time changes) is allowed only to the
@@ -31,6 +32,14 @@ int hv_open_ro(const char *path, int flags, hv_findings *f)
 			findings_add(f, HV_SEV_ERROR, path, HV_NO_OFFSET, "cannot open: %s",
 				     errno == ELOOP ? "is a symbolic link (not followed)"
 						    : strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		if (f)
+			findings_add(f, HV_SEV_ERROR, path, HV_NO_OFFSET,
+				     "not read: not a regular file");
+		close(fd);
 		return -1;
 	}
 	return fd;

@@ -768,7 +768,7 @@ static void kp_cases(void)
 		for (int i = 0; i < 10000; i++)
 			sb_adds(&sb, "<Wrapping/>");
 		sb_adds(&sb, (const char *)b);
-		put_str("kp-10000-wrappings.xml", 4, "over a size limit",
+		put_str("kp-10000-wrappings.xml", 4, "limit",
 			"key protector with 10,000 (empty) wrappings (cap 4096)", sb_str(&sb));
 		sb_free(&sb);
 	}
@@ -850,8 +850,8 @@ static void kp_cases(void)
 	memcpy(b, framed, fl);
 	put("kp-octet-trunc.kp", 4, "-",
 	    "OctetString key protector cut in the middle of its XML", b, fl / 2);
-	put("kp-octet-len-only.kp", 0, "-",
-	    "4 bytes 00 00 10 FC (a length prefix and nothing else): unrecognised", b, 4);
+	put("kp-octet-len-only.kp", 4, "format",
+	    "4 bytes 00 00 10 FC (a length prefix and nothing else), named .kp: damaged", b, 4);
 	free(b);
 	{
 		size_t l;
@@ -915,7 +915,7 @@ static void kp_cases(void)
 			cl = strlen(e);
 			cur = (uint8_t *)e;
 		}
-		put("kp-base64-8-layers.b64", 4, "over a size limit",
+		put("kp-base64-8-layers.b64", 4, "limit",
 		    "key protector base64-encoded 8 times over (layer cap 6)", cur, cl);
 		free(cur);
 	}
@@ -1122,7 +1122,7 @@ static void pfx_cases(void)
 	free(p);
 
 	p = pfx_make(&n, "a-password-nobody-has", BAD_PFX_ITER);
-	put("pfx-other-password.pfx", 4, "needs a password",
+	put("pfx-other-password.pfx", 4, "password",
 	    "intact PFX protected by a password not in the list", p, n);
 	free(p);
 
@@ -1313,7 +1313,7 @@ static void archive_cases(void)
 	arc_open(&w, "zip");
 	arc_member(&w, "zeros.bin", NULL, 200 * MIB);
 	b = arc_close(&w, &n);
-	put("arc-zip-bomb.zip", 4, "over a size limit",
+	put("arc-zip-bomb.zip", 4, "limit",
 	    "zip of 200 KiB whose member inflates to 200 MiB (member cap 64 MiB)", b, n);
 	/* The same with both headers claiming 1000 bytes: the cap holds on the bytes read. */
 	if (memcmp(b, "PK\3\4", 4) != 0)
@@ -1323,7 +1323,7 @@ static void archive_cases(void)
 	if (!cd)
 		die("zip central directory");
 	st32le(cd + 24, 1000);
-	put("arc-zip-bomb-lying-sizes.zip", 4, "over a size limit",
+	put("arc-zip-bomb-lying-sizes.zip", 4, "limit",
 	    "zip bomb whose local and central headers say the member is 1000 bytes", b, n);
 	free(b);
 
@@ -1334,7 +1334,7 @@ static void archive_cases(void)
 		arc_member(&w, name, NULL, 40 * MIB);
 	}
 	b = arc_close(&w, &n);
-	put("arc-tgz-ratio-bomb.tar.gz", 4, "over a size limit",
+	put("arc-tgz-ratio-bomb.tar.gz", 4, "limit",
 	    "tar.gz of 120 KiB expanding to 3 x 40 MiB (members under the cap, ratio over 100:1)",
 	    b, n);
 	free(b);
@@ -1351,7 +1351,7 @@ static void archive_cases(void)
 	arc_open(&w, "tar");
 	arc_member(&w, "level1.zip", lvl1, l1);
 	b = arc_close(&w, &n);
-	put("arc-nested-3-deep.tar", 4, "over a size limit",
+	put("arc-nested-3-deep.tar", 4, "limit",
 	    "tar holding a zip holding a tar holding a key protector (nesting cap 1)", b, n);
 	free(b);
 	free(lvl1);
@@ -1409,6 +1409,7 @@ static void archive_cases(void)
 	arc_member(&w, "../../../../tmp/hvtpm-escaped.txt", "escape", 6);
 	arc_member(&w, "/etc/hvtpm-absolute.txt", "absolute", 8);
 	b = arc_close(&w, &n);
+	command = "inspect"; /* inspect opens archives too; audit would add "no VM" (exit 1) */
 	put("arc-zip-path-traversal.zip", 0, "-",
 	    "zip members named ../../../../tmp/... and /etc/...: read in memory, never extracted",
 	    b, n);
@@ -1462,11 +1463,12 @@ int main(int argc, char **argv)
 		"# which runs the named hvtpm command (text and JSON) on each file with a\n"
 		"# password"
 		" file holding the throwaway PFX password \"" BAD_PFX_PASSWORD "\" (archives are\n"
-		"# opened by audit only).\n"
-		"# exit: the expected exit status (4 input error; 0 damaged but readable, or not\n"
-		"# recognised).  class: the error class named in the JSON \"error\" member or in\n"
-		"# the message, \"-\" when only the status and an error line naming the file\n"
-		"# count.\n"
+		"# opened by every command).\n"
+		"# exit: the expected exit status (4 input error, including a file whose name\n"
+		"# claims a format it does not hold; 0 damaged but readable, or not recognised).\n"
+		"# class: the status code (corrupt, unsupported, limit, password, format) in the\n"
+		"# JSON \"status\" member or in the message, \"-\" when only the status and an\n"
+		"# error line naming the file count.\n"
 		"# name\tcommand\texit\tclass\tdescription\n");
 	kp_g.signing = kpw_cert_new("Shielded VM Signing Certificate (MkBad) (BADHOST)", 1024,
 				    3650, NULL);

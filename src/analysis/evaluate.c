@@ -1,0 +1,109 @@
+/* evaluate.c - verdicts, plans and exit status for every VM of the evidence. */
+#include "analysis/evaluate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/vm.h"
+#include "util/exitcode.h"
+#include "util/xalloc.h"
+
+static void fill_plan_vm(const evidence *e, const ev_vm *vm, dx_vm *d)
+{
+	plan_vm *p = &d->pv;
+	memset(p, 0, sizeof *p);
+	p->name = vm->name;
+	p->id = vm->id;
+	p->secure_boot = -1;
+	const vm_model *m = vm->vm;
+	if (!m)
+		return;
+	p->config_path = e->files[vm->vm_file].path;
+	p->generation = m->generation;
+	p->memory_mb = m->has_memory ? m->memory_mb : 0;
+	p->processors = m->has_processors ? m->processors : 0;
+	if (m->has_secure_boot)
+		p->secure_boot = m->secure_boot ? 1 : 0;
+	p->secure_boot_template = m->secure_boot_template;
+	d->disk_paths = xcalloc(m->ndrives + 1, sizeof *d->disk_paths);
+	for (size_t i = 0; i < m->ndrives; i++)
+		if (vm_drive_is_disk(&m->drives[i]) && m->drives[i].path && *m->drives[i].path)
+			d->disk_paths[p->ndisks++] = m->drives[i].path;
+	p->disks = d->disk_paths;
+	d->switch_names = xcalloc(m->nnics + 1, sizeof *d->switch_names);
+	for (size_t i = 0; i < m->nnics; i++)
+		d->switch_names[p->nswitches++] = m->nics[i].switch_name ? m->nics[i].switch_name : "";
+	p->switches = d->switch_names;
+}
+
+void dx_evaluate(const evidence *e, const verdict_opts *o, time_t generated_at, dx_result *r)
+{
+	memset(r, 0, sizeof *r);
+	r->generated_at = generated_at;
+	r->evaluated_at = o->at;
+	r->warn_days = o->warn_days;
+	r->vms = xcalloc(e->nvms + 1, sizeof *r->vms);
+	for (size_t i = 0; i < e->nvms; i++) {
+		dx_vm *d = &r->vms[r->nvms++];
+		d->vm = i;
+		verdict_for_vm(e, i, o, &d->v);
+		fill_plan_vm(e, &e->vms[i], d);
+		plan_build(e, &d->v, &d->pv, &d->p);
+	}
+}
+
+static void vm_free_one(dx_vm *d)
+{
+	verdict_free(&d->v);
+	plan_free(&d->p);
+	free(d->disk_paths);
+	free(d->switch_names);
+}
+
+void dx_filter(const evidence *e, dx_result *r, bool (*keep)(const evidence *, size_t, void *),
+	       void *ctx)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < r->nvms; i++) {
+		if (keep(e, r->vms[i].vm, ctx))
+			r->vms[k++] = r->vms[i];
+		else
+			vm_free_one(&r->vms[i]);
+	}
+	r->nvms = k;
+}
+
+void dx_result_free(dx_result *r)
+{
+	for (size_t i = 0; i < r->nvms; i++)
+		vm_free_one(&r->vms[i]);
+	free(r->vms);
+	memset(r, 0, sizeof *r);
+}
+
+void dx_count(const dx_result *r, size_t counts[V_REBUILD_DATA_LOSS + 1])
+{
+	memset(counts, 0, sizeof(size_t) * (V_REBUILD_DATA_LOSS + 1));
+	for (size_t i = 0; i < r->nvms; i++)
+		counts[r->vms[i].v.kind]++;
+}
+
+int evidence_exit_code(const evidence *e)
+{
+	for (size_t i = 0; i < e->nfiles; i++)
+		if (e->files[i].input_error)
+			return HV_EXIT_INPUT;
+	return HV_EXIT_OK;
+}
+
+int dx_exit_code(const evidence *e, const dx_result *r)
+{
+	int rc = e->nvms ? HV_EXIT_OK : HV_EXIT_ATTENTION;
+	for (size_t i = 0; i < r->nvms; i++) {
+		int c = verdict_exit_code(r->vms[i].v.kind);
+		if (c > rc)
+			rc = c;
+	}
+	int ev = evidence_exit_code(e);
+	return ev > rc ? ev : rc;
+}

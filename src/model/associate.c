@@ -1,0 +1,254 @@
+/*
+ * associate.c - ties the evidence to VMs once every file is read: each
+ * configuration makes (or joins) the VM of its id; the protectors found in
+ * its tree are that VM's; disks and the guest state file it names are
+ * looked up in the evidence (a disk not walked but present next to the
+ * configuration is read now); protectors found elsewhere (saved files,
+ * runtime and guest state files, scanned containers) go to the VM whose
+ * configuration names the file as guest state, else to the VM of the id
+ * or name their file carries, else to a VM entry of their own.
+ *
+ * Nothing here decides a verdict.
+ */
+#include "model/collect_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "model/winpath.h"
+#include "util/strbuf.h"
+#include "util/text.h"
+#include "util/xalloc.h"
+
+/* ---- lookups ------------------------------------------------------------------------- */
+
+/* Brings the path maps up to date with the evidence files. */
+static void index_files(collector *c)
+{
+	const evidence *e = c->e;
+	for (; c->indexed < e->nfiles; c->indexed++) {
+		const char *p = e->files[c->indexed].path;
+		strmap_put(&c->paths, xstrdup(p), c->indexed);
+		strmap_put(&c->normal, winpath_normalize(p), c->indexed);
+	}
+}
+
+static size_t find_file(collector *c, const char *path)
+{
+	index_files(c);
+	char *want = winpath_normalize(path);
+	size_t hit = strmap_get(&c->normal, want);
+	free(want);
+	return hit;
+}
+
+/*
+ * An archive member named by a resolved path: such a path never exists on
+ * disk (the member was read in memory), so it is looked up in the evidence.
+ */
+static size_t member_file(collector *c, const winpath_candidate *w)
+{
+	if (w->exists || w->via_symlink || !strchr(w->path, '!'))
+		return SIZE_MAX;
+	return find_file(c, w->path);
+}
+
+/*
+ * The VM entry for id.  A new entry is made by evidence_vm() in a scratch
+ * set and moved over, so that 10,000 new VMs do not cost 50 million GUID
+ * comparisons.  Keys: the canonical GUID, or the id as given when it is no
+ * GUID (the matching rule of evidence_vm()).
+ */
+static ev_vm *vm_for_id(collector *c, const char *id)
+{
+	evidence *e = c->e;
+	char *canon = guid_canonical(id);
+	const char *key = canon ? canon : id;
+	for (; c->vms_mapped < e->nvms; c->vms_mapped++) {
+		const char *vid = e->vms[c->vms_mapped].id;
+		char *k = guid_canonical(vid);
+		strmap_put(&c->vm_ids, k ? k : xstrdup(vid), c->vms_mapped);
+	}
+	size_t i = strmap_get(&c->vm_ids, key);
+	if (i >= e->nvms) {
+		evidence scratch;
+		evidence_init(&scratch);
+		ev_vm *nv = evidence_vm(&scratch, id);
+		e->vms = xgrow(e->vms, &e->capvms, e->nvms + 1, sizeof *e->vms);
+		e->vms[e->nvms] = *nv;
+		free(scratch.vms); /* the entry's contents now belong to e */
+		i = e->nvms++;
+		strmap_put(&c->vm_ids, xstrdup(key), i);
+		c->vms_mapped = e->nvms;
+	}
+	free(canon);
+	return &e->vms[i];
+}
+
+static void add_missing(ev_vm *vm, const char *what, const char *path)
+{
+	strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "%s %s (not found in the evidence)", what, path);
+	vm->missing = xrealloc(vm->missing, (vm->nmissing + 1) * sizeof *vm->missing);
+	vm->missing[vm->nmissing++] = sb_detach(&sb);
+}
+
+static void push_file(size_t **arr, size_t *n, size_t x)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*arr)[i] == x)
+			return;
+	*arr = xrealloc(*arr, (*n + 1) * sizeof **arr);
+	(*arr)[(*n)++] = x;
+}
+
+/* The evidence file a resolved Windows path points at; a disk next to the
+ * configuration that the walk did not reach is read now. */
+static size_t resolved_file(collector *c, const winpath_list *l, bool disk)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const winpath_candidate *w = &l->v[i];
+		size_t f = member_file(c, w);
+		if (f != SIZE_MAX)
+			return f;
+		if (!w->exists || w->outside_tree || w->via_symlink)
+			continue;
+		f = find_file(c, w->path);
+		if (f != SIZE_MAX)
+			return f;
+		if (disk) {
+			pipeline_opts p;
+			collector_pipeline_opts(c, &p);
+			size_t before = c->e->nfiles;
+			pipeline_read_path(w->path, &p);
+			if (c->e->nfiles > before)
+				return before;
+		}
+	}
+	return SIZE_MAX;
+}
+
+/* ---- configurations -------------------------------------------------------------------- */
+
+static void attach_drives(collector *c, const vm_model *m)
+{
+	for (size_t i = 0; i < m->ndrives; i++) {
+		const vm_drive *d = &m->drives[i];
+		if (!vm_drive_is_disk(d) || !d->path || !*d->path)
+			continue;
+		size_t f = resolved_file(c, &d->resolved, true);
+		ev_vm *vm = vm_for_id(c, m->id);
+		if (f == SIZE_MAX)
+			add_missing(vm, "disk", d->path);
+		else
+			push_file(&vm->disks, &vm->ndisks, f);
+	}
+}
+
+static void attach_config(collector *c, config_rec *r)
+{
+	vm_model *m = r->vm;
+	vm_resolve_paths(m, r->root);
+	ev_vm *vm = vm_for_id(c, m->id);
+	push_file(&vm->configs, &vm->nconfigs, r->file);
+	if (!vm->name && m->name)
+		vm->name = xstrdup(m->name);
+	if (m->vtpm_device_present)
+		vm->vtpm_device = true;
+	const vm_flag *t = &m->security.tpm_enabled;
+	if (t->present && t->valid) {
+		vm->tpm_setting_seen = true;
+		vm->tpm_enabled = t->value ? TRI_YES : TRI_NO;
+	}
+	for (size_t i = 0; i < r->nkps; i++) {
+		*evidence_vm_add_kp(vm) = r->kps[i];
+		memset(&r->kps[i], 0, sizeof r->kps[i]);
+	}
+	attach_drives(c, m);
+	vm = vm_for_id(c, m->id);
+	if (m->guest_state_path && *m->guest_state_path &&
+	    resolved_file(c, &m->guest_state_resolved, false) == SIZE_MAX)
+		add_missing(vm, "guest state file", m->guest_state_path);
+	if (!vm->vm) {
+		vm->vm = m;
+		vm->vm_free = NULL; /* set below: vm_model is freed by the evidence */
+		vm->vm_file = r->file;
+		r->vm = NULL;
+	}
+}
+
+/* ---- loose key protectors ------------------------------------------------------------ */
+
+/* For each evidence file, the first VM whose configuration names it as guest state. */
+static size_t *guest_state_owners(collector *c)
+{
+	evidence *e = c->e;
+	size_t *own = xmalloc((e->nfiles + 1) * sizeof *own);
+	for (size_t i = 0; i <= e->nfiles; i++)
+		own[i] = SIZE_MAX;
+	for (size_t v = 0; v < e->nvms; v++) {
+		const vm_model *m = e->vms[v].vm;
+		if (!m || !m->guest_state_path)
+			continue;
+		for (size_t k = 0; k < m->guest_state_resolved.n; k++) {
+			const winpath_candidate *w = &m->guest_state_resolved.v[k];
+			size_t f = w->exists ? find_file(c, w->path) : member_file(c, w);
+			if (f < e->nfiles && own[f] == SIZE_MAX)
+				own[f] = v;
+		}
+	}
+	return own;
+}
+
+/* The VM a loose key protector belongs to; SIZE_MAX when none. */
+static size_t owner_of(collector *c, const loose_kp *l, const size_t *gs_owner)
+{
+	evidence *e = c->e;
+	if (gs_owner[l->kp.file] != SIZE_MAX)
+		return gs_owner[l->kp.file];
+	for (size_t v = 0; l->hint_id && v < e->nvms; v++)
+		if (guid_str_eq(e->vms[v].id, l->hint_id))
+			return v;
+	for (size_t v = 0; l->hint_name && v < e->nvms; v++)
+		if (e->vms[v].name && strcasecmp(e->vms[v].name, l->hint_name) == 0)
+			return v;
+	return SIZE_MAX;
+}
+
+static void attach_loose(collector *c, loose_kp *l, const size_t *gs_owner)
+{
+	evidence *e = c->e;
+	size_t v = owner_of(c, l, gs_owner);
+	ev_vm *vm;
+	if (v == SIZE_MAX) {
+		vm = vm_for_id(c, l->hint_id ? l->hint_id : l->hint_name);
+		if (!vm->name)
+			vm->name = xstrdup(l->hint_name);
+	} else {
+		vm = &e->vms[v];
+	}
+	*evidence_vm_add_kp(vm) = l->kp;
+	memset(&l->kp, 0, sizeof l->kp);
+}
+
+static void vm_model_release(void *p)
+{
+	vm_free(p);
+	free(p);
+}
+
+void collector_associate(collector *c)
+{
+	c->associating = true;
+	for (size_t i = 0; i < c->nconfigs; i++)
+		attach_config(c, &c->configs[i]);
+	for (size_t v = 0; v < c->e->nvms; v++)
+		if (c->e->vms[v].vm && !c->e->vms[v].vm_free)
+			c->e->vms[v].vm_free = vm_model_release;
+	size_t *gs_owner = guest_state_owners(c);
+	for (size_t i = 0; i < c->nloose; i++)
+		attach_loose(c, &c->loose[i], gs_owner);
+	free(gs_owner);
+}

@@ -1,0 +1,50 @@
+/*
+ * collect_internal.h - the collector's state, shared by collect.c (folding
+ * files in) and associate.c (tying evidence to VMs).  Not for other users.
+ */
+#ifndef HVTPM_COLLECT_INTERNAL_H
+#define HVTPM_COLLECT_INTERNAL_H
+
+#include "model/collect.h"
+#include "model/pipeline.h"
+#include "model/vm.h"
+#include "util/strmap.h"
+
+/* A key protector found outside a VM configuration, tied to a VM at the end. */
+typedef struct {
+	ev_kp kp;
+	char *hint_id;      /* VM id from the file name or an embedded tree */
+	char *hint_name;    /* file base name without extension */
+} loose_kp;
+
+/* A configuration read, kept until the end ties everything together. */
+typedef struct {
+	size_t file;
+	vm_model *vm;
+	char *root;
+	ev_kp *kps;         /* the protectors its own tree holds */
+	size_t nkps;
+} config_rec;
+
+struct collector {
+	evidence *e;
+	collect_opts o;
+	loose_kp *loose;
+	size_t nloose, caploose;
+	config_rec *configs;
+	size_t nconfigs, capconfigs;
+	strmap paths;       /* evidence paths as recorded -> first file index */
+	strmap normal;      /* the same, lexically normalised (find_file) */
+	size_t indexed;     /* files entered in both maps */
+	strmap vm_ids;      /* canonical VM id -> index into evidence.vms */
+	size_t vms_mapped;  /* VMs entered in vm_ids */
+	bool associating;   /* files read now are recorded only (no new VMs, no protectors) */
+	struct pfx_cache *pfx;  /* PFX copies opened once */
+};
+
+/* Ties configurations, loose protectors and disks to VMs (associate.c). */
+void collector_associate(collector *c);
+/* The pipeline options the collector reads with. */
+void collector_pipeline_opts(collector *c, pipeline_opts *p);
+
+#endif

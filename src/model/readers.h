@@ -1,0 +1,24 @@
+/*
+ * readers.h - the read step of each row of the format table (identify.c):
+ * run the format's reader over a source and turn what it returns into
+ * file facts.  HV_ERR_FORMAT: not this format after all.
+ */
+#ifndef HVTPM_READERS_H
+#define HVTPM_READERS_H
+
+#include "model/facts.h"
+#include "model/identify.h"
+#include "util/source.h"
+
+hv_err read_hyperv_storage(hv_source *s, const identify_opts *o, file_facts *out);
+hv_err read_vm_xml(hv_source *s, const identify_opts *o, file_facts *out);
+hv_err read_pfx(hv_source *s, const identify_opts *o, file_facts *out);
+hv_err read_certificates(hv_source *s, const identify_opts *o, file_facts *out);
+hv_err read_guardian(hv_source *s, const identify_opts *o, file_facts *out);
+hv_err read_saved_kp(hv_source *s, const identify_opts *o, file_facts *out);
+hv_err read_disk(hv_source *s, const identify_opts *o, file_facts *out);
+
+/* The file's base name without extension (the part after "!" inside archives). */
+char *readers_stem(const char *path);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * findings_report.h - what the readers noted, warned about and refused:
+ * one line each on stderr ("hvtpm CMD: error: FILE: offset 0x..: message",
+ * the line escaped for the terminal), or a JSON array.
+ */
+#ifndef HVTPM_FINDINGS_REPORT_H
+#define HVTPM_FINDINGS_REPORT_H
+
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "util/diag.h"
+
+/* Prints the findings at or above min, one escaped line each. */
+void findings_print(FILE *o, const char *who, const hv_findings *f, hv_sev min);
+/* [{severity, offset, message}] */
+json_object *findings_json(const hv_findings *f);
+
+#endif
