@@ -950,6 +950,100 @@ START_TEST(password_file_crlf_bom_and_empty_lines)
 }
 END_TEST
 
+/* passwords_add_file on exactly these bytes; the candidates in pw. */
+static hv_err read_pw_bytes(const void *b, size_t n, hv_passwords *pw, hv_findings *f)
+{
+	char *dir = tu_mkdtemp(), *p = tu_join(dir, "pw.txt");
+
+	tu_write(p, b, n);
+	passwords_init(pw);
+	hv_err e = passwords_add_file(pw, p, f);
+	tu_rmtree(dir);
+	free(dir);
+	free(p);
+	return e;
+}
+
+START_TEST(password_file_encodings)
+{
+	/* "P@ssword" > pw.txt in Windows PowerShell 5.1: UTF-16LE, BOM, CRLF. */
+	static const char ps51[] = "\xFF\xFE" "P\0@\0s\0s\0w\0o\0r\0d\0\r\0\n\0"
+				   " \0\xE4\0 \0\r\0\n\0" "\x3D\xD8\x11\xDD\r\0\n\0";
+	static const char be[] = "\xFE\xFF" "\0P\0@\0s\0s\0w\0o\0r\0d\0\n\0x";
+	static const char utf8[] = "caf\xC3\xA9\r\nlatin-1 \xE9\n";
+	hv_passwords pw;
+	hv_findings f = { 0 };
+
+	ck_assert_int_eq(read_pw_bytes(ps51, sizeof(ps51) - 1, &pw, &f), HV_OK);
+	ck_assert_uint_eq(pw.n, 3);
+	ck_assert_str_eq(pw.v[0].secret, "P@ssword");
+	ck_assert_str_eq(pw.v[1].secret, " \xC3\xA4 ");        /* spaces kept, U+00E4 */
+	ck_assert_str_eq(pw.v[2].secret, "\xF0\x9F\x94\x91"); /* U+1F511, a pair */
+	ck_assert_str_eq(pw.v[2].label, "password-file line 3");
+	passwords_free(&pw);
+	ck_assert_int_eq(read_pw_bytes(be, sizeof(be) - 1, &pw, &f), HV_OK);
+	ck_assert_uint_eq(pw.n, 2);
+	ck_assert_str_eq(pw.v[0].secret, "P@ssword");
+	ck_assert_str_eq(pw.v[1].secret, "x");
+	passwords_free(&pw);
+	/* No BOM: UTF-8, and bytes that are not UTF-8 kept (OpenSSL reads them as Latin-1). */
+	ck_assert_int_eq(read_pw_bytes(utf8, sizeof(utf8) - 1, &pw, &f), HV_OK);
+	ck_assert_uint_eq(pw.n, 2);
+	ck_assert_str_eq(pw.v[0].secret, "caf\xC3\xA9");
+	ck_assert_str_eq(pw.v[1].secret, "latin-1 \xE9");
+	passwords_free(&pw);
+	ck_assert_uint_eq(f.n, 0);
+	findings_free(&f);
+}
+END_TEST
+
+START_TEST(password_file_bad_encodings_name_the_line)
+{
+	static const struct {
+		const char *bytes;
+		size_t n;
+		const char *needle;
+	} bad[] = {
+		/* line 2 holds a high surrogate followed by 'x' */
+		{ "\xFF\xFE" "s\0e\0c\0r\0e\0t\0\n\0\x00\xD8x\0", 20, "line 2 holds an unpaired" },
+		{ "\xFF\xFE" "s\0e\0c\0r\0e\0t\0x", 15, "line 1 holds an odd number" },
+		{ "\xEF\xBB\xBF" "secret\nsecret\nsecret\xC3(\n", 26, "line 3 holds bytes that" },
+		{ "s\0e\0c\0r\0e\0t\0", 12, "line 1 holds a NUL byte" },
+	};
+	hv_passwords pw;
+	hv_findings f = { 0 };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(read_pw_bytes(bad[i].bytes, bad[i].n, &pw, &f), HV_ERR_FORMAT);
+		ck_assert_uint_eq(pw.n, 0);
+		ck_assert_uint_eq(f.n, 1);
+		char *line = finding_format(&f.v[0]);
+		ck_assert_msg(strstr(line, bad[i].needle) && strstr(line, "pw.txt"), "%s", line);
+		ck_assert_msg(!strstr(line, "secret") && !strchr(line, '\n'), "%s", line);
+		free(line);
+		passwords_free(&pw);
+		findings_free(&f);
+	}
+}
+END_TEST
+
+START_TEST(powershell_password_file_opens_pfx)
+{
+	static const char ps51[] = "\xFF\xFE" "P\0@\0s\0s\0w\0o\0r\0d\0\r\0\n\0";
+	hv_passwords pw;
+	hv_findings f = { 0 };
+	opened o;
+
+	NEED_FIXTURES();
+	ck_assert_int_eq(read_pw_bytes(ps51, sizeof(ps51) - 1, &pw, &f), HV_OK);
+	ck_assert_int_eq(open_fx("csp.pfx", &pw, &o), HV_OK); /* exported with P@ssword */
+	ck_assert_str_eq(o.pfx.opened_by_label, "password-file line 1");
+	close_fx(&o);
+	passwords_free(&pw);
+	findings_free(&f);
+}
+END_TEST
+
 START_TEST(password_sources_in_documented_order)
 {
 	char *dir = tu_mkdtemp(), *p = tu_join(dir, "pw.txt");
@@ -1049,6 +1143,7 @@ int main(void)
 	tcase_add_test(tc, wrong_mac_skips_costly_probes);
 	tcase_add_test(tc, file_budget_exhausted_is_not_wrong_password);
 	tcase_add_test(tc, run_budget_shared_by_threads);
+	tcase_add_test(tc, powershell_password_file_opens_pfx);
 	tcase_add_test(tc, truncated_and_not_pfx);
 	tcase_add_test(tc, unsupported_algorithms_are_named);
 	tcase_add_test(tc, dpapi_ng_is_named_never_wrong_password);
@@ -1060,6 +1155,8 @@ int main(void)
 	tcase_add_test(tc, cert_file_rejects_pfx_and_text);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tp, password_file_crlf_bom_and_empty_lines);
+	tcase_add_test(tp, password_file_encodings);
+	tcase_add_test(tp, password_file_bad_encodings_name_the_line);
 	tcase_add_test(tp, password_sources_in_documented_order);
 	tcase_add_test(tp, prompt_without_terminal_is_clear_error);
 	tcase_add_test(tp, duplicates_and_limits);
