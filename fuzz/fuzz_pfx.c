@@ -10,8 +10,9 @@
  * built-in NULL and empty passwords) and through certfile_read; whatever
  * opens is rendered as text and JSON.  Each input gets a small file budget
  * of key-derivation iterations (FUZZ_KDF_BUDGET) and no run budget, so the
- * budget paths are exercised and a long run never drains a shared budget.  Seeds in fuzz/corpus/pfx are
- * synthesized files with throwaway keys (see the README there).
+ * budget paths are exercised and a long run never drains a shared budget.
+ * Seeds in fuzz/corpus/pfx are synthesized files with throwaway keys (see
+ * the README there).
  */
 #include <stddef.h>
 #include <stdint.h>

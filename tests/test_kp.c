@@ -618,8 +618,8 @@ START_TEST(attribute_flood_refused_before_parsing)
 	kp_input_free(&in);
 	findings_free(&f);
 	sb_reset(&sb);
-	sb_adds(&sb, "<INSTANCE CLASSNAME=\"Msps_KeyProtector\"><PROPERTY.ARRAY NAME=\"KeyProtector\""
-		     " TYPE=\"uint8\"");
+	sb_adds(&sb, "<INSTANCE CLASSNAME=\"Msps_KeyProtector\">"
+		     "<PROPERTY.ARRAY NAME=\"KeyProtector\" TYPE=\"uint8\"");
 	for (int i = 0; i < 80000; i++)
 		sb_addf(&sb, " a%d=\"\"", i);
 	sb_adds(&sb, "><VALUE.ARRAY><VALUE>1</VALUE></VALUE.ARRAY></PROPERTY.ARRAY></INSTANCE>");

@@ -559,8 +559,9 @@ START_TEST(file_budget_exhausted_is_not_wrong_password)
 	ck_assert_uint_eq(o.pfx.kdf_asked, 2048);
 	ck_assert_uint_eq(o.pfx.kdf_left, 0);
 	ck_assert_uint_eq(o.pfx.kdf_iterations, 2 * 2048);
-	ck_assert_ptr_nonnull(strstr(o.pfx.reason, "not opened: key-derivation budget exhausted "
-						   "(2048 iterations asked, 0 left of the per-file"));
+	ck_assert_ptr_nonnull(strstr(o.pfx.reason, "not opened: key-derivation budget "
+						   "exhausted (2048 iterations asked, 0 left "
+						   "of the per-file"));
 	close_fx(&o);
 	/* Raised, it opens: 3 MAC checks + certificate safe + key. */
 	opts.file_kdf_budget = 5 * 2048;
@@ -991,6 +992,12 @@ START_TEST(password_file_encodings)
 	ck_assert_uint_eq(pw.n, 2);
 	ck_assert_str_eq(pw.v[0].secret, "caf\xC3\xA9");
 	ck_assert_str_eq(pw.v[1].secret, "latin-1 \xE9");
+	passwords_free(&pw);
+	/* A line of NUL bytes only is padding, skipped like an empty line. */
+	ck_assert_int_eq(read_pw_bytes("alpha\n\0\0\r\nbeta\n\0", 16, &pw, &f), HV_OK);
+	ck_assert_uint_eq(pw.n, 2);
+	ck_assert_str_eq(pw.v[1].secret, "beta");
+	ck_assert_uint_eq(pw.v[1].position, 3);
 	passwords_free(&pw);
 	ck_assert_uint_eq(f.n, 0);
 	findings_free(&f);

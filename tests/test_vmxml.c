@@ -585,8 +585,8 @@ START_TEST(totals_capped)
 	sb_reset(&sb);
 	/* Namespace declarations in scope: each prefixed name searches them all. */
 	for (unsigned d = 0; d <= HV_XML_MAX_NS_IN_SCOPE / 2; d++)
-		sb_addf(&sb, "<%s xmlns:p%u='urn:%u' xmlns:q%u='urn:%u'>", d ? "a" : "configuration",
-			d, d, d, d);
+		sb_addf(&sb, "<%s xmlns:p%u='urn:%u' xmlns:q%u='urn:%u'>",
+			d ? "a" : "configuration", d, d, d, d);
 	timed_read(&sb, HV_ERR_LIMIT, "namespace declarations in scope");
 	sb_free(&sb);
 }
@@ -696,7 +696,8 @@ START_TEST(encodings_that_hide_markup_refused)
 		kv_free(root);
 	}
 	b = utf16le_doc("<?xml version=\"1.0\" encoding=\"utf-16\" standalone=\"yes\"?>"
-			"<configuration a=\"1\"><x type=\"string\">\xC3\xA9</x></configuration>", &n);
+			"<configuration a=\"1\"><x type=\"string\">\xC3\xA9</x>"
+			"</configuration>", &n);
 	ck_assert_int_eq(vmxml_read(span_make(b, n), "t.xml", &root, &f), HV_OK);
 	kv_free(root);
 	free(b);

@@ -988,7 +988,8 @@ static int probe_decrypt(pfx_ctx *c)
 	for (size_t k = 0; k < c->natt; k++) {
 		uint64_t left;
 		const char *which;
-		if (cost > kdf_cost(c->out->mac.iterations) || !kdf_try_pay(c, cost, &left, &which)) {
+		if (cost > kdf_cost(c->out->mac.iterations) ||
+		    !kdf_try_pay(c, cost, &left, &which)) {
 			c->out->probes_skipped = c->natt - k;
 			return -1;
 		}

@@ -22,8 +22,9 @@
  *             No double or unsigned type has been seen.
  *
  * Defensive handling [inferred]:
- *   - XML goes through xml_parse_safe only (no DTD, no entity expansion, no
- *     network, size cap).
+ *   - XML goes through xml_parse_bounded only (no DTD, no entity expansion,
+ *     no network; size, count and depth caps checked before parsing, over a
+ *     cap is HV_ERR_LIMIT).
  *   - A type other than the four above: finding, value kept as a string.
  *   - An integer or bool that does not parse: finding, kept as a string.
  *   - Bad base64: finding, the leaf is skipped.

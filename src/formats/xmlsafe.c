@@ -78,7 +78,8 @@ static xmlDocPtr parse(const void *data, size_t len, first_error *fe)
 	xmlDocPtr doc = xmlCtxtReadMemory(ctxt, data, (int)len, NULL, NULL, opts);
 	if (!doc && !fe->seen) {
 		const xmlError *e = xmlCtxtGetLastError(ctxt);
-		snprintf(fe->msg, sizeof fe->msg, "%s", e && e->message ? e->message : "parse error");
+		const char *m = e && e->message ? e->message : "parse error";
+		snprintf(fe->msg, sizeof fe->msg, "%s", m);
 		fe->msg[strcspn(fe->msg, "\r\n")] = '\0';
 		fe->line = e ? e->line : 0;
 	}

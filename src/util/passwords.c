@@ -17,7 +17,8 @@
  * (what OpenSSL turns into the BMPString PKCS#12 derives keys from).  An
  * unpaired surrogate, a cut last unit, invalid UTF-8 after a UTF-8 BOM, or a
  * NUL in a line (UTF-16 without a BOM) is an error naming the file and the
- * line, never its content.  Bytes that are not UTF-8 in a file without a BOM
+ * line, never its content; a line of NUL bytes only is padding, skipped like
+ * an empty line.  Bytes that are not UTF-8 in a file without a BOM
  * (a Windows "ANSI" file) are kept as they are: OpenSSL reads such a
  * password as Latin-1, as Windows-1252 files mostly are.
  *
@@ -207,6 +208,25 @@ static long read_small_file(const char *path, unsigned char *buf, size_t cap, hv
 	return (long)n;
 }
 
+/* Whether the line at b (up to LF or n) is made of NUL bytes only (padding). */
+static bool nul_line(const unsigned char *b, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && b[i] == '\0')
+		i++;
+	if (i == 0 || i == n || b[i] == '\n')
+		return i > 0;
+	return b[i] == '\r' && (i + 1 == n || b[i + 1] == '\n');
+}
+
+/* The length of the line at b, its end included. */
+static size_t line_len(const unsigned char *b, size_t n)
+{
+	const unsigned char *nl = memchr(b, '\n', n);
+	return nl != NULL ? (size_t)(nl - b) + 1 : n;
+}
+
 /* Splits UTF-8 buf into lines (LF or CRLF) and adds each non-empty line. */
 static hv_err add_lines(hv_passwords *pw, const unsigned char *buf, size_t n, hv_findings *f)
 {
@@ -222,7 +242,7 @@ static hv_err add_lines(hv_passwords *pw, const unsigned char *buf, size_t n, hv
 		line++;
 		if (len > 0 && buf[pos + len - 1] == '\r')
 			len--;
-		if (len > 0) {
+		if (len > 0 && !nul_line(buf + pos, len)) {
 			hv_err e = passwords_add(pw, (const char *)buf + pos, len, PW_SRC_FILE,
 						 line, f);
 			if (e != HV_OK)
@@ -358,15 +378,23 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 	return cp >= min[len] && cp <= 0x10FFFF && (cp < 0xD800 || cp >= 0xE000) ? len : 0;
 }
 
-/* Checks decoded text: no NUL, and valid UTF-8 when strict; false with *fault set. */
+/*
+ * Checks decoded text: no NUL in a line (a line of NULs only is padding,
+ * skipped later), valid UTF-8 when strict; false with *fault set.
+ */
 static bool text_ok(const unsigned char *b, size_t n, bool strict, pwf_fault *fault)
 {
 	unsigned line = 1;
 
 	for (size_t i = 0; i < n;) {
+		if ((i == 0 || b[i - 1] == '\n') && nul_line(b + i, n - i)) {
+			i += line_len(b + i, n - i);
+			line++;
+			continue;
+		}
 		size_t len = strict ? utf8_seq(b + i, n - i) : 1;
 		if (b[i] == '\0') {
-			*fault = (pwf_fault){ line, "a NUL byte (a UTF-16 file without a byte-order "
+			*fault = (pwf_fault){ line, "a NUL byte (UTF-16 without a byte-order "
 						    "mark?)" };
 			return false;
 		}
@@ -415,9 +443,9 @@ hv_err passwords_add_file(hv_passwords *pw, const char *path, hv_findings *f)
 		if (k >= 0) {
 			rc = add_lines(pw, utf8, (size_t)k, f);
 		} else {
-			findings_add(f, HV_SEV_ERROR, path, HV_NO_OFFSET, "password file (%s): line "
-				     "%u holds %s; no password of the file was used", pwf_name(enc),
-				     fault.line, fault.why);
+			findings_add(f, HV_SEV_ERROR, path, HV_NO_OFFSET,
+				     "password file (%s): line %u holds %s; no password of the "
+				     "file was used", pwf_name(enc), fault.line, fault.why);
 			rc = HV_ERR_FORMAT;
 		}
 	}

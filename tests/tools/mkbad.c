@@ -1385,7 +1385,8 @@ static void xml_cost_archives(arc_writer *w)
 	while (sb.len < 16u * 1024 * 1024 - 64)
 		sb_adds(&sb, "<a/>");
 	arc_zip_one(w, "arc-zip-16mib-foreign-elements.zip", 0, "-",
-		    "zip of 16 MiB of <a/><a/>... (no root of ours): not recognised, bounded memory",
+		    "zip of 16 MiB of <a/><a/>... (no root of ours): not recognised, bounded "
+		    "memory",
 		    "a.xml", &sb);
 	sb_free(&sb);
 }
