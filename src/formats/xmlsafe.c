@@ -88,12 +88,12 @@ static xmlDocPtr parse(const void *data, size_t len, first_error *fe)
 }
 
 hv_err xml_parse_bounded(const void *data, size_t len, const char *src, uint64_t offset,
-			 xmlDocPtr *out, hv_findings *f)
+			 xmlDocPtr *doc, hv_findings *f)
 {
 	xml_scan scan;
 	first_error fe = { .seen = false };
 
-	*out = NULL;
+	*doc = NULL;
 	if (len > HV_XML_MAX_BYTES) {
 		findings_add(f, HV_SEV_ERROR, src, offset,
 			     "XML document of %zu bytes is over the %u-byte cap", len,
@@ -105,22 +105,22 @@ hv_err xml_parse_bounded(const void *data, size_t len, const char *src, uint64_t
 		findings_add(f, HV_SEV_ERROR, src, at_offset(offset, scan.at), "%s", scan.why);
 		return e;
 	}
-	xmlDocPtr doc = parse(data, len, &fe);
-	if (!doc) {
+	xmlDocPtr d = parse(data, len, &fe);
+	if (!d) {
 		findings_add(f, HV_SEV_ERROR, src, offset, "XML is not well-formed: %s (line %d)",
 			     fe.msg, fe.line);
 		return HV_ERR_CORRUPT;
 	}
-	xmlNode *root = xmlDocGetRootElement(doc);
-	if (doc->intSubset || doc->extSubset || !root || !depth_ok(root, 1)) {
+	xmlNode *root = xmlDocGetRootElement(d);
+	if (d->intSubset || d->extSubset || !root || !depth_ok(root, 1)) {
 		/* The pre-scan refused DTDs and deep nesting already: kept as a backstop. */
 		findings_add(f, HV_SEV_ERROR, src, offset, root ? "XML has a document type "
 			     "declaration or nesting deeper than %u levels" : "XML has no root "
 			     "element", HV_XML_MAX_DEPTH);
-		xmlFreeDoc(doc);
+		xmlFreeDoc(d);
 		return HV_ERR_CORRUPT;
 	}
-	*out = doc;
+	*doc = d;
 	return HV_OK;
 }
 

@@ -173,7 +173,7 @@ static bool declared_encoding(const units *u, char name[MAX_ENC_NAME + 1])
 		unsigned c = unit(u, i);
 		if (k == MAX_ENC_NAME)
 			return false;
-		name[k++] = c < 0x80 ? (char)c : '?';
+		name[k++] = (char)(c < 0x80 ? c : '?');
 	}
 	name[k] = '\0';
 	return true;
