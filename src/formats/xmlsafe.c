@@ -26,14 +26,14 @@ static void quiet(void *ctx, const char *msg, ...)
 	(void)msg;
 }
 
-/* libxml2's first fatal error, kept as it was: stopping the parser adds others. */
+/* libxml2's first fatal error: the later ones follow from it. */
 typedef struct {
 	char msg[200];
 	int line;
 	bool seen;
 } first_error;
 
-static void stop_at_fatal(void *user, xmlErrorPtr e)
+static void keep_first_fatal(void *user, xmlErrorPtr e)
 {
 	xmlParserCtxtPtr ctxt = user;
 	first_error *fe = ctxt->_private;
@@ -44,9 +44,6 @@ static void stop_at_fatal(void *user, xmlErrorPtr e)
 	fe->line = e->line;
 	snprintf(fe->msg, sizeof fe->msg, "%s", e->message ? e->message : "parse error");
 	fe->msg[strcspn(fe->msg, "\r\n")] = '\0';
-	/* libxml2 2.9 goes on after a fatal error (with the tree discarded), out of
-	 * step with the pre-scan: stop it where the document stops being XML. */
-	xmlStopParser(ctxt);
 }
 
 static int depth_ok(const xmlNode *n, unsigned depth)
@@ -72,7 +69,7 @@ static xmlDocPtr parse(const void *data, size_t len, first_error *fe)
 	if (!ctxt)
 		xalloc_die();
 	ctxt->_private = fe;
-	ctxt->sax->serror = stop_at_fatal;
+	ctxt->sax->serror = keep_first_fatal;
 	/* No XML_PARSE_NOENT (that would substitute entities), no DTD loading. */
 	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
 	xmlDocPtr doc = xmlCtxtReadMemory(ctxt, data, (int)len, NULL, NULL, opts);
@@ -105,7 +102,8 @@ hv_err xml_parse_bounded(const void *data, size_t len, const char *src, uint64_t
 		findings_add(f, HV_SEV_ERROR, src, at_offset(offset, scan.at), "%s", scan.why);
 		return e;
 	}
-	xmlDocPtr d = parse(data, len, &fe);
+	/* Up to a margin past where the pre-scan met what is not XML (xmlscan.h). */
+	xmlDocPtr d = parse(data, scan.parse_len, &fe);
 	if (!d) {
 		findings_add(f, HV_SEV_ERROR, src, offset, "XML is not well-formed: %s (line %d)",
 			     fe.msg, fe.line);

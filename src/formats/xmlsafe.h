@@ -5,9 +5,9 @@
  * entity substitution (entities stay as references and are never expanded,
  * so billion-laughs documents stay small), and caps checked before libxml2
  * builds anything: the size, then a linear pre-scan of the bytes (xmlscan.h)
- * for the counts below, the nesting depth and the encoding.  libxml2 is
- * stopped at its first fatal error, so it never works past what the pre-scan
- * counted.  Encoding comes from the BOM/declaration (UTF-8 or UTF-16).
+ * for the counts below, the nesting depth and the encoding.  libxml2 never
+ * works past what the pre-scan counted (see xmlscan.h).  Encoding comes
+ * from the BOM/declaration (UTF-8 or UTF-16).
  *
  * The caps leave a wide margin over real documents: a legacy Hyper-V
  * configuration has about 2,000 elements with one or two attributes each, a

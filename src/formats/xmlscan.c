@@ -13,6 +13,7 @@
 
 #define STOP SIZE_MAX       /* returned by a step: scanning ends here */
 #define MAX_ENC_NAME 64     /* longest encoding name looked up */
+#define STOP_MARGIN 256     /* units libxml2 sees past where the scan stopped */
 
 /* The document as code units: bytes, or 16-bit units in either byte order. */
 typedef struct {
@@ -29,6 +30,8 @@ typedef struct {
 	size_t depth;
 	size_t ns_in_scope;                  /* namespace declarations of open elements */
 	size_t ns_at[HV_XML_MAX_DEPTH + 1];  /* ... declared at each level */
+	bool utf8;       /* the bytes are UTF-8 to libxml2 (not another 8-bit encoding) */
+	size_t stop;     /* unit where the scan met what is not well-formed, or u.n */
 	hv_err err;
 } scanner;
 
@@ -81,6 +84,14 @@ static size_t skip_space(const units *u, size_t i)
 	while (i < u->n && is_space(unit(u, i)))
 		i++;
 	return i;
+}
+
+/* Ends the scan at unit i, the first that is not well-formed XML. */
+static size_t give_up(scanner *sc, size_t i)
+{
+	if (i < sc->stop)
+		sc->stop = i;
+	return STOP;
 }
 
 static size_t refuse(scanner *sc, hv_err err, size_t i, const char *fmt, ...)
@@ -198,6 +209,8 @@ static bool encoding_ok(scanner *sc)
 		       "characters", MAX_ENC_NAME);
 		return false;
 	}
+	sc->utf8 = sc->u.width == 1 && (!name[0] || strcasecmp(name, "UTF-8") == 0 ||
+					 strcasecmp(name, "UTF8") == 0);
 	if (!name[0])
 		return true;
 	bool safe = sc->u.width == 2 ? utf16_safe(name, sc->u.be) : ascii_safe(name);
@@ -225,12 +238,47 @@ static size_t name_end(const units *u, size_t i)
 	return i;
 }
 
-static size_t count_other(scanner *sc, size_t i, size_t end, size_t len)
+/*
+ * Whether the unit at k cannot be in a comment, PI or CDATA section: a control
+ * character, U+FFFE/U+FFFF, or (UTF-8) an encoded surrogate.  libxml2 leaves
+ * such a section there and reads the rest of it as markup the scan skipped.
+ */
+static bool bad_in_section(const scanner *sc, size_t k)
+{
+	const units *u = &sc->u;
+	unsigned c = unit(u, k);
+
+	if (c < 0x20)
+		return c != '\t' && c != '\n' && c != '\r';
+	if (u->width == 2)
+		return c == 0xFFFE || c == 0xFFFF;
+	if (!sc->utf8 || k + 1 >= u->n)
+		return false;
+	unsigned c1 = unit(u, k + 1);
+	return (c == 0xED && c1 >= 0xA0 && c1 <= 0xBF) ||
+	       (c == 0xEF && c1 == 0xBF && k + 2 < u->n && unit(u, k + 2) >= 0xBE);
+}
+
+/* The end (lit) of a comment, PI or CDATA section whose body starts at i, or STOP. */
+static size_t section_end(scanner *sc, size_t i, const char *lit)
+{
+	size_t end = find(&sc->u, i, lit);
+	size_t stop = end == STOP ? sc->u.n : end;
+
+	for (size_t k = i; k < stop; k++)
+		if (bad_in_section(sc, k))
+			return give_up(sc, k);
+	return end;
+}
+
+/* Counts a comment, PI or CDATA section at i; the unit after it, or STOP. */
+static size_t count_other(scanner *sc, size_t i, size_t body, const char *lit)
 {
 	if (++sc->s->others > HV_XML_MAX_OTHER_NODES)
 		return refuse(sc, HV_ERR_LIMIT, i, "XML has more than %u comments, processing "
 			      "instructions and CDATA sections (cap)", HV_XML_MAX_OTHER_NODES);
-	return end == STOP ? STOP : end + len;
+	size_t end = section_end(sc, body, lit);
+	return end == STOP ? STOP : end + strlen(lit);
 }
 
 /* Namespace declarations cost libxml2 a search of those in scope per prefixed name. */
@@ -252,19 +300,21 @@ static size_t attribute(scanner *sc, size_t i, tag_counts *t)
 	const units *u = &sc->u;
 	size_t j = name_end(u, i);
 
-	if (j == i || count_ns(sc, i, j, t) == STOP)
-		return STOP; /* not a name (libxml2 stops here too), or over the cap */
+	if (j == i)
+		return give_up(sc, i); /* not a name: libxml2 stops here too */
+	if (count_ns(sc, i, j, t) == STOP)
+		return STOP;
 	j = skip_space(u, j);
 	if (j >= u->n || unit(u, j) != '=')
-		return STOP;
+		return give_up(sc, j);
 	j = skip_space(u, j + 1);
 	if (j >= u->n || (unit(u, j) != '"' && unit(u, j) != '\''))
-		return STOP;
+		return give_up(sc, j);
 	unsigned q = unit(u, j++);
 	while (j < u->n && unit(u, j) != q && unit(u, j) != '<')
 		j++;
 	if (j >= u->n || unit(u, j) != q)
-		return STOP; /* cut, or '<' in a value */
+		return give_up(sc, j); /* cut, or '<' in a value */
 	if (++t->attributes > HV_XML_MAX_ATTRS_PER_ELEMENT)
 		return refuse(sc, HV_ERR_LIMIT, t->at, "XML element has more than %u attributes "
 			      "(cap)", HV_XML_MAX_ATTRS_PER_ELEMENT);
@@ -284,7 +334,7 @@ static size_t start_tag(scanner *sc, size_t i)
 	size_t level = sc->depth + 1; /* the root is level 1 */
 
 	if (j == i + 1)
-		return STOP;
+		return give_up(sc, j);
 	if (++sc->s->elements > HV_XML_MAX_ELEMENTS)
 		return refuse(sc, HV_ERR_LIMIT, i, "XML has more than %u elements (cap)",
 			      HV_XML_MAX_ELEMENTS);
@@ -296,10 +346,10 @@ static size_t start_tag(scanner *sc, size_t i)
 	for (;;) {
 		j = skip_space(u, j);
 		if (j >= u->n)
-			return STOP;
+			return give_up(sc, j);
 		unsigned c = unit(u, j);
 		if (c == '/')
-			return j + 1 < u->n && unit(u, j + 1) == '>' ? j + 2 : STOP;
+			return j + 1 < u->n && unit(u, j + 1) == '>' ? j + 2 : give_up(sc, j);
 		if (c == '>')
 			break;
 		j = attribute(sc, j, &t);
@@ -319,7 +369,7 @@ static size_t end_tag(scanner *sc, size_t i)
 	size_t j = skip_space(u, name_end(u, i + 2));
 
 	if (j >= u->n || unit(u, j) != '>')
-		return STOP;
+		return give_up(sc, j);
 	if (sc->depth > 0) {
 		sc->ns_in_scope -= sc->ns_at[sc->depth];
 		sc->depth--;
@@ -333,20 +383,22 @@ static size_t markup(scanner *sc, size_t i)
 	const units *u = &sc->u;
 
 	if (at(u, i, "<!--"))
-		return count_other(sc, i, find(u, i + 4, "-->"), 3);
+		return count_other(sc, i, i + 4, "-->");
 	if (at(u, i, "<![CDATA["))
-		return count_other(sc, i, find(u, i + 9, "]]>"), 3);
+		return count_other(sc, i, i + 9, "]]>");
 	if (at(u, i, "<!DOCTYPE"))
 		/* Hyper-V and MS-KPS documents never carry a DTD; one that does is hostile
 		 * or not ours.  Refuse instead of reasoning about entities. */
 		return refuse(sc, HV_ERR_CORRUPT, i, "XML has a document type declaration "
 			      "(refused: entities are never expanded)");
 	if (at(u, i, "<!"))
-		return STOP;
-	if (at(u, i, "<?")) {
-		size_t end = find(u, i + 2, "?>");
-		return i == 0 ? (end == STOP ? STOP : end + 2) : count_other(sc, i, end, 2);
+		return give_up(sc, i + 2);
+	if (at(u, i, "<?") && i == 0) { /* the XML declaration: not a node */
+		size_t end = section_end(sc, 2, "?>");
+		return end == STOP ? STOP : end + 2;
 	}
+	if (at(u, i, "<?"))
+		return count_other(sc, i, i + 2, "?>");
 	if (at(u, i, "</"))
 		return end_tag(sc, i);
 	return start_tag(sc, i);
@@ -362,6 +414,7 @@ hv_err xml_prescan(const void *data, size_t len, xml_scan *s)
 		       "XML in UTF-8, ASCII-compatible 8-bit encodings and UTF-16)");
 		return sc.err;
 	}
+	sc.stop = sc.u.n;
 	if (!encoding_ok(&sc))
 		return sc.err;
 	for (size_t i = 0; i < sc.u.n;) {
@@ -370,6 +423,13 @@ hv_err xml_prescan(const void *data, size_t len, xml_scan *s)
 			continue;
 		}
 		i = markup(&sc, i);
+	}
+	s->parse_len = len;
+	s->stopped_at = len;
+	if (sc.stop < sc.u.n) {
+		size_t fed = sc.u.n - sc.stop > STOP_MARGIN ? sc.stop + STOP_MARGIN : sc.u.n;
+		s->parse_len = sc.u.skip + fed * sc.u.width;
+		s->stopped_at = sc.u.skip + sc.stop * sc.u.width;
 	}
 	return sc.err;
 }

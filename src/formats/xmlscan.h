@@ -12,9 +12,14 @@
  * It never refuses a well-formed document within the caps: on well-formed
  * input its counts are exact (an attribute is a name = "value" pair outside
  * any quoted value, comment, CDATA section or processing instruction).  It
- * stops counting at the first construct that is not well-formed; xmlsafe.c
- * makes libxml2 stop at its first fatal error, which it meets at that point
- * at the latest, so libxml2 never works past what was counted.
+ * stops at the first construct that is not well-formed (a tag it cannot
+ * read, a character libxml2 would end a comment, PI or CDATA section at);
+ * libxml2 is then given the bytes up to a small margin past that point
+ * (parse_len), so it fails there and, as libxml2 2.9 goes on after a fatal
+ * error, never works on what was not counted.  Elsewhere libxml2 and the
+ * scan see the same markup: after an error in a tag or text libxml2 resumes
+ * at the next '<', which the scan saw as markup too (names and values hold
+ * no '<').
  *
  * Encodings, as libxml2 detects them [libxml2 2.9 xmlDetectCharEncoding]:
  * UTF-16LE/BE (by BOM or by "<?" in 16-bit units) is read in 16-bit units,
@@ -40,6 +45,8 @@ typedef struct {
 	size_t attributes; /* name="value" pairs, namespace declarations included */
 	size_t others;     /* comments, processing instructions, CDATA sections */
 	size_t max_depth;  /* deepest element nesting (the root is 1) */
+	size_t parse_len;  /* bytes libxml2 may parse (the whole buffer when well-formed) */
+	size_t stopped_at; /* byte where the scan stopped at what is not XML, or len */
 	size_t at;         /* refusal: byte offset in the scanned buffer */
 	char why[160];     /* refusal: one line naming the cap or the reason */
 } xml_scan;
