@@ -1,13 +1,13 @@
 /*
- * xmlscan.h - the linear pre-scan xml_parse_safe runs before libxml2 sees a
- * document.
+ * xmlscan.h - the linear pre-scan xml_parse_bounded runs before libxml2 sees
+ * a document.
  *
  * libxml2 2.9 checks duplicate attributes in quadratic time and builds the
  * whole tree before any cap of ours could look at it.  The pre-scan reads the
  * bytes once, in time linear in their length and without allocating, and
  * refuses documents over the caps of xmlsafe.h (attributes per element and in
- * all, elements, other nodes, nesting depth), documents with a DTD, and
- * encodings whose bytes it cannot tokenise.
+ * all, elements, other nodes, nesting depth, namespace declarations in scope),
+ * documents with a DTD, and encodings whose bytes it cannot tokenise.
  *
  * It never refuses a well-formed document within the caps: on well-formed
  * input its counts are exact (an attribute is a name = "value" pair outside
