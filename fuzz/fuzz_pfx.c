@@ -6,10 +6,13 @@
  *       <library sources> $(pkg-config --cflags --libs libcrypto json-c ...)
  *   ./fuzz_pfx -runs=5000 fuzz/corpus/pfx
  *
- * Every input goes through pfx_open with two fixed candidates (after the
+ * Every input goes through pfx_open_ex with two fixed candidates (after the
  * built-in NULL and empty passwords) and through certfile_read; whatever
- * opens is rendered as text and JSON.  Seeds in fuzz/corpus/pfx are
- * synthesized files with throwaway keys (see the README there).
+ * opens is rendered as text and JSON.  Each input gets a small file budget
+ * of key-derivation iterations (FUZZ_KDF_BUDGET) and no run budget, so the
+ * budget paths are exercised and a long run never drains a shared budget.
+ * Seeds in fuzz/corpus/pfx are synthesized files with throwaway keys (see
+ * the README there).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +28,7 @@
 #include "report/pfx_report.h"
 
 #define FUZZ_AT 1798675200   /* fixed report time: 2027-01-01 */
+#define FUZZ_KDF_BUDGET 100000 /* iterations per input: the seeds' 2048 x a few */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -63,7 +67,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		passwords_add(&pw, cands[i], strlen(cands[i]), PW_SRC_FILE, (unsigned)i + 1, &f);
 	(void)pfx_sniff(s);
 	(void)certfile_sniff(s);
-	pfx_open(s, "fuzz.pfx", &pw, &p, &f);
+	pfx_open_opts opts = { .pw = &pw, .file_kdf_budget = FUZZ_KDF_BUDGET };
+	pfx_open_ex(s, "fuzz.pfx", &opts, &p, &f);
 	render_pfx(&p);
 	pfx_free(&p);
 	certfile_read(s, "fuzz.pem", &c, &f);

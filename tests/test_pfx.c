@@ -7,11 +7,13 @@
  * temporary directory: throwaway RSA-2048 keys with the Shielded VM subject
  * pattern, 10-year validity.  No private key is committed.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -64,6 +66,10 @@ static bool make_pfx_cli(void)
 	       sh_in("openssl pkcs12 -export -in enc.crt -inkey enc.key -certpbe AES-256-CBC "
 		     "-keypbe AES-256-CBC -macalg sha256 -iter 20000 "
 		     "-passout 'pass:" OTHER_PASS "' -out strong.pfx") == 0 &&
+	       /* The reported costly file: a 1-iteration MAC over 1,000,000-iteration PBES2. */
+	       sh_in("openssl pkcs12 -export -in enc.crt -inkey enc.key -certpbe AES-256-CBC "
+		     "-keypbe AES-256-CBC -macalg sha256 -iter 1000000 -nomaciter "
+		     "-passout 'pass:" OTHER_PASS "' -out slow.pfx") == 0 &&
 	       sh_in("openssl pkcs12 -export -in enc.crt -inkey enc.key -iter 2048 -nomac "
 		     "-passout 'pass:" OTHER_PASS "' -out nomac.pfx") == 0 &&
 	       sh_in("openssl pkcs12 -export -in enc.crt -inkey enc.key -passout pass: "
@@ -487,6 +493,156 @@ START_TEST(corrupted_mac_is_corrupt_not_password)
 }
 END_TEST
 
+/* ---- key-derivation cost ---- */
+
+static hv_err open_fx_opts(const char *name, const pfx_open_opts *opts, opened *o)
+{
+	char *p = tu_join(fx, name);
+
+	memset(o, 0, sizeof(*o));
+	o->data = tu_read(p, &o->len);
+	ck_assert_msg(o->data != NULL, "missing fixture %s", p);
+	free(p);
+	return pfx_open_ex(span_make(o->data, o->len), name, opts, &o->pfx, &o->f);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+START_TEST(wrong_mac_skips_costly_probes)
+{
+	hv_passwords pw;
+	opened o;
+
+	NEED_FIXTURES();
+	passwords_init(&pw);
+	pw_add(&pw, "wrong-1", 1);
+	pw_add(&pw, "wrong-2", 2);
+	pw_add(&pw, "wrong-3", 3);
+	/* Five MAC checks of 1 iteration; the five 1,000,000-iteration probes of the
+	 * contents (about 2 s) are not made, and counted as skipped. */
+	double t0 = now_s();
+	ck_assert_int_eq(open_fx("slow.pfx", &pw, &o), HV_ERR_PASSWORD);
+	ck_assert_double_lt(now_s() - t0, 0.3);
+	ck_assert_uint_eq(o.pfx.mac.iterations, 1);
+	ck_assert_uint_eq(o.pfx.kdf_iterations, 5);
+	ck_assert_uint_eq(o.pfx.probes_skipped, 5);
+	ck_assert(!o.pfx.kdf_budget_exhausted);
+	ck_assert_ptr_nonnull(strstr(o.pfx.reason, "not probed for damage"));
+	close_fx(&o);
+	/* The right password still opens it: six MAC checks, one derivation per part. */
+	pw_add(&pw, OTHER_PASS, 4);
+	ck_assert_int_eq(open_fx("slow.pfx", &pw, &o), HV_OK);
+	ck_assert_uint_eq(o.pfx.kdf_iterations, 6 + 2u * 1000 * 1000);
+	ck_assert(o.pfx.certs[0].has_private_key);
+	close_fx(&o);
+	passwords_free(&pw);
+}
+END_TEST
+
+START_TEST(file_budget_exhausted_is_not_wrong_password)
+{
+	hv_passwords pw;
+	opened o;
+
+	NEED_FIXTURES();
+	passwords_init(&pw);
+	pw_add(&pw, CANARY, 1);
+	/* aes.pfx: MAC and parts at 2048 iterations; the password is the third attempt. */
+	pfx_open_opts opts = { .pw = &pw, .file_kdf_budget = 2 * 2048 };
+	ck_assert_int_eq(open_fx_opts("aes.pfx", &opts, &o), HV_ERR_LIMIT);
+	ck_assert(o.pfx.kdf_budget_exhausted);
+	ck_assert_uint_eq(o.pfx.kdf_asked, 2048);
+	ck_assert_uint_eq(o.pfx.kdf_left, 0);
+	ck_assert_uint_eq(o.pfx.kdf_iterations, 2 * 2048);
+	ck_assert_ptr_nonnull(strstr(o.pfx.reason, "not opened: key-derivation budget "
+						   "exhausted (2048 iterations asked, 0 left "
+						   "of the per-file"));
+	close_fx(&o);
+	/* Raised, it opens: 3 MAC checks + certificate safe + key. */
+	opts.file_kdf_budget = 5 * 2048;
+	ck_assert_int_eq(open_fx_opts("aes.pfx", &opts, &o), HV_OK);
+	ck_assert_uint_eq(o.pfx.kdf_iterations, 5 * 2048);
+	close_fx(&o);
+	/* The process budget of pfx_open is charged too. */
+	uint64_t before = pfx_kdf_budget_left(pfx_process_kdf_budget());
+	ck_assert_int_eq(open_fx("aes.pfx", &pw, &o), HV_OK);
+	ck_assert_uint_eq(before - pfx_kdf_budget_left(pfx_process_kdf_budget()), 5 * 2048);
+	close_fx(&o);
+	passwords_free(&pw);
+}
+END_TEST
+
+typedef struct {
+	const hv_passwords *pw;
+	pfx_kdf_budget *run;
+	opened o;
+	hv_err rc;
+} opener;
+
+static void *open_in_thread(void *arg)
+{
+	opener *t = arg;
+	pfx_open_opts opts = { .pw = t->pw, .run_budget = t->run };
+
+	t->rc = open_fx_opts("aes.pfx", &opts, &t->o);
+	return NULL;
+}
+
+/* Opens aes.pfx in two threads sharing a run budget of total iterations. */
+static void open_twice(const hv_passwords *pw, uint64_t total, opener t[2], uint64_t *left)
+{
+	pfx_kdf_budget run;
+	pthread_t th[2];
+
+	pfx_kdf_budget_init(&run, total);
+	for (int i = 0; i < 2; i++) {
+		t[i] = (opener){ .pw = pw, .run = &run };
+		ck_assert_int_eq(pthread_create(&th[i], NULL, open_in_thread, &t[i]), 0);
+	}
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+	*left = pfx_kdf_budget_left(&run);
+}
+
+START_TEST(run_budget_shared_by_threads)
+{
+	const uint64_t one = 5 * 2048; /* what opening aes.pfx costs */
+	hv_passwords pw;
+	opener t[2];
+	uint64_t left;
+
+	NEED_FIXTURES();
+	passwords_init(&pw);
+	pw_add(&pw, CANARY, 1);
+	open_twice(&pw, 2 * one, t, &left);
+	ck_assert_int_eq(t[0].rc, HV_OK);
+	ck_assert_int_eq(t[1].rc, HV_OK);
+	ck_assert_uint_eq(left, 0);
+	for (int i = 0; i < 2; i++)
+		close_fx(&t[i].o);
+	/* Enough for one: whatever the interleaving, no more than the budget is spent,
+	 * and a file that is not opened says so as a budget, not a password, matter. */
+	open_twice(&pw, one, t, &left);
+	ck_assert_uint_eq(t[0].o.pfx.kdf_iterations + t[1].o.pfx.kdf_iterations + left, one);
+	ck_assert_uint_lt(left, 2048);
+	ck_assert(t[0].rc != HV_OK || t[1].rc != HV_OK);
+	for (int i = 0; i < 2; i++) {
+		if (t[i].rc != HV_OK) {
+			ck_assert_int_eq(t[i].rc, HV_ERR_LIMIT);
+			ck_assert(t[i].o.pfx.kdf_budget_exhausted);
+			ck_assert_ptr_nonnull(strstr(t[i].o.pfx.reason, "per-run budget"));
+		}
+		close_fx(&t[i].o);
+	}
+	passwords_free(&pw);
+}
+END_TEST
+
 START_TEST(truncated_and_not_pfx)
 {
 	opened o;
@@ -795,6 +951,106 @@ START_TEST(password_file_crlf_bom_and_empty_lines)
 }
 END_TEST
 
+/* passwords_add_file on exactly these bytes; the candidates in pw. */
+static hv_err read_pw_bytes(const void *b, size_t n, hv_passwords *pw, hv_findings *f)
+{
+	char *dir = tu_mkdtemp(), *p = tu_join(dir, "pw.txt");
+
+	tu_write(p, b, n);
+	passwords_init(pw);
+	hv_err e = passwords_add_file(pw, p, f);
+	tu_rmtree(dir);
+	free(dir);
+	free(p);
+	return e;
+}
+
+START_TEST(password_file_encodings)
+{
+	/* "P@ssword" > pw.txt in Windows PowerShell 5.1: UTF-16LE, BOM, CRLF. */
+	static const char ps51[] = "\xFF\xFE" "P\0@\0s\0s\0w\0o\0r\0d\0\r\0\n\0"
+				   " \0\xE4\0 \0\r\0\n\0" "\x3D\xD8\x11\xDD\r\0\n\0";
+	static const char be[] = "\xFE\xFF" "\0P\0@\0s\0s\0w\0o\0r\0d\0\n\0x";
+	static const char utf8[] = "caf\xC3\xA9\r\nlatin-1 \xE9\n";
+	hv_passwords pw;
+	hv_findings f = { 0 };
+
+	ck_assert_int_eq(read_pw_bytes(ps51, sizeof(ps51) - 1, &pw, &f), HV_OK);
+	ck_assert_uint_eq(pw.n, 3);
+	ck_assert_str_eq(pw.v[0].secret, "P@ssword");
+	ck_assert_str_eq(pw.v[1].secret, " \xC3\xA4 ");        /* spaces kept, U+00E4 */
+	ck_assert_str_eq(pw.v[2].secret, "\xF0\x9F\x94\x91"); /* U+1F511, a pair */
+	ck_assert_str_eq(pw.v[2].label, "password-file line 3");
+	passwords_free(&pw);
+	ck_assert_int_eq(read_pw_bytes(be, sizeof(be) - 1, &pw, &f), HV_OK);
+	ck_assert_uint_eq(pw.n, 2);
+	ck_assert_str_eq(pw.v[0].secret, "P@ssword");
+	ck_assert_str_eq(pw.v[1].secret, "x");
+	passwords_free(&pw);
+	/* No BOM: UTF-8, and bytes that are not UTF-8 kept (OpenSSL reads them as Latin-1). */
+	ck_assert_int_eq(read_pw_bytes(utf8, sizeof(utf8) - 1, &pw, &f), HV_OK);
+	ck_assert_uint_eq(pw.n, 2);
+	ck_assert_str_eq(pw.v[0].secret, "caf\xC3\xA9");
+	ck_assert_str_eq(pw.v[1].secret, "latin-1 \xE9");
+	passwords_free(&pw);
+	/* A line of NUL bytes only is padding, skipped like an empty line. */
+	ck_assert_int_eq(read_pw_bytes("alpha\n\0\0\r\nbeta\n\0", 16, &pw, &f), HV_OK);
+	ck_assert_uint_eq(pw.n, 2);
+	ck_assert_str_eq(pw.v[1].secret, "beta");
+	ck_assert_uint_eq(pw.v[1].position, 3);
+	passwords_free(&pw);
+	ck_assert_uint_eq(f.n, 0);
+	findings_free(&f);
+}
+END_TEST
+
+START_TEST(password_file_bad_encodings_name_the_line)
+{
+	static const struct {
+		const char *bytes;
+		size_t n;
+		const char *needle;
+	} bad[] = {
+		/* line 2 holds a high surrogate followed by 'x' */
+		{ "\xFF\xFE" "s\0e\0c\0r\0e\0t\0\n\0\x00\xD8x\0", 20, "line 2 holds an unpaired" },
+		{ "\xFF\xFE" "s\0e\0c\0r\0e\0t\0x", 15, "line 1 holds an odd number" },
+		{ "\xEF\xBB\xBF" "secret\nsecret\nsecret\xC3(\n", 26, "line 3 holds bytes that" },
+		{ "s\0e\0c\0r\0e\0t\0", 12, "line 1 holds a NUL byte" },
+	};
+	hv_passwords pw;
+	hv_findings f = { 0 };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_int_eq(read_pw_bytes(bad[i].bytes, bad[i].n, &pw, &f), HV_ERR_FORMAT);
+		ck_assert_uint_eq(pw.n, 0);
+		ck_assert_uint_eq(f.n, 1);
+		char *line = finding_format(&f.v[0]);
+		ck_assert_msg(strstr(line, bad[i].needle) && strstr(line, "pw.txt"), "%s", line);
+		ck_assert_msg(!strstr(line, "secret") && !strchr(line, '\n'), "%s", line);
+		free(line);
+		passwords_free(&pw);
+		findings_free(&f);
+	}
+}
+END_TEST
+
+START_TEST(powershell_password_file_opens_pfx)
+{
+	static const char ps51[] = "\xFF\xFE" "P\0@\0s\0s\0w\0o\0r\0d\0\r\0\n\0";
+	hv_passwords pw;
+	hv_findings f = { 0 };
+	opened o;
+
+	NEED_FIXTURES();
+	ck_assert_int_eq(read_pw_bytes(ps51, sizeof(ps51) - 1, &pw, &f), HV_OK);
+	ck_assert_int_eq(open_fx("csp.pfx", &pw, &o), HV_OK); /* exported with P@ssword */
+	ck_assert_str_eq(o.pfx.opened_by_label, "password-file line 1");
+	close_fx(&o);
+	passwords_free(&pw);
+	findings_free(&f);
+}
+END_TEST
+
 START_TEST(password_sources_in_documented_order)
 {
 	char *dir = tu_mkdtemp(), *p = tu_join(dir, "pw.txt");
@@ -891,6 +1147,10 @@ int main(void)
 	tcase_add_test(tc, chain_pairs_only_the_owner);
 	tcase_add_test(tc, csp_and_friendly_name_attributes);
 	tcase_add_test(tc, corrupted_mac_is_corrupt_not_password);
+	tcase_add_test(tc, wrong_mac_skips_costly_probes);
+	tcase_add_test(tc, file_budget_exhausted_is_not_wrong_password);
+	tcase_add_test(tc, run_budget_shared_by_threads);
+	tcase_add_test(tc, powershell_password_file_opens_pfx);
 	tcase_add_test(tc, truncated_and_not_pfx);
 	tcase_add_test(tc, unsupported_algorithms_are_named);
 	tcase_add_test(tc, dpapi_ng_is_named_never_wrong_password);
@@ -902,6 +1162,8 @@ int main(void)
 	tcase_add_test(tc, cert_file_rejects_pfx_and_text);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tp, password_file_crlf_bom_and_empty_lines);
+	tcase_add_test(tp, password_file_encodings);
+	tcase_add_test(tp, password_file_bad_encodings_name_the_line);
 	tcase_add_test(tp, password_sources_in_documented_order);
 	tcase_add_test(tp, prompt_without_terminal_is_clear_error);
 	tcase_add_test(tp, duplicates_and_limits);

@@ -575,6 +575,47 @@ START_TEST(core_dumps_disabled_while_prompting)
 }
 END_TEST
 
+/* Whether the terminal behind master echoes, read on its slave side. */
+static bool pty_echoes(int slave)
+{
+	struct termios t;
+	ck_assert_int_eq(tcgetattr(slave, &t), 0);
+	return (t.c_lflag & ECHO) != 0;
+}
+
+START_TEST(signal_at_the_prompt_restores_echo)
+{
+	/* Ctrl-C (and the other signals that end a program) at --ask-password used to
+	 * leave the terminal with echo off. */
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	char *dir = tu_mkdtemp(), *s = tu_join(tu_srcdir(), "samples");
+	char *argv[] = { (char *)tu_bin(), "inspect", "--ask-password", s, NULL };
+
+	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
+		pty_run p = pty_start(dir, argv);
+		int slave = open(ptsname(p.master), O_RDWR | O_NOCTTY);
+		ck_assert_int_ge(slave, 0);
+		ck_assert(pty_echoes(slave));
+		ck_assert_msg(pty_read_until(&p, PROMPT), "no prompt; got: %s",
+			      p.transcript ? p.transcript : "(nothing)");
+		ck_assert_msg(!pty_echoes(slave), "echo is on at the prompt");
+		ck_assert_int_eq(kill(p.pid, sigs[i]), 0);
+		int st;
+		ck_assert_int_eq(waitpid(p.pid, &st, 0), p.pid);
+		ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == sigs[i],
+			      "signal %d: status 0x%x, not killed by the signal", sigs[i], st);
+		ck_assert_msg(pty_echoes(slave), "signal %d left the terminal without echo",
+			      sigs[i]);
+		close(slave);
+		close(p.master);
+		pty_free(&p);
+	}
+	tu_rmtree(dir);
+	free(dir);
+	free(s);
+}
+END_TEST
+
 START_TEST(ask_password_without_a_terminal_fails_cleanly)
 {
 	static const char *const cmds[] = { "inspect", "diagnose", "audit" };
@@ -607,6 +648,7 @@ int main(void)
 	tcase_add_test(tc, ask_password_on_a_terminal);
 	tcase_add_test(tc, core_dumps_disabled_while_prompting);
 	tcase_add_test(tc, ask_password_without_a_terminal_fails_cleanly);
+	tcase_add_test(tc, signal_at_the_prompt_restores_echo);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

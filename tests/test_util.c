@@ -114,6 +114,43 @@ START_TEST(times_render_and_parse)
 }
 END_TEST
 
+START_TEST(impossible_dates_are_refused)
+{
+	/* Reported: --at 2026-02-30 became 2026-03-02, +99:00 was accepted. */
+	static const char *const bad[] = {
+		"2026-02-30", "2026-02-29", "1900-02-29", "2100-02-29", "2026-04-31",
+		"2026-06-31", "2026-09-31", "2026-11-31", "2026-01-32", "2026-00-10",
+		"2026-10-00", "2026-10-01T24:00", "2026-10-01T23:60", "2026-10-01T23:59:60",
+		"2026-10-01T12:00:00+99:00", "2026-10-01T12:00:00+14:01",
+		"2026-10-01T12:00:00-14:30", "2026-10-01T12:00:00+05:60",
+		"2026-10-01T12:00:00+0560", "2026-10-01T12:00:00+5", "2026-10-01T12:00:00.",
+		"2026-10-01T12:00:00.5x", "2026-10-01 ", "2026-10-01T", "2026-10-01T12",
+		"2026-10-01T12:00:00Z ", "2026-10-01junk", "2026-2-01", "+2026-10-01", "",
+	};
+	static const struct {
+		const char *in, *utc;
+	} good[] = {
+		{ "2024-02-29", "2024-02-29T00:00:00Z" },
+		{ "2000-02-29T23:59:59Z", "2000-02-29T23:59:59Z" },
+		{ "2026-12-31T23:59:59.999", "2026-12-31T23:59:59Z" },
+		{ "2026-10-01T00:30:00+14:00", "2026-09-30T10:30:00Z" },
+		{ "2026-10-01T00:30:00-1200", "2026-10-01T12:30:00Z" },
+		{ "2026-10-01 08:15", "2026-10-01T08:15:00Z" },
+		{ "2026-04-30T12:00:00-14:00", "2026-05-01T02:00:00Z" },
+	};
+	time_t t;
+	char s[32];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!iso_parse(bad[i], &t), "'%s' accepted", bad[i]);
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ck_assert_msg(iso_parse(good[i].in, &t), "'%s' refused", good[i].in);
+		time_to_iso(t, s);
+		ck_assert_str_eq(s, good[i].utc);
+	}
+}
+END_TEST
+
 START_TEST(findings_are_one_line_with_offset)
 {
 	hv_findings f = { 0 };
@@ -197,6 +234,7 @@ int main(void)
 	tcase_add_test(tc, utf16_round_trip_and_bad_surrogates);
 	tcase_add_test(tc, guid_mixed_endian);
 	tcase_add_test(tc, times_render_and_parse);
+	tcase_add_test(tc, impossible_dates_are_refused);
 	tcase_add_test(tc, findings_are_one_line_with_offset);
 	tcase_add_test(tc, file_load_hashes_and_caps);
 	tcase_add_test(tc, strbuf_grows);

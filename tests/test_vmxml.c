@@ -2,10 +2,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "formats/kvtree.h"
 #include "formats/vmxml.h"
+#include "formats/xmlsafe.h"
 #include "support/testutil.h"
 #include "util/strbuf.h"
 #include "util/text.h"
@@ -392,12 +396,13 @@ START_TEST(depth_is_capped)
 	ck_assert_int_eq(depth, KV_MAX_DEPTH);
 	kv_free(root);
 	free(x);
+	/* Refused by the XML pre-scan, before libxml2 builds a tree. */
 	x = nested(KV_MAX_DEPTH + 1);
-	ck_assert_int_eq(read_str(x, &root, &f), HV_ERR_CORRUPT);
+	ck_assert_int_eq(read_str(x, &root, &f), HV_ERR_LIMIT);
 	ck_assert_ptr_null(root);
 	free(x);
 	x = nested(10000);
-	ck_assert_int_eq(read_str(x, &root, &f), HV_ERR_CORRUPT);
+	ck_assert_int_eq(read_str(x, &root, &f), HV_ERR_LIMIT);
 	ck_assert_ptr_null(root);
 	free(x);
 	findings_free(&f);
@@ -500,6 +505,267 @@ START_TEST(size_cap_before_parsing)
 }
 END_TEST
 
+static double seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* <configuration a0="" a1="" ... > with n attributes on the root. */
+static void many_attributes(strbuf *sb, const char *root, size_t n)
+{
+	sb_addf(sb, "<%s", root);
+	for (size_t i = 0; i < n; i++)
+		sb_addf(sb, " a%zu=\"\"", i);
+	sb_addf(sb, "></%s>", root);
+}
+
+/* vmxml_read of doc in seconds, expecting rc and a finding holding needle. */
+static double timed_read(const strbuf *doc, hv_err rc, const char *needle)
+{
+	hv_findings f = { 0 };
+	kv_node *root = (kv_node *)1;
+	double t0 = seconds();
+	ck_assert_int_eq(vmxml_read(span_make(doc->buf, doc->len), "t.xml", &root, &f), rc);
+	double t = seconds() - t0;
+	ck_assert_msg(any_finding(&f, needle), "no finding about '%s'", needle);
+	ck_assert_ptr_null(root);
+	findings_free(&f);
+	return t;
+}
+
+START_TEST(attributes_per_element_capped_before_parsing)
+{
+	strbuf sb = STRBUF_INIT;
+	hv_findings f = { 0 };
+	kv_node *root;
+
+	/* 64 attributes is real-world plenty and parses; 65 is refused. */
+	many_attributes(&sb, "configuration", HV_XML_MAX_ATTRS_PER_ELEMENT);
+	ck_assert_int_eq(read_str(sb_str(&sb), &root, &f), HV_OK);
+	kv_free(root);
+	sb_reset(&sb);
+	many_attributes(&sb, "configuration", HV_XML_MAX_ATTRS_PER_ELEMENT + 1);
+	ck_assert_int_eq(read_str(sb_str(&sb), &root, &f), HV_ERR_LIMIT);
+	ck_assert(any_finding(&f, "more than 64 attributes"));
+	ck_assert_uint_eq(f.v[f.n - 1].offset, 0); /* the element's '<' */
+	findings_free(&f);
+	sb_reset(&sb);
+	/* The reported cases: 80,000 attributes took libxml2 15 s, 1.35M minutes. */
+	many_attributes(&sb, "configuration", 80000);
+	ck_assert_double_lt(timed_read(&sb, HV_ERR_LIMIT, "more than 64 attributes"), 0.2);
+	sb_reset(&sb);
+	many_attributes(&sb, "configuration", 1350000);
+	ck_assert_double_lt(timed_read(&sb, HV_ERR_LIMIT, "more than 64 attributes"), 0.2);
+	sb_free(&sb);
+}
+END_TEST
+
+START_TEST(totals_capped)
+{
+	strbuf sb = STRBUF_INIT;
+
+	/* 9,000 elements of 60 attributes: each under the cap, 540,000 in all. */
+	sb_adds(&sb, "<configuration>");
+	for (int i = 0; i < 9000; i++) {
+		sb_adds(&sb, "<a");
+		for (int k = 0; k < 60; k++)
+			sb_addf(&sb, " b%d='x'", k);
+		sb_adds(&sb, "/>");
+	}
+	sb_adds(&sb, "</configuration>");
+	timed_read(&sb, HV_ERR_LIMIT, "attributes in all");
+	sb_reset(&sb);
+	sb_adds(&sb, "<configuration>");
+	for (unsigned i = 0; i <= HV_XML_MAX_OTHER_NODES; i++)
+		sb_adds(&sb, "<!---->");
+	sb_adds(&sb, "</configuration>");
+	timed_read(&sb, HV_ERR_LIMIT, "comments, processing instructions");
+	sb_reset(&sb);
+	/* Namespace declarations in scope: each prefixed name searches them all. */
+	for (unsigned d = 0; d <= HV_XML_MAX_NS_IN_SCOPE / 2; d++)
+		sb_addf(&sb, "<%s xmlns:p%u='urn:%u' xmlns:q%u='urn:%u'>",
+			d ? "a" : "configuration", d, d, d, d);
+	timed_read(&sb, HV_ERR_LIMIT, "namespace declarations in scope");
+	sb_free(&sb);
+}
+END_TEST
+
+/* Peak RSS growth (KiB) of vmxml_read(doc) in a fresh child; *rc its result. */
+static long rss_growth_kib(const strbuf *doc, hv_err *rc)
+{
+	int fd[2];
+	ck_assert_int_eq(pipe(fd), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct rusage before, after;
+		hv_findings f = { 0 };
+		kv_node *root = NULL;
+		getrusage(RUSAGE_SELF, &before);
+		long r[2] = { vmxml_read(span_make(doc->buf, doc->len), "t.xml", &root, &f), 0 };
+		getrusage(RUSAGE_SELF, &after);
+		r[1] = after.ru_maxrss - before.ru_maxrss;
+		_exit(write(fd[1], r, sizeof r) == (ssize_t)sizeof r ? 0 : 1);
+	}
+	close(fd[1]);
+	long r[2] = { -1, -1 };
+	ck_assert_int_eq(read(fd[0], r, sizeof r), (ssize_t)sizeof r);
+	close(fd[0]);
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	*rc = (hv_err)r[0];
+	return r[1];
+}
+
+START_TEST(element_flood_refused_with_bounded_memory)
+{
+	/* A 16 MiB <a/><a/>... document: libxml2 2.9 peaked at 875 MiB building it. */
+	strbuf sb = STRBUF_INIT;
+	hv_err rc;
+
+	sb_adds(&sb, "<configuration>");
+	while (sb.len < HV_XML_MAX_BYTES - 32)
+		sb_adds(&sb, "<a/>");
+	sb_adds(&sb, "</configuration>");
+	ck_assert_double_lt(timed_read(&sb, HV_ERR_LIMIT, "more than 262144 elements"), 0.5);
+	long kib = rss_growth_kib(&sb, &rc);
+	ck_assert_int_eq(rc, HV_ERR_LIMIT);
+	ck_assert_msg(kib >= 0 && kib < 8 * 1024, "parsing grew the RSS by %ld KiB", kib);
+	/* The calibration: at the element cap the tree is built, and costs memory. */
+	sb_reset(&sb);
+	sb_adds(&sb, "<configuration>");
+	for (unsigned i = 1; i < HV_XML_MAX_ELEMENTS; i++)
+		sb_adds(&sb, "<a/>");
+	sb_adds(&sb, "</configuration>");
+	kib = rss_growth_kib(&sb, &rc);
+	ck_assert_int_eq(rc, HV_OK);
+	ck_assert_msg(kib > 16 * 1024, "the tree of 262,144 elements took only %ld KiB", kib);
+	sb_free(&sb);
+}
+END_TEST
+
+/* A document in UTF-16LE with a BOM, from UTF-8 text. */
+static uint8_t *utf16le_doc(const char *xml, size_t *n)
+{
+	size_t k;
+	uint8_t *u = utf8_to_utf16le(xml, &k);
+	uint8_t *b = malloc(k + 2);
+	b[0] = 0xFF;
+	b[1] = 0xFE;
+	memcpy(b + 2, u, k);
+	free(u);
+	*n = k + 2;
+	return b;
+}
+
+START_TEST(encodings_that_hide_markup_refused)
+{
+	hv_findings f = { 0 };
+	kv_node *root;
+	size_t n;
+
+	/* libxml2 switches to a declared encoding: Shift_JIS and UTF-7 bytes can hide
+	 * or forge markup from a byte scan, ISO-8859-1 in a UTF-16 file reads the rest
+	 * as bytes. */
+	ck_assert_int_eq(read_str("<?xml version='1.0' encoding='Shift_JIS'?><configuration/>",
+				  &root, &f), HV_ERR_UNSUPPORTED);
+	ck_assert(any_finding(&f, "encoding \"Shift_JIS\""));
+	ck_assert_int_eq(read_str("<?xml version=\"1.0\" encoding = \"UTF-7\" ?>+ADw-x/+AD4-",
+				  &root, &f), HV_ERR_UNSUPPORTED);
+	uint8_t *b = utf16le_doc("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><configuration/>",
+				 &n);
+	ck_assert_int_eq(vmxml_read(span_make(b, n), "t.xml", &root, &f), HV_ERR_UNSUPPORTED);
+	free(b);
+	static const uint8_t ucs4[] = { 0, 0, 0, '<', 0, 0, 0, 'a', 0, 0, 0, '/', 0, 0, 0, '>' };
+	ck_assert_int_eq(vmxml_read(span_make(ucs4, sizeof ucs4), "t.xml", &root, &f),
+			 HV_ERR_UNSUPPORTED);
+	/* A name libxml2 does not know is its error: not well-formed. */
+	ck_assert_int_eq(read_str("<?xml version='1.0' encoding='EBCDIC-FOO'?><configuration/>",
+				  &root, &f), HV_ERR_CORRUPT);
+	/* What Windows and editors write still reads. */
+	static const char *const fine[] = {
+		"<?xml version='1.0' encoding='utf-8'?><configuration/>",
+		"<?xml version='1.0' encoding='windows-1252'?><configuration/>",
+		"<?xml version='1.0' encoding='ISO-8859-1' standalone='yes'?><configuration/>",
+		"\xEF\xBB\xBF<?xml version='1.0'?><configuration/>",
+	};
+	for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
+		ck_assert_msg(read_str(fine[i], &root, &f) == HV_OK, "%s", fine[i]);
+		kv_free(root);
+	}
+	b = utf16le_doc("<?xml version=\"1.0\" encoding=\"utf-16\" standalone=\"yes\"?>"
+			"<configuration a=\"1\"><x type=\"string\">\xC3\xA9</x>"
+			"</configuration>", &n);
+	ck_assert_int_eq(vmxml_read(span_make(b, n), "t.xml", &root, &f), HV_OK);
+	kv_free(root);
+	free(b);
+	findings_free(&f);
+}
+END_TEST
+
+START_TEST(prescan_counts_only_real_attributes)
+{
+	/* '=', quotes and '>' in values, text, comments, CDATA and PIs are not
+	 * attributes: 64 real ones plus all of these still read. */
+	strbuf sb = STRBUF_INIT;
+	hv_findings f = { 0 };
+	kv_node *root;
+
+	sb_adds(&sb, "<?xml version='1.0'?><?pi a=\"1\" b=\"2\"?><configuration");
+	for (int i = 0; i < 63; i++)
+		sb_addf(&sb, "\n\ta%d = '=\"x>y\"='", i);
+	sb_adds(&sb, " z=\"a='b'\"><!-- c=\"1\" <a b='c'> --><![CDATA[ <a b=\"1\" c=\"2\"> ]]>"
+		     "<x type=\"string\">k=v; m=n &amp; &lt;y z=\"1\"&gt;</x></configuration>");
+	ck_assert_int_eq(read_str(sb_str(&sb), &root, &f), HV_OK);
+	kv_free(root);
+	findings_free(&f);
+	sb_free(&sb);
+}
+END_TEST
+
+START_TEST(libxml2_never_parses_past_the_prescan)
+{
+	/* libxml2 2.9 goes on after a fatal error (tree discarded, checks still
+	 * quadratic).  Where the pre-scan stops (an unquoted value, '<' in a value, a
+	 * control character that ends a comment or PI early for libxml2, "<!" that is
+	 * no markup) libxml2 is given only a margin more, never the 80,000 attributes
+	 * that follow, or hide in the rest of the comment. */
+	static const char *const breaks[] = {
+		"<x a=1/>", "<x a='<'/>", "<!-- \x01 ", "<?pi \x02 ", "<!FOO ", "<x/y>",
+		"<![CDATA[ \xEF\xBF\xBE ", "<!-- \xED\xA0\x80 ",
+	};
+	strbuf sb = STRBUF_INIT;
+
+	for (size_t i = 0; i < sizeof breaks / sizeof breaks[0]; i++) {
+		sb_adds(&sb, "<configuration>");
+		sb_adds(&sb, breaks[i]);
+		many_attributes(&sb, "b", 80000);
+		sb_adds(&sb, " --> ?> ]]></configuration>");
+		ck_assert_double_lt(timed_read(&sb, HV_ERR_CORRUPT, "not well-formed"), 0.2);
+		sb_reset(&sb);
+	}
+	sb_free(&sb);
+}
+END_TEST
+
+START_TEST(errors_libxml2_goes_on_after_are_bounded)
+{
+	/* ']]>' in text: libxml2 reports it and reads on; the pre-scan counted the rest.
+	 * (Halting libxml2 from its error handler freed the input under it: a crash on
+	 * documents over 128 KiB, whose buffer glibc unmaps when freed.) */
+	strbuf sb = STRBUF_INIT;
+
+	sb_adds(&sb, "<configuration>]]>");
+	while (sb.len < 1024u * 1024)
+		sb_adds(&sb, "<a b='c'>text</a>");
+	sb_adds(&sb, "</configuration>");
+	ck_assert_double_lt(timed_read(&sb, HV_ERR_CORRUPT, "']]>' not allowed"), 5.0);
+	sb_free(&sb);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vmxml");
@@ -518,6 +784,13 @@ int main(void)
 	tcase_add_test(tc, wrong_root_and_not_xml);
 	tcase_add_test(tc, sniff_first_bytes);
 	tcase_add_test(tc, size_cap_before_parsing);
+	tcase_add_test(tc, attributes_per_element_capped_before_parsing);
+	tcase_add_test(tc, totals_capped);
+	tcase_add_test(tc, element_flood_refused_with_bounded_memory);
+	tcase_add_test(tc, encodings_that_hide_markup_refused);
+	tcase_add_test(tc, prescan_counts_only_real_attributes);
+	tcase_add_test(tc, libxml2_never_parses_past_the_prescan);
+	tcase_add_test(tc, errors_libxml2_goes_on_after_are_bounded);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -259,13 +259,14 @@ hv_err guardian_decode(span_t file, const char *src, guardian_doc *out, hv_findi
 {
 	memset(out, 0, sizeof(*out));
 	bool sniffed = guardian_sniff(file);
-	xmlDocPtr doc = xml_parse_safe(file.data, file.len, src, 0, f);
-	if (doc == NULL) {
+	xmlDocPtr doc;
+	hv_err pe = xml_parse_bounded(file.data, file.len, src, 0, &doc, f);
+	if (pe != HV_OK) {
 		if (!sniffed)
 			return HV_ERR_FORMAT;
 		findings_add(f, HV_SEV_ERROR, src, 0, "guardian metadata XML is damaged or "
 			     "refused by the XML parser");
-		return HV_ERR_CORRUPT;
+		return pe;
 	}
 	xmlNode *root = xmlDocGetRootElement(doc);
 	xmlNode *info = xml_is(root, "Metadata") ? xml_child(root, "GuardianInformation") : NULL;

@@ -1115,9 +1115,10 @@ hv_err kp_decode(span_t payload, const char *src, uint64_t offset, kp_doc *out,
 		     "%u-byte cap", payload.len, HV_XML_MAX_BYTES);
 		return HV_ERR_LIMIT;
 	}
-	c.doc = xml_parse_safe(payload.data, payload.len, src, offset, f);
-	if (c.doc == NULL)
-		return starts_like_protector(payload) ? HV_ERR_CORRUPT : HV_ERR_FORMAT;
+	e = xml_parse_bounded(payload.data, payload.len, src, offset, &c.doc, f);
+	if (e != HV_OK)
+		/* Over a cap or not XML: a key protector's fault only when it looks like one. */
+		return starts_like_protector(payload) ? e : HV_ERR_FORMAT;
 	xmlNode *root = xmlDocGetRootElement(c.doc);
 	e = check_root(&c, root);
 	if (e == HV_OK) {

@@ -403,17 +403,19 @@ typedef struct {
 static hv_err cim_bytes(const cim_req *r, const text_view *t, size_t cap, uint8_t **out,
 			size_t *len, char **prop)
 {
-	xmlDocPtr doc = xml_parse_safe(t->s, t->n, r->src, r->off, r->f);
+	xmlDocPtr doc;
+	hv_err pe = xml_parse_bounded(t->s, t->n, r->src, r->off, &doc, r->f);
 	xmlNode *best = NULL, *first = NULL;
 	strbuf others = STRBUF_INIT;
 	const char *want = r->want ? r->want : DEFAULT_PROPERTY;
 
-	if (doc == NULL) {
+	if (pe != HV_OK) {
 		if (strstr(t->s, CIM_VALUE_ARRAY) == NULL && strstr(t->s, CIM_PROPERTY_ARRAY) == NULL)
 			return HV_ERR_FORMAT;
-		findings_add(r->f, HV_SEV_ERROR, r->src, r->off, "CIM-XML document with byte "
-			     "arrays is damaged (not well-formed, cut or refused)");
-		return HV_ERR_CORRUPT;
+		if (pe == HV_ERR_CORRUPT)
+			findings_add(r->f, HV_SEV_ERROR, r->src, r->off, "CIM-XML document with "
+				     "byte arrays is damaged (not well-formed, cut or refused)");
+		return pe;
 	}
 	xmlNode *root = xmlDocGetRootElement(doc);
 	for (xmlNode *n = root; n != NULL; n = next_elem(n, root)) {

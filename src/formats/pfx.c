@@ -27,7 +27,20 @@
  * MAC (or the contents) is damaged: HV_ERR_CORRUPT, not a wrong password.
  * The privacy password may differ from the integrity one (openssl
  * -twopass): encrypted parts are tried with the MAC password first, then
- * with the other candidates.
+ * with the other candidates (NULL and empty among them: writers disagree on
+ * which of PKCS#12's two "no password" forms the MAC and the contents use).
+ *
+ * Key-derivation cost (budgets in pfx.h).  A candidate the MAC rejected is
+ * wrong for the contents too when the MAC and the contents share one
+ * password, as Windows and OpenSSL exports do; decrypting with it can then
+ * only succeed on a damaged file, so after a failed MAC the contents are
+ * never opened, only probed to tell damage from a wrong password.  That
+ * probe is made only when it costs no more iterations than the MAC checks
+ * that failed (the usual 2,000-iteration files keep the diagnosis); a file
+ * whose MAC is cheap and whose contents ask for 1,000,000 iterations is
+ * reported as a wrong password with the probes counted as skipped.  The
+ * exception is the file with two passwords (-twopass) whose MAC password is
+ * not a candidate: it stays unopened, as it was (the probe never opened).
  *
  * DPAPI-NG ("-ProtectTo", protected to an AD user or group) [inferred]:
  * Windows then encrypts the PFX with a random password and stores that
@@ -48,6 +61,7 @@
  */
 #include "formats/pfx.h"
 
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -247,6 +261,8 @@ typedef struct {
 	const PKCS12_SAFEBAG **key_bags;        /* per key */
 	size_t key_bags_cap;
 	bool limit_hit;
+	uint64_t file_left;       /* key-derivation iterations left for this file */
+	pfx_kdf_budget *run;      /* NULL: no run budget */
 } pfx_ctx;
 
 static void set_status(pfx_ctx *c, hv_err e, uint64_t off, const char *fmt, ...)
@@ -268,6 +284,79 @@ static void set_status(pfx_ctx *c, hv_err e, uint64_t off, const char *fmt, ...)
 		c->out->reason = sb_detach(&sb);
 	}
 	sb_free(&sb);
+}
+
+/* ---- key-derivation budgets ---- */
+
+void pfx_kdf_budget_init(pfx_kdf_budget *b, uint64_t iterations)
+{
+	atomic_init(&b->left, iterations);
+}
+
+uint64_t pfx_kdf_budget_left(pfx_kdf_budget *b)
+{
+	return atomic_load(&b->left);
+}
+
+pfx_kdf_budget *pfx_process_kdf_budget(void)
+{
+	static pfx_kdf_budget process = { PFX_RUN_KDF_BUDGET };
+	return &process;
+}
+
+/* Takes n from b unless it has less; *left is what it had then. */
+static bool run_take(pfx_kdf_budget *b, uint64_t n, uint64_t *left)
+{
+	uint64_t cur = atomic_load(&b->left);
+
+	do {
+		*left = cur;
+		if (cur < n)
+			return false;
+	} while (!atomic_compare_exchange_weak(&b->left, &cur, cur - n));
+	return true;
+}
+
+/* The iterations one attempt at a MAC or PBE declaring iterations costs. */
+static uint64_t kdf_cost(long iterations)
+{
+	return iterations > 0 ? (uint64_t)iterations : 1;
+}
+
+/* Pays for one attempt of n iterations; false (nothing taken) when a budget cannot. */
+static bool kdf_try_pay(pfx_ctx *c, uint64_t n, uint64_t *left, const char **which)
+{
+	if (n > c->file_left) {
+		*left = c->file_left;
+		*which = "per-file";
+		return false;
+	}
+	if (c->run != NULL && !run_take(c->run, n, left)) {
+		*which = "per-run";
+		return false;
+	}
+	c->file_left -= n;
+	c->out->kdf_iterations += n;
+	return true;
+}
+
+/* kdf_try_pay, and on failure the file's status: skipped by policy, not wrong. */
+static bool kdf_pay(pfx_ctx *c, uint64_t n, const char *what)
+{
+	uint64_t left;
+	const char *which;
+
+	if (kdf_try_pay(c, n, &left, &which))
+		return true;
+	if (!c->out->kdf_budget_exhausted) {
+		c->out->kdf_budget_exhausted = true;
+		c->out->kdf_asked = n;
+		c->out->kdf_left = left;
+		set_status(c, HV_ERR_LIMIT, HV_NO_OFFSET, "%s not opened: key-derivation budget "
+			   "exhausted (%" PRIu64 " iterations asked, %" PRIu64 " left of the %s "
+			   "budget)", what, n, left, which);
+	}
+	return false;
 }
 
 static void add_weakness(pfx_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -855,26 +944,17 @@ static PKCS8_PRIV_KEY_INFO *try_key(pfx_ctx *c, const PKCS12_SAFEBAG *bag,
 	return p8;
 }
 
-/* Which attempt decrypts some encrypted part, ignoring the MAC; -1 when none. */
-static int probe_decrypt(pfx_ctx *c)
+/* The first encrypted part the damage probe can try: a safe (*p7) or a key bag (*bag). */
+static bool probe_target(pfx_ctx *c, PKCS7 **p7, const PKCS12_SAFEBAG **bag, pbe_info *pi)
 {
-	pbe_info pi;
-
+	*p7 = NULL;
+	*bag = NULL;
 	for (size_t i = 0; i < c->out->nsafes; i++) {
-		PKCS7 *p7 = sk_PKCS7_value(c->p7s, (int)i);
 		if (c->out->safes[i].type != PFX_SAFE_ENCRYPTED)
 			continue;
-		pbe_describe(c->lib, encrypted_alg(p7), &pi);
-		if (pi.avail != PBE_OK)
-			continue;
-		for (size_t k = 0; k < c->natt; k++) {
-			STACK_OF(PKCS12_SAFEBAG) *bags = try_safe(c, p7, &c->att[k]);
-			if (bags != NULL) {
-				sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
-				return (int)k;
-			}
-		}
-		return -1;
+		*p7 = sk_PKCS7_value(c->p7s, (int)i);
+		pbe_describe(c->lib, encrypted_alg(*p7), pi);
+		return pi->avail == PBE_OK;
 	}
 	for (size_t i = 0; i < c->out->nkeys; i++) {
 		const X509_SIG *sig = PKCS12_SAFEBAG_get0_pkcs8(c->key_bags[i]);
@@ -884,17 +964,47 @@ static int probe_decrypt(pfx_ctx *c)
 			continue;
 		if (sig != NULL)
 			X509_SIG_get0(sig, &alg, NULL);
-		pbe_describe(c->lib, alg, &pi);
-		if (pi.avail != PBE_OK)
-			continue;
-		for (size_t k = 0; k < c->natt; k++) {
-			PKCS8_PRIV_KEY_INFO *p8 = try_key(c, c->key_bags[i], &c->att[k]);
-			if (p8 != NULL) {
-				PKCS8_PRIV_KEY_INFO_free(p8);
-				return (int)k;
-			}
-		}
+		*bag = c->key_bags[i];
+		pbe_describe(c->lib, alg, pi);
+		return pi->avail == PBE_OK;
+	}
+	return false;
+}
+
+/*
+ * Which attempt decrypts the first encrypted part, ignoring the MAC; -1 when
+ * none.  Made only when no dearer than the MAC checks (see the top comment);
+ * attempts not made are counted in probes_skipped.
+ */
+static int probe_decrypt(pfx_ctx *c)
+{
+	const PKCS12_SAFEBAG *bag;
+	PKCS7 *p7;
+	pbe_info pi;
+
+	if (!probe_target(c, &p7, &bag, &pi))
 		return -1;
+	uint64_t cost = kdf_cost(pi.pbe.iterations);
+	for (size_t k = 0; k < c->natt; k++) {
+		uint64_t left;
+		const char *which;
+		if (cost > kdf_cost(c->out->mac.iterations) ||
+		    !kdf_try_pay(c, cost, &left, &which)) {
+			c->out->probes_skipped = c->natt - k;
+			return -1;
+		}
+		bool opens;
+		if (p7 != NULL) {
+			STACK_OF(PKCS12_SAFEBAG) *bags = try_safe(c, p7, &c->att[k]);
+			opens = bags != NULL;
+			sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+		} else {
+			PKCS8_PRIV_KEY_INFO *p8 = try_key(c, bag, &c->att[k]);
+			opens = p8 != NULL;
+			PKCS8_PRIV_KEY_INFO_free(p8);
+		}
+		if (opens)
+			return (int)k;
 	}
 	return -1;
 }
@@ -931,6 +1041,8 @@ static hv_err check_mac(pfx_ctx *c)
 		return HV_ERR_LIMIT;
 	}
 	for (size_t i = 0; i < c->natt; i++) {
+		if (!kdf_pay(c, kdf_cost(c->out->mac.iterations), "the file"))
+			return HV_ERR_LIMIT;
 		ERR_clear_error();
 		if (PKCS12_verify_mac(c->p12, c->att[i].pass, c->att[i].len) == 1) {
 			c->winner = (int)i;
@@ -955,6 +1067,9 @@ static hv_err check_mac(pfx_ctx *c)
 		return HV_ERR_CORRUPT;
 	}
 	attempt_list(c, &tried);
+	if (c->out->probes_skipped > 0)
+		sb_addf(&tried, "; the contents were not probed for damage: %zu attempt(s) "
+			"skipped, dearer than the MAC checks", c->out->probes_skipped);
 	set_status(c, HV_ERR_PASSWORD, c->layout.off_mac,
 		   "wrong password: the MAC does not verify with any of the %zu passwords "
 		   "tried (%s)", c->natt, sb_str(&tried));
@@ -1013,10 +1128,14 @@ static void decrypt_safes(pfx_ctx *c)
 		pbe_describe(c->lib, encrypted_alg(p7), &pi);
 		if (!pbe_usable(c, &pi, what))
 			continue;
-		for (k = 0; k < c->natt && bags == NULL; k++)
+		for (k = 0; k < c->natt && bags == NULL; k++) {
+			if (!kdf_pay(c, kdf_cost(pi.pbe.iterations), what))
+				break;
 			bags = try_safe(c, p7, &c->att[attempt_order(c, k)]);
+		}
 		if (bags == NULL) {
-			no_candidate(c, what);
+			if (!c->out->kdf_budget_exhausted)
+				no_candidate(c, what);
 			continue;
 		}
 		note_opened(c, attempt_order(c, k - 1), what);
@@ -1050,10 +1169,14 @@ static EVP_PKEY *key_open(pfx_ctx *c, size_t ki)
 	pbe_describe(c->lib, alg, &pi);
 	if (!pbe_usable(c, &pi, what))
 		return NULL;
-	for (k = 0; k < c->natt && p8 == NULL; k++)
+	for (k = 0; k < c->natt && p8 == NULL; k++) {
+		if (!kdf_pay(c, kdf_cost(pi.pbe.iterations), what))
+			break;
 		p8 = try_key(c, bag, &c->att[attempt_order(c, k)]);
+	}
 	if (p8 == NULL) {
-		no_candidate(c, what);
+		if (!c->out->kdf_budget_exhausted)
+			no_candidate(c, what);
 		return NULL;
 	}
 	note_opened(c, attempt_order(c, k - 1), what);
@@ -1252,6 +1375,14 @@ static void cleanup(pfx_ctx *c)
 hv_err pfx_open(span_t data, const char *src, const hv_passwords *pw, pfx_file *out,
 		hv_findings *f)
 {
+	pfx_open_opts o = { .pw = pw, .run_budget = pfx_process_kdf_budget() };
+
+	return pfx_open_ex(data, src, &o, out, f);
+}
+
+hv_err pfx_open_ex(span_t data, const char *src, const pfx_open_opts *o, pfx_file *out,
+		   hv_findings *f)
+{
 	pfx_ctx c;
 
 	memset(out, 0, sizeof(*out));
@@ -1261,6 +1392,8 @@ hv_err pfx_open(span_t data, const char *src, const hv_passwords *pw, pfx_file *
 	c.f = f;
 	c.out = out;
 	c.winner = -1;
+	c.file_left = o->file_kdf_budget ? o->file_kdf_budget : PFX_FILE_KDF_BUDGET;
+	c.run = o->run_budget;
 	c.lib = hv_ossl_ctx();
 	if (c.lib == NULL) {
 		set_status(&c, HV_ERR_INTERNAL, HV_NO_OFFSET,
@@ -1272,7 +1405,7 @@ hv_err pfx_open(span_t data, const char *src, const hv_passwords *pw, pfx_file *
 			   "limit", data.len, PFX_MAX_SIZE);
 		return out->status;
 	}
-	build_attempts(&c, pw);
+	build_attempts(&c, o->pw);
 	if (parse_outer(&c, data) == HV_OK && read_authsafes(&c) == HV_OK &&
 	    check_mac(&c) == HV_OK) {
 		decrypt_safes(&c);

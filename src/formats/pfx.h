@@ -15,6 +15,7 @@
 #ifndef HVTPM_PFX_H
 #define HVTPM_PFX_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +42,21 @@
  * minutes per password.  Real exports use 2000-600000.
  */
 #define PFX_MAX_ITER 1000000
+/*
+ * Key-derivation budgets.  Every password attempt derives a key with the
+ * iterations the file declares (the MAC's, or the PBE's of the part being
+ * decrypted); the attempt is paid for from two budgets before it runs:
+ *   - per file (PFX_FILE_KDF_BUDGET, pfx_open_opts.file_kdf_budget): about 8
+ *     attempts at 2,000,000 iterations, or 8,000 at the 2,000 Windows uses;
+ *   - per run (PFX_RUN_KDF_BUDGET, a pfx_kdf_budget shared by every thread
+ *     of a run): 2^31 iterations, some minutes of one core.
+ * An attempt neither can pay for is not made: the file's status is
+ * HV_ERR_LIMIT with kdf_budget_exhausted set, "skipped by policy", never a
+ * wrong password.  Iterations are counted as declared, once per attempt
+ * (a PKCS#12 PBE derives its key and IV with them: counted once).
+ */
+#define PFX_FILE_KDF_BUDGET (16ull * 1000 * 1000)
+#define PFX_RUN_KDF_BUDGET (1ull << 31)
 
 /* Index values of pfx_file.opened_by for the built-in attempts. */
 #define PFX_CAND_NONE (-1)
@@ -138,17 +154,46 @@ typedef struct {
 	size_t nkeys;
 	char **weaknesses;        /* one line each */
 	size_t nweak;
+	/* Key-derivation cost (see PFX_FILE_KDF_BUDGET). */
+	uint64_t kdf_iterations;  /* iterations spent on this file */
+	bool kdf_budget_exhausted;        /* an attempt was not made: status HV_ERR_LIMIT */
+	uint64_t kdf_asked;       /* ... the iterations it asked for */
+	uint64_t kdf_left;        /* ... and what the budget that refused it had left */
+	size_t probes_skipped;    /* damage-check attempts not made after the MAC failed */
 } pfx_file;
+
+/* A budget of key-derivation iterations shared by the threads of a run. */
+typedef struct {
+	_Atomic uint64_t left;
+} pfx_kdf_budget;
+
+void pfx_kdf_budget_init(pfx_kdf_budget *b, uint64_t iterations);
+uint64_t pfx_kdf_budget_left(pfx_kdf_budget *b);
+/* The budget pfx_open uses: PFX_RUN_KDF_BUDGET for the whole process. */
+pfx_kdf_budget *pfx_process_kdf_budget(void);
+
+typedef struct {
+	const hv_passwords *pw;       /* the candidates (may be NULL) */
+	uint64_t file_kdf_budget;     /* iterations for this file; 0: PFX_FILE_KDF_BUDGET.
+					 A --kdf-budget style option raises it here. */
+	pfx_kdf_budget *run_budget;   /* shared by the run; NULL: no run budget */
+} pfx_open_opts;
 
 /* True when data looks like DER PKCS#12: SEQUENCE { INTEGER, SEQUENCE { OID pkcs7-* ... */
 bool pfx_sniff(span_t data);
 
 /*
  * Opens a PFX.  Tries the NULL password, the empty password, then every
- * candidate of pw (may be NULL) in order, stopping at the first that
- * verifies the MAC.  Returns out->status; out is always filled (free it
- * with pfx_free) and a finding naming src explains any failure.
+ * candidate of o->pw in order, stopping at the first that verifies the MAC,
+ * within the key-derivation budgets of o.  Returns out->status; out is
+ * always filled (free it with pfx_free) and a finding naming src explains
+ * any failure.  HV_ERR_LIMIT with out->kdf_budget_exhausted: not (fully)
+ * opened because an attempt did not fit the budget (skipped by policy).
+ * Thread-safe: the run budget is the only state shared between calls.
  */
+hv_err pfx_open_ex(span_t data, const char *src, const pfx_open_opts *o, pfx_file *out,
+		   hv_findings *f);
+/* pfx_open_ex with pw, the default file budget and pfx_process_kdf_budget(). */
 hv_err pfx_open(span_t data, const char *src, const hv_passwords *pw, pfx_file *out,
 		hv_findings *f);
 void pfx_free(pfx_file *p);

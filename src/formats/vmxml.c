@@ -22,8 +22,9 @@
  *             No double or unsigned type has been seen.
  *
  * Defensive handling [inferred]:
- *   - XML goes through xml_parse_safe only (no DTD, no entity expansion, no
- *     network, size cap).
+ *   - XML goes through xml_parse_bounded only (no DTD, no entity expansion,
+ *     no network; size, count and depth caps checked before parsing, over a
+ *     cap is HV_ERR_LIMIT).
  *   - A type other than the four above: finding, value kept as a string.
  *   - An integer or bool that does not parse: finding, kept as a string.
  *   - Bad base64: finding, the leaf is skipped.
@@ -409,9 +410,10 @@ hv_err vmxml_read(span_t data, const char *name, kv_node **root, hv_findings *f)
 		return HV_ERR_LIMIT;
 	}
 	bool looks_right = vmxml_sniff(data);
-	xmlDocPtr doc = xml_parse_safe(data.data, data.len, name, 0, f);
-	if (!doc)
-		return looks_right ? HV_ERR_CORRUPT : HV_ERR_FORMAT;
+	xmlDocPtr doc;
+	hv_err pe = xml_parse_bounded(data.data, data.len, name, 0, &doc, f);
+	if (pe != HV_OK)
+		return pe == HV_ERR_CORRUPT && !looks_right ? HV_ERR_FORMAT : pe;
 	const xmlNode *x = xmlDocGetRootElement(doc);
 	if (!xml_is(x, ROOT_NAME)) {
 		findings_add(f, HV_SEV_ERROR, name, HV_NO_OFFSET,

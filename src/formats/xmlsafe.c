@@ -2,11 +2,13 @@
 #include "formats/xmlsafe.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 
+#include "formats/xmlscan.h"
 #include "util/xalloc.h"
 
 /* Any attempt to load an external resource is refused. */
@@ -24,7 +26,27 @@ static void quiet(void *ctx, const char *msg, ...)
 	(void)msg;
 }
 
-static int depth_ok(const xmlNode *n, int depth)
+/* libxml2's first fatal error: the later ones follow from it. */
+typedef struct {
+	char msg[200];
+	int line;
+	bool seen;
+} first_error;
+
+static void keep_first_fatal(void *user, xmlErrorPtr e)
+{
+	xmlParserCtxtPtr ctxt = user;
+	first_error *fe = ctxt->_private;
+
+	if (!e || e->level != XML_ERR_FATAL || fe->seen)
+		return;
+	fe->seen = true;
+	fe->line = e->line;
+	snprintf(fe->msg, sizeof fe->msg, "%s", e->message ? e->message : "parse error");
+	fe->msg[strcspn(fe->msg, "\r\n")] = '\0';
+}
+
+static int depth_ok(const xmlNode *n, unsigned depth)
 {
 	if (depth > HV_XML_MAX_DEPTH)
 		return 0;
@@ -34,48 +56,78 @@ static int depth_ok(const xmlNode *n, int depth)
 	return 1;
 }
 
-xmlDocPtr xml_parse_safe(const void *data, size_t len, const char *src, uint64_t offset,
-			 hv_findings *f)
+static uint64_t at_offset(uint64_t offset, size_t at)
 {
-	if (len > HV_XML_MAX_BYTES) {
-		findings_add(f, HV_SEV_ERROR, src, offset,
-			     "XML document of %zu bytes is over the %u-byte cap", len,
-			     HV_XML_MAX_BYTES);
-		return NULL;
-	}
+	return offset == HV_NO_OFFSET ? HV_NO_OFFSET : offset + at;
+}
+
+static xmlDocPtr parse(const void *data, size_t len, first_error *fe)
+{
 	xmlSetExternalEntityLoader(no_external);
 	xmlSetGenericErrorFunc(NULL, quiet);
 	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
 	if (!ctxt)
 		xalloc_die();
+	ctxt->_private = fe;
+	ctxt->sax->serror = keep_first_fatal;
 	/* No XML_PARSE_NOENT (that would substitute entities), no DTD loading. */
 	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
 	xmlDocPtr doc = xmlCtxtReadMemory(ctxt, data, (int)len, NULL, NULL, opts);
-	if (!doc) {
+	if (!doc && !fe->seen) {
 		const xmlError *e = xmlCtxtGetLastError(ctxt);
-		findings_add(f, HV_SEV_ERROR, src, offset, "XML is not well-formed: %s (line %d)",
-			     e && e->message ? e->message : "parse error", e ? e->line : 0);
-		xmlFreeParserCtxt(ctxt);
-		return NULL;
+		const char *m = e && e->message ? e->message : "parse error";
+		snprintf(fe->msg, sizeof fe->msg, "%s", m);
+		fe->msg[strcspn(fe->msg, "\r\n")] = '\0';
+		fe->line = e ? e->line : 0;
 	}
 	xmlFreeParserCtxt(ctxt);
-	if (doc->intSubset || doc->extSubset) {
-		/* Hyper-V and MS-KPS documents never carry a DTD; one that does is hostile
-		 * or not ours.  Refuse instead of reasoning about entities. */
-		findings_add(f, HV_SEV_ERROR, src, offset,
-			     "XML has a document type declaration (refused: entities are never expanded)");
-		xmlFreeDoc(doc);
-		return NULL;
-	}
-	xmlNode *root = xmlDocGetRootElement(doc);
-	if (!root || !depth_ok(root, 1)) {
-		findings_add(f, HV_SEV_ERROR, src, offset,
-			     root ? "XML nesting deeper than %d levels" : "XML has no root element",
-			     HV_XML_MAX_DEPTH);
-		xmlFreeDoc(doc);
-		return NULL;
-	}
 	return doc;
+}
+
+hv_err xml_parse_bounded(const void *data, size_t len, const char *src, uint64_t offset,
+			 xmlDocPtr *doc, hv_findings *f)
+{
+	xml_scan scan;
+	first_error fe = { .seen = false };
+
+	*doc = NULL;
+	if (len > HV_XML_MAX_BYTES) {
+		findings_add(f, HV_SEV_ERROR, src, offset,
+			     "XML document of %zu bytes is over the %u-byte cap", len,
+			     HV_XML_MAX_BYTES);
+		return HV_ERR_LIMIT;
+	}
+	hv_err e = xml_prescan(data, len, &scan);
+	if (e != HV_OK) {
+		findings_add(f, HV_SEV_ERROR, src, at_offset(offset, scan.at), "%s", scan.why);
+		return e;
+	}
+	/* Up to a margin past where the pre-scan met what is not XML (xmlscan.h). */
+	xmlDocPtr d = parse(data, scan.parse_len, &fe);
+	if (!d) {
+		findings_add(f, HV_SEV_ERROR, src, offset, "XML is not well-formed: %s (line %d)",
+			     fe.msg, fe.line);
+		return HV_ERR_CORRUPT;
+	}
+	xmlNode *root = xmlDocGetRootElement(d);
+	if (d->intSubset || d->extSubset || !root || !depth_ok(root, 1)) {
+		/* The pre-scan refused DTDs and deep nesting already: kept as a backstop. */
+		findings_add(f, HV_SEV_ERROR, src, offset, root ? "XML has a document type "
+			     "declaration or nesting deeper than %u levels" : "XML has no root "
+			     "element", HV_XML_MAX_DEPTH);
+		xmlFreeDoc(d);
+		return HV_ERR_CORRUPT;
+	}
+	*doc = d;
+	return HV_OK;
+}
+
+xmlDocPtr xml_parse_safe(const void *data, size_t len, const char *src, uint64_t offset,
+			 hv_findings *f)
+{
+	xmlDocPtr doc;
+
+	return xml_parse_bounded(data, len, src, offset, &doc, f) == HV_OK ? doc : NULL;
 }
 
 bool xml_is(const xmlNode *n, const char *local)

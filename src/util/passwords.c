@@ -5,10 +5,27 @@
  * NUL-terminated, back to back.  It is mlock()ed (best effort: a low
  * RLIMIT_MEMLOCK only clears hv_passwords.locked) and marked
  * MADV_DONTDUMP, and wiped with OPENSSL_cleanse before it is unmapped.
- * Temporary buffers that held secret bytes (the password file, the prompt
- * line) are wiped the same way.  A copy made by the C library for the
- * environment variable cannot be wiped by us; it is documented in the man
- * page that --password-file or --ask-password are preferable.
+ * Temporary buffers that held secret bytes (the password file, its UTF-8
+ * form, the prompt line) are wiped the same way.  A copy made by the C
+ * library for the environment variable cannot be wiped by us; it is
+ * documented in the man page that --password-file or --ask-password are
+ * preferable.
+ *
+ * Password files are read in the encoding their byte-order mark names:
+ * UTF-16LE (what Windows PowerShell 5.1's "pw" > file writes, with CRLF),
+ * UTF-16BE or UTF-8; without one, as UTF-8.  UTF-16 is turned into UTF-8
+ * (what OpenSSL turns into the BMPString PKCS#12 derives keys from).  An
+ * unpaired surrogate, a cut last unit, invalid UTF-8 after a UTF-8 BOM, or a
+ * NUL in a line (UTF-16 without a BOM) is an error naming the file and the
+ * line, never its content; a line of NUL bytes only is padding, skipped like
+ * an empty line.  Bytes that are not UTF-8 in a file without a BOM
+ * (a Windows "ANSI" file) are kept as they are: OpenSSL reads such a
+ * password as Latin-1, as Windows-1252 files mostly are.
+ *
+ * --ask-password turns echo off on /dev/tty; SIGINT, SIGTERM, SIGHUP and
+ * SIGQUIT during the prompt restore the terminal first, then the signal is
+ * raised again with the disposition it had before the prompt (the default
+ * action unless the program set its own; an ignored signal stays ignored).
  *
  * Default list (--try-default-passwords), tried in this order after every
  * other source.  It is deliberately short, because each candidate costs one
@@ -24,6 +41,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +56,7 @@
 
 #define PW_ARENA_SIZE (64u * 1024)
 #define PW_FILE_MAX (64u * 1024)
+#define PW_UTF8_MAX (PW_FILE_MAX / 2 * 3) /* UTF-16 code units take at most 3 bytes */
 #define PW_TTY_PATH "/dev/tty"
 
 static const char *const pw_default_list[] = {
@@ -189,16 +208,32 @@ static long read_small_file(const char *path, unsigned char *buf, size_t cap, hv
 	return (long)n;
 }
 
-/* Splits buf into lines and adds each non-empty line. */
+/* Whether the line at b (up to LF or n) is made of NUL bytes only (padding). */
+static bool nul_line(const unsigned char *b, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && b[i] == '\0')
+		i++;
+	if (i == 0 || i == n || b[i] == '\n')
+		return i > 0;
+	return b[i] == '\r' && (i + 1 == n || b[i + 1] == '\n');
+}
+
+/* The length of the line at b, its end included. */
+static size_t line_len(const unsigned char *b, size_t n)
+{
+	const unsigned char *nl = memchr(b, '\n', n);
+	return nl != NULL ? (size_t)(nl - b) + 1 : n;
+}
+
+/* Splits UTF-8 buf into lines (LF or CRLF) and adds each non-empty line. */
 static hv_err add_lines(hv_passwords *pw, const unsigned char *buf, size_t n, hv_findings *f)
 {
-	static const unsigned char bom[3] = { 0xEF, 0xBB, 0xBF };
 	size_t pos = 0;
 	unsigned line = 0;
 	hv_err rc = HV_OK;
 
-	if (n >= sizeof(bom) && memcmp(buf, bom, sizeof(bom)) == 0)
-		pos = sizeof(bom);
 	while (pos < n) {
 		const unsigned char *nl = memchr(buf + pos, '\n', n - pos);
 		size_t end = nl != NULL ? (size_t)(nl - buf) : n;
@@ -207,7 +242,7 @@ static hv_err add_lines(hv_passwords *pw, const unsigned char *buf, size_t n, hv
 		line++;
 		if (len > 0 && buf[pos + len - 1] == '\r')
 			len--;
-		if (len > 0) {
+		if (len > 0 && !nul_line(buf + pos, len)) {
 			hv_err e = passwords_add(pw, (const char *)buf + pos, len, PW_SRC_FILE,
 						 line, f);
 			if (e != HV_OK)
@@ -218,15 +253,203 @@ static hv_err add_lines(hv_passwords *pw, const unsigned char *buf, size_t n, hv
 	return rc;
 }
 
+typedef enum { PWF_PLAIN, PWF_UTF8_BOM, PWF_UTF16LE, PWF_UTF16BE } pwf_encoding;
+
+static const char *pwf_name(pwf_encoding e)
+{
+	switch (e) {
+	case PWF_PLAIN: return "UTF-8";
+	case PWF_UTF8_BOM: return "UTF-8 (with BOM)";
+	case PWF_UTF16LE: return "UTF-16LE";
+	case PWF_UTF16BE: return "UTF-16BE";
+	}
+	return "UTF-8";
+}
+
+/* The encoding a byte-order mark names, and the mark's length. */
+static pwf_encoding pwf_detect(const unsigned char *b, size_t n, size_t *bom)
+{
+	*bom = 0;
+	if (n >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) {
+		*bom = 3;
+		return PWF_UTF8_BOM;
+	}
+	if (n >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF))) {
+		*bom = 2;
+		return b[0] == 0xFF ? PWF_UTF16LE : PWF_UTF16BE;
+	}
+	return PWF_PLAIN;
+}
+
+/* Appends code point cp (at most U+10FFFF, no surrogate) as UTF-8. */
+static size_t put_utf8(unsigned char *o, uint32_t cp)
+{
+	if (cp < 0x80) {
+		o[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (unsigned char)(0xC0 | cp >> 6);
+		o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (unsigned char)(0xE0 | cp >> 12);
+		o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (unsigned char)(0xF0 | cp >> 18);
+	o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+	o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+	o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+typedef struct {
+	unsigned line;   /* 1-based line of the fault */
+	const char *why; /* what is wrong there, never the content */
+} pwf_fault;
+
+static uint32_t unit16(const unsigned char *p, bool be)
+{
+	return be ? (uint32_t)(p[0] << 8 | p[1]) : (uint32_t)(p[1] << 8 | p[0]);
+}
+
+/*
+ * UTF-16 (after its mark) to UTF-8 in out (PW_UTF8_MAX bytes); the length, or
+ * -1 with *fault set.
+ */
+static long utf16_to_utf8(const unsigned char *p, size_t n, bool be, unsigned char *out,
+			  pwf_fault *fault)
+{
+	size_t k = 0;
+	unsigned line = 1;
+
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		uint32_t u = unit16(p + i, be);
+		if (u >= 0xD800 && u < 0xDC00 && i + 3 < n) {
+			uint32_t lo = unit16(p + i + 2, be);
+			if (lo >= 0xDC00 && lo < 0xE000) {
+				u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+				i += 2;
+			}
+		}
+		if (u >= 0xD800 && u < 0xE000) {
+			*fault = (pwf_fault){ line, "an unpaired UTF-16 surrogate" };
+			return -1;
+		}
+		k += put_utf8(out + k, u);
+		line += u == '\n';
+	}
+	if (n % 2 != 0) {
+		*fault = (pwf_fault){ line, "an odd number of bytes: its last UTF-16 unit is "
+					    "cut" };
+		return -1;
+	}
+	return (long)k;
+}
+
+/* The length a UTF-8 sequence starting with byte b has, or 0 when b cannot start one. */
+static size_t utf8_lead_len(unsigned char b)
+{
+	if (b < 0x80)
+		return 1;
+	if (b >= 0xC2 && b < 0xE0)
+		return 2;
+	if (b >= 0xE0 && b < 0xF0)
+		return 3;
+	return b >= 0xF0 && b < 0xF5 ? 4 : 0;
+}
+
+/* The length of the UTF-8 sequence at p (shortest form, no surrogate), or 0. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t len = utf8_lead_len(p[0]);
+	if (len == 0 || len > n)
+		return 0;
+	uint32_t cp = len == 1 ? p[0] : p[0] & (0x7F >> len);
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3F);
+	}
+	return cp >= min[len] && cp <= 0x10FFFF && (cp < 0xD800 || cp >= 0xE000) ? len : 0;
+}
+
+/*
+ * Checks decoded text: no NUL in a line (a line of NULs only is padding,
+ * skipped later), valid UTF-8 when strict; false with *fault set.
+ */
+static bool text_ok(const unsigned char *b, size_t n, bool strict, pwf_fault *fault)
+{
+	unsigned line = 1;
+
+	for (size_t i = 0; i < n;) {
+		if ((i == 0 || b[i - 1] == '\n') && nul_line(b + i, n - i)) {
+			i += line_len(b + i, n - i);
+			line++;
+			continue;
+		}
+		size_t len = strict ? utf8_seq(b + i, n - i) : 1;
+		if (b[i] == '\0') {
+			*fault = (pwf_fault){ line, "a NUL byte (UTF-16 without a byte-order "
+						    "mark?)" };
+			return false;
+		}
+		if (len == 0) {
+			*fault = (pwf_fault){ line, "bytes that are not UTF-8 after a UTF-8 "
+						    "byte-order mark" };
+			return false;
+		}
+		line += b[i] == '\n';
+		i += len;
+	}
+	return true;
+}
+
+/* The file's bytes as UTF-8 lines, into out; the length, or -1 with *fault set. */
+static long decode_file(const unsigned char *b, size_t n, unsigned char *out, pwf_encoding *enc,
+			pwf_fault *fault)
+{
+	size_t bom;
+	long k;
+
+	*enc = pwf_detect(b, n, &bom);
+	if (*enc == PWF_UTF16LE || *enc == PWF_UTF16BE)
+		k = utf16_to_utf8(b + bom, n - bom, *enc == PWF_UTF16BE, out, fault);
+	else {
+		memcpy(out, b + bom, n - bom);
+		k = (long)(n - bom);
+	}
+	if (k >= 0 && !text_ok(out, (size_t)k, *enc == PWF_UTF8_BOM, fault))
+		return -1;
+	return k;
+}
+
 hv_err passwords_add_file(hv_passwords *pw, const char *path, hv_findings *f)
 {
-	bool locked;
+	bool locked, locked8;
 	unsigned char *buf = secure_map(PW_FILE_MAX, &locked);
+	unsigned char *utf8 = secure_map(PW_UTF8_MAX, &locked8);
 	long n = read_small_file(path, buf, PW_FILE_MAX, f);
 	hv_err rc = HV_ERR_IO;
 
-	if (n >= 0)
-		rc = add_lines(pw, buf, (size_t)n, f);
+	if (n >= 0) {
+		pwf_encoding enc;
+		pwf_fault fault = { 0, "" };
+		long k = decode_file(buf, (size_t)n, utf8, &enc, &fault);
+		if (k >= 0) {
+			rc = add_lines(pw, utf8, (size_t)k, f);
+		} else {
+			findings_add(f, HV_SEV_ERROR, path, HV_NO_OFFSET,
+				     "password file (%s): line %u holds %s; no password of the "
+				     "file was used", pwf_name(enc), fault.line, fault.why);
+			rc = HV_ERR_FORMAT;
+		}
+	}
+	secure_unmap(utf8, PW_UTF8_MAX, locked8);
 	secure_unmap(buf, PW_FILE_MAX, locked);
 	return rc;
 }
@@ -238,6 +461,60 @@ hv_err passwords_add_env(hv_passwords *pw, const char *var, hv_findings *f)
 	if (v == NULL || *v == '\0')
 		return HV_OK;
 	return passwords_add(pw, v, strlen(v), PW_SRC_ENV, 1, f);
+}
+
+/* ---- the prompt: echo off, restored on the signals that end the program ---- */
+
+static const int prompt_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+#define PROMPT_NSIG (sizeof(prompt_signals) / sizeof(prompt_signals[0]))
+
+/* One prompt at a time: the terminal it changed, for the signal handler. */
+static volatile sig_atomic_t prompt_fd = -1;
+static struct termios prompt_saved;
+static struct sigaction prompt_old[PROMPT_NSIG];
+
+/* Restores the terminal, then lets the signal do what it did before the prompt. */
+static void prompt_signal(int sig)
+{
+	int fd = prompt_fd;
+
+	if (fd >= 0) {
+		(void)tcsetattr(fd, TCSAFLUSH, &prompt_saved);
+		if (write(fd, "\n", 1) < 0) {
+			/* cosmetic */
+		}
+	}
+	for (size_t i = 0; i < PROMPT_NSIG; i++)
+		if (prompt_signals[i] == sig)
+			(void)sigaction(sig, &prompt_old[i], NULL);
+	(void)raise(sig); /* pending until this handler returns (sig is blocked here) */
+}
+
+/* Catches the prompt signals (those not ignored) while fd has echo off. */
+static void prompt_guard_on(int fd, const struct termios *saved)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = prompt_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < PROMPT_NSIG; i++)
+		sigaddset(&sa.sa_mask, prompt_signals[i]);
+	prompt_saved = *saved;
+	prompt_fd = fd;
+	for (size_t i = 0; i < PROMPT_NSIG; i++) {
+		(void)sigaction(prompt_signals[i], NULL, &prompt_old[i]);
+		if (prompt_old[i].sa_handler != SIG_IGN)
+			(void)sigaction(prompt_signals[i], &sa, NULL);
+	}
+}
+
+static void prompt_guard_off(void)
+{
+	for (size_t i = 0; i < PROMPT_NSIG; i++)
+		if (prompt_old[i].sa_handler != SIG_IGN)
+			(void)sigaction(prompt_signals[i], &prompt_old[i], NULL);
+	prompt_fd = -1;
 }
 
 /* Reads one line from fd into buf (no terminator kept); returns length or -1. */
@@ -282,6 +559,7 @@ hv_err passwords_add_prompt(hv_passwords *pw, const char *prompt, hv_findings *f
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
+	prompt_guard_on(fd, &old);
 	(void)tcsetattr(fd, TCSAFLUSH, &quiet);
 	if (write(fd, prompt, strlen(prompt)) < 0) {
 		/* The prompt is cosmetic; reading still works. */
@@ -289,6 +567,7 @@ hv_err passwords_add_prompt(hv_passwords *pw, const char *prompt, hv_findings *f
 	buf = secure_map(PW_MAX_LEN + 1, &locked);
 	n = read_line(fd, buf, PW_MAX_LEN + 1);
 	(void)tcsetattr(fd, TCSAFLUSH, &old);
+	prompt_guard_off();
 	if (write(fd, "\n", 1) < 0) {
 		/* as above */
 	}

@@ -65,17 +65,24 @@ void passwords_init(hv_passwords *pw);
 hv_err passwords_collect(hv_passwords *pw, const hv_pw_options *opt, hv_findings *f);
 
 /*
- * Reads one candidate per line.  Line ends LF or CRLF are stripped; a
- * UTF-8 byte-order mark at the start of the file is dropped; leading and
- * trailing spaces are kept (they are part of the password).  Empty lines
- * are skipped: the empty password is always tried by pfx_open anyway, so
- * an empty line would only repeat that attempt.  Positions are the real
- * 1-based line numbers, so "line 3" is the third line of the file.
+ * Reads one candidate per line.  The encoding is the one the byte-order
+ * mark names (UTF-16LE, UTF-16BE, UTF-8), UTF-8 without one; UTF-16 is
+ * turned into UTF-8.  Line ends LF or CRLF are stripped, nothing else:
+ * leading and trailing spaces are kept (they are part of the password).
+ * Empty lines are skipped: the empty password is always tried by pfx_open
+ * anyway, so an empty line would only repeat that attempt.  Positions are
+ * the real 1-based line numbers, so "line 3" is the third line of the file.
+ * A line that cannot be decoded (see passwords.c) makes the whole file
+ * HV_ERR_FORMAT, with a finding naming the file and the line only.
  */
 hv_err passwords_add_file(hv_passwords *pw, const char *path, hv_findings *f);
 /* Adds the value of the environment variable var when it is set and non-empty. */
 hv_err passwords_add_env(hv_passwords *pw, const char *var, hv_findings *f);
-/* Prompts on /dev/tty without echo; HV_ERR_IO with a finding when there is no terminal. */
+/*
+ * Prompts on /dev/tty without echo; HV_ERR_IO with a finding when there is
+ * no terminal.  SIGINT, SIGTERM, SIGHUP and SIGQUIT during the prompt
+ * restore the terminal before they take effect.
+ */
 hv_err passwords_add_prompt(hv_passwords *pw, const char *prompt, hv_findings *f);
 /* Adds PW_DEFAULT_LIST (see passwords.c), labelled "default list #k". */
 hv_err passwords_add_defaults(hv_passwords *pw, hv_findings *f);

@@ -293,43 +293,85 @@ static bool take_num(const char **p, int digits, int *v)
 	return true;
 }
 
+/*
+ * ISO 8601 as --at takes it: YYYY-MM-DD, optionally followed by T (or a
+ * space) hh:mm[:ss[.fraction]] and Z or an offset +hh:mm / +hhmm.  Values
+ * that name no instant are refused, never normalised: a day the month does
+ * not have (2026-02-30; leap years by the Gregorian rule), hour 24 and over,
+ * minute or second 60 and over (a leap second 23:59:60 has no Unix time of
+ * its own: refused), an offset beyond +-14:00 (the widest any zone uses,
+ * UTC+14 Line Islands, UTC-12) or with minutes over 59, and anything after.
+ */
+#define ISO_MAX_OFFSET_H 14
+
+static bool leap_year(int y)
+{
+	return y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	return m == 2 && leap_year(y) ? 29 : days[m - 1];
+}
+
+/* "hh:mm[:ss[.fraction]]" at *p. */
+static bool take_time(const char **p, int *h, int *mi, int *se)
+{
+	if (!take_num(p, 2, h) || *(*p)++ != ':' || !take_num(p, 2, mi))
+		return false;
+	if (**p == ':') {
+		(*p)++;
+		if (!take_num(p, 2, se))
+			return false;
+		if (**p == '.') {
+			if (!isdigit((unsigned char)*++*p))
+				return false;
+			while (isdigit((unsigned char)**p))
+				(*p)++;
+		}
+	}
+	return *h <= 23 && *mi <= 59 && *se <= 59;
+}
+
+/* "Z", "+hh:mm", "+hhmm" or "-..." at *p, as seconds east of UTC; nothing is UTC. */
+static bool take_offset(const char **p, long *off)
+{
+	int sign, oh, om;
+
+	*off = 0;
+	if (**p == 'Z') {
+		(*p)++;
+		return true;
+	}
+	if (**p != '+' && **p != '-')
+		return true;
+	sign = *(*p)++ == '-' ? -1 : 1;
+	if (!take_num(p, 2, &oh))
+		return false;
+	if (**p == ':')
+		(*p)++;
+	if (!take_num(p, 2, &om) || om > 59 || oh * 60 + om > ISO_MAX_OFFSET_H * 60)
+		return false;
+	*off = sign * (oh * 3600L + om * 60L);
+	return true;
+}
+
 bool iso_parse(const char *s, time_t *out)
 {
 	int y, mo, d, h = 0, mi = 0, se = 0;
+	long off = 0;
 	const char *p = s;
+
 	if (!take_num(&p, 4, &y) || *p++ != '-' || !take_num(&p, 2, &mo) || *p++ != '-' ||
 	    !take_num(&p, 2, &d))
 		return false;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31)
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
 		return false;
-	long off = 0;
 	if (*p == 'T' || *p == ' ') {
 		p++;
-		if (!take_num(&p, 2, &h) || *p++ != ':' || !take_num(&p, 2, &mi))
+		if (!take_time(&p, &h, &mi, &se) || !take_offset(&p, &off))
 			return false;
-		if (*p == ':') {
-			p++;
-			if (!take_num(&p, 2, &se))
-				return false;
-			if (*p == '.')
-				for (p++; isdigit((unsigned char)*p); p++)
-					;
-		}
-		if (h > 23 || mi > 59 || se > 60)
-			return false;
-		if (*p == 'Z') {
-			p++;
-		} else if (*p == '+' || *p == '-') {
-			int sign = *p == '-' ? -1 : 1, oh, om;
-			p++;
-			if (!take_num(&p, 2, &oh))
-				return false;
-			if (*p == ':')
-				p++;
-			if (!take_num(&p, 2, &om))
-				return false;
-			off = sign * (oh * 3600L + om * 60L);
-		}
 	}
 	if (*p != '\0')
 		return false;

@@ -41,7 +41,10 @@ char *guid_canonical(const char *s);
 bool filetime_to_iso(uint64_t ft, char out[32]);
 /* Unix seconds to "YYYY-MM-DDTHH:MM:SSZ". */
 void time_to_iso(time_t t, char out[32]);
-/* Parses ISO 8601 date or date-time (Z or +hh:mm offsets) to Unix seconds. */
+/*
+ * Parses ISO 8601 date or date-time (Z or +hh:mm offsets) to Unix seconds;
+ * false for impossible dates, times or offsets (see text.c) and trailing text.
+ */
 bool iso_parse(const char *s, time_t *out);
 
 #endif

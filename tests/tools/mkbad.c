@@ -474,6 +474,49 @@ static void put_utf16(const char *name, int code, const char *cls, const char *d
 	free(b);
 }
 
+/* <root a0="" a1="" ...></root> with n attributes on the root. */
+static void xml_attributes(strbuf *sb, const char *root, const char *ns, size_t n)
+{
+	sb_addf(sb, XML_DECL "<%s%s", root, ns);
+	for (size_t i = 0; i < n; i++)
+		sb_addf(sb, " a%zu=\"\"", i);
+	sb_addf(sb, "></%s>\n", root);
+}
+
+/* Documents whose parsing cost libxml2 2.9 would not bound (the larger ones are
+ * zipped by archive_cases). */
+static void xml_cost_cases(strbuf *sb)
+{
+	sb_reset(sb);
+	xml_attributes(sb, "configuration", "", 65);
+	put_str("xml-attrs-65.xml", 4, "limit",
+		"legacy XML whose root has 65 attributes (cap 64 per element)", sb_str(sb));
+	sb_reset(sb);
+	xml_attributes(sb, "Protector", " xmlns=\"" KPW_NS "\"", 65);
+	put_str("kp-attrs-65.xml", 4, "limit",
+		"key protector whose root has 65 attributes (cap 64 per element)", sb_str(sb));
+	sb_reset(sb);
+	sb_adds(sb, XML_DECL "<configuration>");
+	for (int d = 0; d < 33; d++)
+		sb_addf(sb, "<a xmlns:p%d=\"urn:%d\" xmlns:q%d=\"urn:%d\">", d, d, d, d);
+	put_str("xml-ns-in-scope-66.xml", 4, "limit",
+		"legacy XML with 66 namespace declarations in scope (cap 64)", sb_str(sb));
+	put_str("xml-shift-jis.xml", 4, "unsupported",
+		"legacy XML declaring Shift_JIS (its bytes can hide markup from the pre-scan)",
+		"<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>\n" XML_BODY);
+	put_utf16("xml-utf16-declares-latin1.xml", 4, "unsupported",
+		  "legacy XML in UTF-16LE declaring ISO-8859-1 (libxml2 would switch to it)",
+		  "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n" XML_BODY, true, 0);
+	sb_reset(sb);
+	/* The pre-scan stops at the unquoted value; libxml2 must stop there as well. */
+	sb_adds(sb, XML_DECL "<configuration><x a=1/><b");
+	for (int i = 0; i < 20000; i++)
+		sb_addf(sb, " a%d=\"\"", i);
+	sb_adds(sb, "/></configuration>\n");
+	put_str("xml-error-then-20000-attrs.xml", 4, "corrupt",
+		"legacy XML: an unquoted value, then an element of 20,000 attributes", sb_str(sb));
+}
+
 static void vmxml_cases(void)
 {
 	strbuf sb = { 0 };
@@ -597,6 +640,7 @@ static void vmxml_cases(void)
 	put_str("xml-nul-in-name.xml", 4, "corrupt",
 		"legacy XML with a control character in a name",
 		XML_DECL "<configuration><prop\x01erties/></configuration>\n");
+	xml_cost_cases(&sb);
 	sb_free(&sb);
 }
 
@@ -1301,6 +1345,55 @@ static uint8_t *arc_close(arc_writer *w, size_t *len)
 	return w->buf;
 }
 
+/* One member in a zip, put as a case. */
+static void arc_zip_one(arc_writer *w, const char *name, int code, const char *cls,
+			const char *desc, const char *member, const strbuf *doc)
+{
+	size_t n;
+	arc_open(w, "zip");
+	arc_member(w, member, doc->buf, doc->len);
+	uint8_t *b = arc_close(w, &n);
+	put(name, code, cls, desc, b, n);
+	free(b);
+}
+
+/* The reported XML cost cases, zipped small: libxml2 2.9 spent seconds to minutes
+ * or 875 MiB on each. */
+static void xml_cost_archives(arc_writer *w)
+{
+	strbuf sb = { 0 };
+	xml_attributes(&sb, "configuration", "", 80000);
+	arc_zip_one(w, "arc-zip-xml-80000-attrs.zip", 4, "limit",
+		    "zip of a legacy XML configuration whose root has 80,000 attributes",
+		    "vm.xml", &sb);
+	sb_reset(&sb);
+	sb_addf(&sb, "<Protector xmlns=\"%s\"", KPW_NS);
+	for (int i = 0; i < 1350000; i++)
+		sb_adds(&sb, " a=\"\"");
+	sb_adds(&sb, "><Wrappings/></Protector>");
+	arc_zip_one(w, "arc-zip-kp-1350000-attrs.zip", 4, "limit",
+		    "zip of a key protector whose root has 1,350,000 attributes", "kp.xml", &sb);
+	sb_reset(&sb);
+	sb_adds(&sb, XML_DECL "<configuration>");
+	while (sb.len < 16u * 1024 * 1024 - 64)
+		sb_adds(&sb, "<a/>");
+	sb_adds(&sb, "</configuration>\n");
+	arc_zip_one(w, "arc-zip-xml-16mib-elements.zip", 4, "limit",
+		    "zip of a 16 MiB legacy XML configuration of <a/> elements (4 million)",
+		    "vm.xml", &sb);
+	sb_reset(&sb);
+	while (sb.len < 16u * 1024 * 1024 - 64)
+		sb_adds(&sb, "<a/>");
+	const char *was = command;
+	command = "inspect"; /* no VM in it: audit would say so with exit 1 */
+	arc_zip_one(w, "arc-zip-16mib-foreign-elements.zip", 0, "-",
+		    "zip of 16 MiB of <a/><a/>... (no root of ours): not recognised, bounded "
+		    "memory",
+		    "a.xml", &sb);
+	command = was;
+	sb_free(&sb);
+}
+
 static void archive_cases(void)
 {
 	arc_writer w;
@@ -1403,6 +1496,8 @@ static void archive_cases(void)
 	put("arc-tar-bad-header-checksum.tar", 4, "-",
 	    "tar whose only header fails its checksum", b, n);
 	free(b);
+
+	xml_cost_archives(&w);
 
 	/* Names that would escape an extraction directory: nothing is extracted. */
 	arc_open(&w, "zip");
