@@ -26,7 +26,8 @@
  *         "not_after": "2026-10-01T00:00:00Z",
  *         "sha256": "<64 hex of the PFX file>",
  *         "has_private_key": true,         Get-PfxData saw the key in the file
- *         "in_store": true                 false: kept from an earlier run, gone from the store
+ *         "in_store": true                 false: listed by an earlier run, not exported in
+ *                                          this one (gone from the store), file still there
  *       }
  *     ]
  *   }
