@@ -173,8 +173,10 @@ char *export_pfx_file_name(const char *subject, const char *thumbprint)
 	size_t t = thumbprint ? strlen(thumbprint) + 1 : 0;
 	char *s = xmalloc(n + t + 5);
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)subject[3 + i];
-		s[i] = c == ' ' || windows_forbidden(c) ? '_' : (char)c;
+		char c = subject[3 + i];
+		if (c == ' ' || windows_forbidden((unsigned char)c))
+			c = '_';
+		s[i] = c;
 	}
 	if (thumbprint) {
 		s[n] = '_';
@@ -186,7 +188,7 @@ char *export_pfx_file_name(const char *subject, const char *thumbprint)
 
 static bool plain_base_name(const char *s)
 {
-	if (!*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+	if (!s || !*s || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return false;
 	for (const char *p = s; *p; p++)
 		if (windows_forbidden((unsigned char)*p))
