@@ -722,6 +722,7 @@ START_TEST(cli_usage_errors)
 	}
 	tu_run_result r = tu_hvtpm("script", NULL);
 	ck_assert_int_eq(r.status, 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "hvtpm script: which script?"));
 	tu_run_free(&r);
 	static const char *const help[][2] = { { "--help", NULL }, { "export", "--help" },
 					       { "import", "-h" }, { "collect", "--help" } };

@@ -36,7 +36,7 @@ static const char usage_text[] =
 	"\n"
 	"  export   export every Shielded VM (UntrustedGuardian) certificate of the host\n"
 	"           to PFX files named like the export scripts in use, prove each opens\n"
-	"           with its private key, and write a manifest that hvtpm audit checks\n"
+	"           with its private key, and write a manifest of what was exported\n"
 	"  import   import the PFX files of such a folder into the Shielded VM store\n"
 	"  collect  gather VM configurations, key protectors, security settings and the\n"
 	"           guardian list for hvtpm diagnose\n"
@@ -331,8 +331,8 @@ static int run(size_t k, int argc, char **argv)
 int cmd_script(int argc, char **argv)
 {
 	if (argc < 2) {
-		fputs(usage_text, stderr);
-		return HV_EXIT_USAGE;
+		cli_err(CMD, "which script? export, import or collect");
+		return cli_usage_error(CMD);
 	}
 	const char *sub = argv[1];
 	if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
