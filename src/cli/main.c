@@ -12,6 +12,7 @@ static const struct cli_command commands[] = {
 	{ "inspect", cmd_inspect, "show what a file is and what it holds" },
 	{ "diagnose", cmd_diagnose, "restore or rebuild: a verdict and a plan per VM" },
 	{ "audit", cmd_audit, "audit whole backup trees and archives" },
+	{ "script", cmd_script, "PowerShell for the host: export, import, collect" },
 };
 
 static void usage(FILE *out)
