@@ -685,6 +685,34 @@ static hv_err read_raw_state(const char *json, run *r)
 	return r->rc;
 }
 
+/* Escaped surrogates in JSON strings must pair up as well (json-c would
+ * silently turn a lone one into U+FFFD). */
+START_TEST(unpaired_surrogate_escape_is_corrupt)
+{
+	static const char *const bad[] = { "\"\\ud800x\"", "\"\\udc00\"", "\"\\uD800\\n\"",
+					   "\"\\ud800\\ud800\"", "\"ab\\uDBFF\"" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		run r;
+		ck_assert_int_eq(read_raw_state(bad[i], &r), HV_ERR_CORRUPT);
+		bool named = false;
+		for (size_t k = 0; k < r.f.n; k++)
+			named |= strstr(r.f.v[k].msg, "\\u escape") != NULL &&
+				 r.f.v[k].offset > r.lay.current_offset;
+		ck_assert_msg(named, "case %zu", i);
+		run_free(&r);
+	}
+	run r;
+	ck_assert_int_eq(read_raw_state("[\"\\ud83d\\udd11\", \"\\\\ud800\", \"\\u00e9\"]", &r),
+			 HV_OK);
+	const vmgs_blob *b = blob_at(&r.v.current, "Devices/" TPM_GUID "/States/Blob/0");
+	ck_assert_ptr_nonnull(b);
+	ck_assert_str_eq((const char *)b->bytes, "\xF0\x9F\x94\x91");
+	b = blob_at(&r.v.current, "Devices/" TPM_GUID "/States/Blob/1");
+	ck_assert_str_eq((const char *)b->bytes, "\\ud800");
+	run_free(&r);
+}
+END_TEST
+
 START_TEST(number_outside_byte_range_is_corrupt)
 {
 	static const char *const bad[] = { "[1, 256]", "[-1]", "[1, 2.5]", "[99999999999999999999]",
@@ -998,6 +1026,7 @@ int main(void)
 	tcase_add_test(tc, data_size_past_allocation_is_corrupt);
 	tcase_add_test(tc, truncated_json_is_corrupt);
 	tcase_add_test(tc, unpaired_surrogate_is_corrupt);
+	tcase_add_test(tc, unpaired_surrogate_escape_is_corrupt);
 	tcase_add_test(tc, number_outside_byte_range_is_corrupt);
 	tcase_add_test(tc, json_depth_cap);
 	tcase_add_test(tc, json_element_cap);

@@ -316,25 +316,74 @@ typedef struct {
 	bool terminated;
 } text_info;
 
-/* JSON structure seen while scanning: depth and separators outside strings. */
+/* JSON structure seen while scanning: depth and separators outside strings,
+ * and \u escapes inside them (a surrogate escape must be paired too). */
 typedef struct {
 	bool in_str, esc;
+	uint8_t hex_left;      /* hex digits of a \u escape still to come */
+	bool want_low;         /* the last escape was \uD800-\uDBFF */
+	uint32_t hex;
 	uint32_t depth;
 	uint32_t elements;
 } json_shape;
 
-/* Feeds one code unit; false when a cap is exceeded (*why says which). */
-static bool shape_feed(json_shape *s, uint32_t u, const char **why)
+enum { SHAPE_OK = 0, SHAPE_CAP, SHAPE_BAD_ESCAPE };
+
+static int hex_digit(uint32_t u)
 {
-	if (s->in_str) {
-		if (s->esc)
-			s->esc = false;
-		else if (u == '\\')
-			s->esc = true;
-		else if (u == '"')
-			s->in_str = false;
-		return true;
+	if (u >= '0' && u <= '9')
+		return (int)(u - '0');
+	if ((u | 0x20) >= 'a' && (u | 0x20) <= 'f')
+		return (int)((u | 0x20) - 'a' + 10);
+	return -1;
+}
+
+static int shape_escape_done(json_shape *s)
+{
+	if (s->want_low) {
+		s->want_low = false;
+		return is_low(s->hex) ? SHAPE_OK : SHAPE_BAD_ESCAPE;
 	}
+	if (is_high(s->hex))
+		s->want_low = true;
+	return is_low(s->hex) ? SHAPE_BAD_ESCAPE : SHAPE_OK;
+}
+
+/* A code unit inside a string.  Malformed escapes are left to json-c. */
+static int shape_string(json_shape *s, uint32_t u)
+{
+	if (s->hex_left) {
+		int h = hex_digit(u);
+		if (h < 0) {
+			s->hex_left = 0;
+			return SHAPE_OK;
+		}
+		s->hex = (s->hex << 4) | (uint32_t)h;
+		return --s->hex_left ? SHAPE_OK : shape_escape_done(s);
+	}
+	if (s->esc) {
+		s->esc = false;
+		if (u == 'u') {
+			s->hex_left = 4;
+			s->hex = 0;
+			return SHAPE_OK;
+		}
+		return s->want_low ? SHAPE_BAD_ESCAPE : SHAPE_OK;
+	}
+	if (s->want_low && u != '\\')
+		return SHAPE_BAD_ESCAPE;
+	if (u == '\\')
+		s->esc = true;
+	else if (u == '"')
+		s->in_str = false;
+	return SHAPE_OK;
+}
+
+/* Feeds one code unit; SHAPE_CAP names the cap in *why. */
+static int shape_feed(json_shape *s, uint32_t u, const char **why)
+{
+	if (s->in_str)
+		return shape_string(s, u);
 	switch (u) {
 	case '"':
 		s->in_str = true;
@@ -344,7 +393,7 @@ static bool shape_feed(json_shape *s, uint32_t u, const char **why)
 		s->elements++;
 		if (++s->depth > VMGS_MAX_JSON_DEPTH) {
 			*why = "nesting depth";
-			return false;
+			return SHAPE_CAP;
 		}
 		break;
 	case '}':
@@ -360,9 +409,9 @@ static bool shape_feed(json_shape *s, uint32_t u, const char **why)
 	}
 	if (s->elements > VMGS_MAX_JSON_ELEMENTS) {
 		*why = "element count";
-		return false;
+		return SHAPE_CAP;
 	}
-	return true;
+	return SHAPE_OK;
 }
 
 static size_t utf8_units(uint32_t u)
@@ -400,10 +449,16 @@ static hv_err text_scan(vctx *c, span_t d, uint64_t base, const char *what, text
 			continue;
 		}
 		ti->utf8_len += utf8_units(u);
-		if (!shape_feed(&sh, u, &why)) {
+		int sr = shape_feed(&sh, u, &why);
+		if (sr == SHAPE_CAP) {
 			report(c, HV_SEV_ERROR, base + 2 * i, "%s: JSON %s exceeds the cap (depth %d, "
 			       "%u elements)", what, why, VMGS_MAX_JSON_DEPTH, VMGS_MAX_JSON_ELEMENTS);
 			return HV_ERR_LIMIT;
+		}
+		if (sr == SHAPE_BAD_ESCAPE) {
+			report(c, HV_SEV_ERROR, base + 2 * i, "%s: invalid UTF-16: unpaired surrogate "
+			       "in a \\u escape of a JSON string", what);
+			return HV_ERR_CORRUPT;
 		}
 	}
 	if (d.len % 2) {
