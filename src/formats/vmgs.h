@@ -47,10 +47,10 @@
 
 /*
  * Caps.  Memory while one copy is decoded is bounded by about
- * 2.5 x VMGS_MAX_DATA_SIZE (the UTF-16 bytes, their UTF-8 form and the
- * strings kept) plus about 80 bytes per JSON element for the json-c tree,
- * which is dropped once walked.  The element count and depth are checked on
- * the UTF-16 text BEFORE json-c sees it.
+ * 3 x VMGS_MAX_DATA_SIZE (the stored bytes, their UTF-8 form and the
+ * strings kept) plus about 65 bytes per JSON element for the json-c tree,
+ * which is dropped once walked (about 120 MiB at the caps).  The element
+ * count and depth are checked on the UTF-16 text BEFORE json-c sees it.
  */
 #define VMGS_MAX_DATA_SIZE (16u * 1024 * 1024) /* bytes of one copy's data */
 #define VMGS_MAX_JSON_DEPTH 32                 /* nested objects and arrays */
