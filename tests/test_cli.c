@@ -115,7 +115,10 @@ START_TEST(restorable_json_names_files_keys_and_kp_location)
 	ck_assert_str_eq(gets(v, "id"), "1A2B3C4D-5E6F-4A1B-8C9D-0E1F2A3B4C02");
 	json_object *kp = json_object_array_get_idx(get(v, "key_protectors"), 0);
 	ck_assert_ptr_nonnull(strstr(gets(kp, "source"), ".vmgs"));
-	ck_assert_ptr_nonnull(strstr(gets(kp, "location"), "security/keys/key_protector"));
+	ck_assert_ptr_nonnull(strstr(gets(kp, "location"),
+				     "guest state JSON Devices/736e6aa9-a3f8-49c0-9550-a963214d259a"
+				     "/States/KeyProtector"));
+	ck_assert_str_eq(gets(kp, "origin"), "current");
 	ck_assert_int_eq(json_object_get_int(get(kp, "owner_wrapping_id")), 1);
 	json_object *certs = get(v, "certificates");
 	ck_assert_uint_eq(json_object_array_length(certs), 2);
@@ -430,7 +433,19 @@ START_TEST(inspect_saved_kp_and_guest_state)
 	ck_assert_ptr_nonnull(strstr(r.out, "encryption.hgs.fabrikam.example"));
 	ck_assert_ptr_null(strstr(r.out, "CipherValue"));
 	tu_run_free(&r);
+	/* VMGS v1: the vTPM device's state, a JSON byte array */
 	char *gs = tu_join(s, "restorable/app01/Virtual Machines/1A2B3C4D-5E6F-4A1B-8C9D-0E1F2A3B4C02.vmgs");
+	r = tu_hvtpm("inspect", gs, NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "VMGS v1 in a fixed vhd disk"));
+	ck_assert_ptr_nonnull(strstr(r.out, "key protector: guest state JSON Devices/"
+					    "736e6aa9-a3f8-49c0-9550-a963214d259a/States/KeyProtector (current)"));
+	ck_assert_ptr_nonnull(strstr(r.out, "LastKnownGoodKeyProtector (last_known_good)"));
+	ck_assert_ptr_nonnull(strstr(r.out, "db: CN=Sample UEFI CA (synthesized)"));
+	tu_run_free(&r);
+	free(gs);
+	/* the older placeholder layout: a repository inside a VHD, found by scanning */
+	gs = tu_join(s, "restorable-expired/sql01/Virtual Machines/2B3C4D5E-6F7A-4B2C-9D0E-1F2A3B4C5D03.vmgs");
 	r = tu_hvtpm("inspect", gs, NULL);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "embedded HyperVStorage repository at 0x10000"));

@@ -68,6 +68,10 @@ static void free_payload(file_facts *x)
 		disk_facts_free(x->disk);
 		free(x->disk);
 	}
+	if (x->vmgs) {
+		vmgs_free(x->vmgs);
+		free(x->vmgs);
+	}
 	for (size_t i = 0; i < x->nrepos; i++) {
 		hvstore_free(&x->repos[i].store);
 		vm_free(&x->repos[i].vm);

@@ -30,6 +30,7 @@
 #include "formats/kp_carve.h"
 #include "formats/kp_input.h"
 #include "formats/pfx.h"
+#include "formats/vmgs.h"
 #include "model/disk_facts.h"
 #include "model/evidence.h"
 #include "model/hostreg.h"
@@ -90,6 +91,7 @@ typedef struct {
 	certfile *certfile;
 	guardian_doc *guardian;
 	disk_facts *disk;
+	vmgs_file *vmgs;       /* a guest state file in the VMGS layout */
 	fact_repo *repos;
 	size_t nrepos;
 	size_t carve_candidates;   /* Protector start tags seen by the carver */

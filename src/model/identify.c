@@ -65,16 +65,10 @@ static int bid_guest_state(const identify_view *v)
 	if (span_eq(v->head, 0, "GUESTRTS", 8))
 		return 100;
 	const char *dot = v->name ? strrchr(v->name, '.') : NULL;
-	return dot && strcasecmp(dot, ".vmgs") == 0 ? 95 : 0;
-}
-
-static hv_err read_guest_state(hv_source *s, const identify_opts *o, file_facts *out)
-{
-	kps_scan_source(s, o->keep, out);
-	facts_set(out, EV_GUEST_STATE, EVC_USED,
-		  "guest state file, searched for key protectors: %zu found, %zu embedded "
-		  "HyperVStorage repositories (heuristic)", out->nkps, out->nrepos);
-	return HV_OK;
+	if (dot && strcasecmp(dot, ".vmgs") == 0)
+		return 95;
+	/* Any VHD may be one (the reader looks for the VMGS partition): before the disk row. */
+	return disk_sniff(v->head, v->tail, v->size) == DISK_SNIFF_VHD ? 92 : 0;
 }
 
 /* Anything else is searched for embedded repositories and protector documents. */

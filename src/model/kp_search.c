@@ -120,7 +120,6 @@ typedef struct {
 	const char *container;
 	bool keep;
 	file_facts *out;
-	size_t found;
 } tree_walk;
 
 static char *tree_location(const tree_walk *t, const kv_node *n)
@@ -136,41 +135,50 @@ static char *tree_location(const tree_walk *t, const kv_node *n)
 	return sb_detach(&sb);
 }
 
-static void try_value(tree_walk *t, const kv_node *n)
+bool kps_try_value(const kps_value *v, bool keep, file_facts *x)
 {
-	span_t s = n->type == KV_BYTES ? span_make(n->bytes, n->nbytes)
-				       : span_make(n->str, n->str ? strlen(n->str) : 0);
-	kps_name_role role = kps_role_of_name(n->name);
-	if (!s.data || (role == KPS_NAME_OTHER && s.len < KPS_MIN_UNNAMED))
-		return;
-	if (t->found >= KPS_MAX_HITS)
-		return;
-	file_facts *x = t->out;
-	uint64_t at = n->offset == HV_NO_OFFSET ? HV_NO_OFFSET : t->base + n->offset;
+	if (!v->bytes.data || (v->role == KPS_NAME_OTHER && v->bytes.len < KPS_MIN_UNNAMED))
+		return false;
+	if (x->nkps >= KPS_MAX_HITS)
+		return false;
 	ev_kp kp;
 	kp_input *in = NULL;
 	hv_findings tmp = { 0 };
-	hv_err rc = kps_probe(s, x->path, at, t->keep, &kp, t->keep ? &in : NULL, &tmp);
+	hv_err rc = kps_probe(v->bytes, x->path, v->offset, keep, &kp, keep ? &in : NULL, &tmp);
 	if (rc == HV_ERR_FORMAT)
-		return;
-	if (rc != HV_OK && role == KPS_NAME_OTHER) {
+		return false;
+	if (rc != HV_OK && v->role == KPS_NAME_OTHER) {
 		/* Something under another name that starts like a protector: a warning only. */
 		for (size_t i = 0; i < tmp.n; i++)
 			if (tmp.v[i].sev == HV_SEV_ERROR)
 				tmp.v[i].sev = HV_SEV_WARN;
+		findings_move(&x->findings, &tmp);
+		return false;
 	}
 	findings_move(&x->findings, &tmp);
-	kp.location = tree_location(t, n);
-	kp.origin = role == KPS_NAME_CURRENT ? KP_CURRENT : role == KPS_NAME_LKG ? KP_LKG : KP_FOUND;
-	kp.heuristic = t->container != NULL || role == KPS_NAME_OTHER;
-	if (rc != HV_OK && role == KPS_NAME_OTHER) {
-		free(kp.location);
-		return;
-	}
+	kp.location = xstrdup(v->location);
+	kp.origin = v->older ? KP_OLDER : v->role == KPS_NAME_CURRENT ? KP_CURRENT
+				 : v->role == KPS_NAME_LKG ? KP_LKG : KP_FOUND;
+	kp.heuristic = v->heuristic || v->role == KPS_NAME_OTHER;
 	fact_kp *fk = facts_add_kp(x, &kp);
 	fk->input = in;
 	fk->rc = rc;
-	t->found++;
+	return true;
+}
+
+static void try_value(tree_walk *t, const kv_node *n)
+{
+	char *where = tree_location(t, n);
+	kps_value v = {
+		.bytes = n->type == KV_BYTES ? span_make(n->bytes, n->nbytes)
+					     : span_make(n->str, n->str ? strlen(n->str) : 0),
+		.role = kps_role_of_name(n->name),
+		.offset = n->offset == HV_NO_OFFSET ? HV_NO_OFFSET : t->base + n->offset,
+		.location = where,
+		.heuristic = t->container != NULL,
+	};
+	kps_try_value(&v, t->keep, t->out);
+	free(where);
 }
 
 static void walk_tree(tree_walk *t, const kv_node *n)
@@ -186,9 +194,7 @@ void kps_search_tree(const kv_node *root, uint64_t base, const char *container, 
 {
 	if (!root)
 		return;
-	tree_walk t = { base, container, keep, out, 0 };
-	for (size_t i = 0; i < out->nkps; i++)
-		t.found++;
+	tree_walk t = { base, container, keep, out };
 	walk_tree(&t, root);
 }
 

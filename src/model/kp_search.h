@@ -49,6 +49,24 @@ kps_name_role kps_role_of_name(const char *name);
 hv_err kps_probe(span_t bytes, const char *src, uint64_t base, bool keep, ev_kp *kp,
 		 kp_input **input, hv_findings *f);
 
+/* One value to test: its bytes, what its name says, and where it is. */
+typedef struct {
+	span_t bytes;
+	kps_name_role role;
+	uint64_t offset;         /* in the file, or HV_NO_OFFSET */
+	const char *location;    /* "tree /configuration/...", "guest state JSON Devices/..." */
+	bool heuristic;          /* found by scanning, or in a place not documented */
+	bool older;              /* from an older copy (guest state): origin KP_OLDER */
+} kps_value;
+
+/*
+ * Tests one value.  Values under other names shorter than KPS_MIN_UNNAMED
+ * are not tried; one that fails to decode is a warning when unnamed, and
+ * a recorded failure (fact_kp.rc) when named.  True when a protector (or a
+ * named failure) was added to out.
+ */
+bool kps_try_value(const kps_value *v, bool keep, file_facts *out);
+
 /*
  * Tests every byte-array and string value of a configuration tree.  Found
  * protectors are added to out with the tree path; container names the

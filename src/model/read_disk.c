@@ -13,23 +13,23 @@
 #include "formats/vdisk.h"
 #include "util/xalloc.h"
 
-static hv_err open_disk(hv_source *s, const identify_opts *o, file_facts *out, vdisk **vd)
+hv_err readers_open_vdisk(hv_source *s, const identify_opts *o, const char *path, vdisk **vd,
+			  hv_findings *f)
 {
 	if (src_fd(s) < 0) { /* an archive member: no parent can be reached */
 		span_t b = src_span(s);
-		return vdisk_open_mem(b.data, b.len, out->path, VDISK_MEM_BORROW | VDISK_NO_PARENT, vd,
-				      &out->findings);
+		return vdisk_open_mem(b.data, b.len, path, VDISK_MEM_BORROW | VDISK_NO_PARENT, vd, f);
 	}
 	vdisk_opts vo;
 	memset(&vo, 0, sizeof vo);
 	vo.flags = o->follow_symlinks ? 0 : VDISK_NOFOLLOW;
-	return vdisk_open_ex(out->path, &vo, vd, &out->findings);
+	return vdisk_open_ex(path, &vo, vd, f);
 }
 
 hv_err read_disk(hv_source *s, const identify_opts *o, file_facts *out)
 {
 	vdisk *vd = NULL;
-	hv_err rc = open_disk(s, o, out, &vd);
+	hv_err rc = readers_open_vdisk(s, o, out->path, &vd, &out->findings);
 	if (rc != HV_OK) {
 		facts_set(out, EV_DISK, EVC_DAMAGED, "disk image");
 		facts_fail(out, EVC_DAMAGED, rc, "disk image could not be read: %s", hv_err_name(rc));

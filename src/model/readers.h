@@ -6,6 +6,7 @@
 #ifndef HVTPM_READERS_H
 #define HVTPM_READERS_H
 
+#include "formats/vdisk.h"
 #include "model/facts.h"
 #include "model/identify.h"
 #include "util/source.h"
@@ -17,6 +18,11 @@ hv_err read_certificates(hv_source *s, const identify_opts *o, file_facts *out);
 hv_err read_guardian(hv_source *s, const identify_opts *o, file_facts *out);
 hv_err read_saved_kp(hv_source *s, const identify_opts *o, file_facts *out);
 hv_err read_disk(hv_source *s, const identify_opts *o, file_facts *out);
+hv_err read_guest_state(hv_source *s, const identify_opts *o, file_facts *out);
+
+/* Opens the source as a virtual disk (archive members: from memory, without parents). */
+hv_err readers_open_vdisk(hv_source *s, const identify_opts *o, const char *path, vdisk **vd,
+			  hv_findings *f);
 
 /* The file's base name without extension (the part after "!" inside archives). */
 char *readers_stem(const char *path);

@@ -14,6 +14,7 @@
 #include "report/store_report.h"
 #include "report/term.h"
 #include "report/vm_report.h"
+#include "report/vmgs_report.h"
 #include "util/strbuf.h"
 
 #define KV_WIDTH 16
@@ -39,8 +40,8 @@ static bool current_and_lkg(const file_facts *x, const kp_doc **cur, const kp_do
 /* Files searched as a whole (guest state, unknown containers). */
 static bool scanned(const file_facts *x)
 {
-	return x->format_id && (strcmp(x->format_id, "scan") == 0 ||
-				strcmp(x->format_id, "guest-state") == 0);
+	return x->format_id && !x->vmgs && (strcmp(x->format_id, "scan") == 0 ||
+					    strcmp(x->format_id, "guest-state") == 0);
 }
 
 /* ---- text ----------------------------------------------------------------------------- */
@@ -140,6 +141,8 @@ void inspect_report_text(FILE *o, const file_facts *x, const inspect_report_opts
 		guardian_report_text(o, x->guardian, ro->at);
 	if (x->disk)
 		text_disk(o, x->disk);
+	if (x->vmgs)
+		vmgs_report_text(o, x->vmgs, ro->at);
 	text_kps(o, x, ro->at);
 	text_repos(o, x);
 	if (ro->tree && x->tree) {
@@ -254,6 +257,8 @@ json_object *inspect_report_json(const file_facts *x, const inspect_report_opts 
 		json_object_object_add(j, "guardian", guardian_report_json(x->guardian, ro->at));
 	if (x->disk)
 		json_object_object_add(j, "disk", disk_json(x->disk));
+	if (x->vmgs)
+		json_object_object_add(j, "guest_state", vmgs_report_json(x->vmgs, ro->at));
 	json_repos(j, x);
 	if (ro->tree && x->tree)
 		json_object_object_add(j, "tree", kv_report_tree_json(x->tree));

@@ -10,7 +10,8 @@
  * message}, and what the file holds: container, host_registry, vm,
  * key_protectors[] {location, origin, heuristic, form, empty,
  * payload_sha256, input, key_protector, error}, current_vs_last_known_good,
- * tree, pfx, certificates, guardian, disk, embedded_repositories[] {offset,
+ * tree, pfx, certificates, guardian, disk, guest_state (report/vmgs_report.h),
+ * embedded_repositories[] {offset,
  * container, vm, key_protectors (by location)}, carve {candidates, hits}.
  * Keys that do not apply are absent.
  */

@@ -21,11 +21,13 @@
 #include <openssl/x509.h>
 
 #include "formats/kvtree.h"
+#include "model/vm.h"
 #include "support/certgen.h"
 #include "support/fve_writer.h"
 #include "support/hvs_writer.h"
 #include "support/vhdx_writer.h"
 #include "support/kp_writer.h"
+#include "support/vmgs_writer.h"
 #include "util/bytes.h"
 #include "util/ossl.h"
 #include "util/text.h"
@@ -317,12 +319,12 @@ static void write_config(const vmspec *v)
 }
 
 /*
- * A guest state file stand-in: the on-prem .vmgs layout is not public, so
- * this is a fixed-VHD-shaped container whose payload holds a HyperVStorage
- * repository with security/keys at a 4 KiB boundary (the layout hvtpm
- * searches for; see ../shared/docs/hyperv-storage.md 12.2).
+ * The older placeholder layout of a guest state file, kept for one sample:
+ * a fixed-VHD-shaped container whose payload holds a HyperVStorage
+ * repository with security/keys at a 4 KiB boundary (what hvtpm searched
+ * for before the VMGS v1 layout was known).
  */
-static void write_vmgs(const vmspec *v, const uint8_t *kp, size_t kplen, const uint8_t *lkg,
+static void write_vmgs_placeholder(const vmspec *v, const uint8_t *kp, size_t kplen, const uint8_t *lkg,
 		       size_t lkglen)
 {
 	kv_node *r = hvs_tree_new();
@@ -364,6 +366,55 @@ static void write_vmgs(const vmspec *v, const uint8_t *kp, size_t kplen, const u
 	put(p, img, total);
 	free(img);
 	free(repo);
+}
+
+/*
+ * A guest state file in the VMGS v1 layout (docs/vmgs.md): a fixed VHD
+ * holding a GPT disk whose VMGS partition holds the guest state as UTF-16LE
+ * JSON.  The key protector is a byte array of the vTPM device's states,
+ * named KeyProtector (and LastKnownGoodKeyProtector): where Hyper-V keeps it
+ * on a real host is not confirmed, this is the shape hvtpm looks for.  The
+ * UEFI loader device carries SecureBoot and a db holding one certificate.
+ */
+static void write_vmgs(const vmspec *v, const uint8_t *kp, size_t kplen, const uint8_t *lkg,
+		       size_t lkglen)
+{
+	uint8_t nv[512];
+	kpw_random(nv, sizeof nv);
+	vmgsw_value tpm_states[3] = {
+		{ .name = "TpmState", .kind = VMGSW_BYTES, .bytes = nv, .len = sizeof nv },
+		{ .name = "KeyProtector", .kind = VMGSW_BYTES, .bytes = kp, .len = kplen },
+		{ .name = "LastKnownGoodKeyProtector", .kind = VMGSW_BYTES, .bytes = lkg,
+		  .len = lkglen },
+	};
+	vmgsw_device dev = { VM_DEV_VTPM, "Microsoft Virtual TPM", tpm_states, lkg ? 3 : 2 };
+	kpw_cert *db = kpw_cert_new("Sample UEFI CA (synthesized)", 1024, 3650, NULL);
+	const uint8_t *ders[1] = { db->der };
+	size_t lens[1] = { db->der_len }, dblen;
+	uint8_t *dbdata = vmgsw_siglist_x509(ders, lens, 1, "77FA9ABD-0359-4D32-BD60-28F4E78F784B",
+					     &dblen);
+	static const uint8_t on[1] = { 1 };
+	vmgsw_uefi_var uefi[2] = {
+		{ "8BE4DF61-93CA-11D2-AA0D-00E098032B8C", "SecureBoot", 0x06, on, 1 },
+		{ "D719B2CB-3D3A-4596-A3BC-DAD00E67656F", "db", 0x27, dbdata, dblen },
+	};
+	vmgsw_spec spec;
+	memset(&spec, 0, sizeof spec);
+	spec.version = 1;
+	spec.current.devices = &dev;
+	spec.current.ndevices = 1;
+	spec.current.uefi = uefi;
+	spec.current.nuefi = 2;
+	size_t len;
+	uint8_t *b = vmgsw_build(&spec, &len);
+	if (!b)
+		die("vmgsw_build");
+	char p[512];
+	config_path(p, sizeof p, v, "vmgs");
+	put(p, b, len);
+	free(b);
+	free(dbdata);
+	kpw_cert_free(db);
 }
 
 /* ---- virtual disks ------------------------------------------------------------------- */
@@ -461,7 +512,7 @@ int main(int argc, char **argv)
 	write_config(&v3);
 	const guardian *g3[] = { &h16 };
 	kp = kp_blob(g3, 1, &n);
-	write_vmgs(&v3, kp, n, NULL, 0);
+	write_vmgs_placeholder(&v3, kp, n, NULL, 0); /* the older layout, still read */
 	free(kp);
 	pfx_name(p, sizeof p, "restorable-expired/certs", "Encryption", &h16);
 	write_pfx(p, &h16.enc, SAMPLE_PASSWORD, true);
@@ -546,9 +597,11 @@ int main(int argc, char **argv)
 	      "(`make samples`). The certificates and private keys were generated for these\n"
 	      "samples only and belong to no real host; the configurations were written by the\n"
 	      "project's test HyperVStorage writer, the key protectors by its test KP writer.\n"
-	      "The guest state files are stand-ins: the on-premises `.vmgs` layout is not public,\n"
-	      "so each is a VHD-shaped container holding a HyperVStorage repository with\n"
-	      "`security/keys/key_protector`, the layout hvtpm searches for.\n\n"
+	      "The guest state files are in the VMGS v1 layout (a VHD holding a GPT disk whose\n"
+	      "VMGS partition holds the guest state as UTF-16LE JSON, see docs/vmgs.md); the key\n"
+	      "protector is a byte array of the vTPM device's states named `KeyProtector`. Where a\n"
+	      "real host keeps it is not confirmed. `restorable-expired/sql01` keeps the older\n"
+	      "placeholder layout (a VHD around a HyperVStorage repository) that hvtpm still reads.\n\n"
 	      "The PFX password of every sample export is in `passwords.txt` — except for\n"
 	      "`needs-password/`, whose password is deliberately not there.\n\n"
 	      "    ./hvtpm diagnose --password-file samples/passwords.txt samples/\n\n"
