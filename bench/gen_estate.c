@@ -44,6 +44,7 @@
 #include "support/certgen.h"
 #include "support/hvs_writer.h"
 #include "support/kp_writer.h"
+#include "support/vmgs_writer.h"
 #include "util/bytes.h"
 #include "util/ossl.h"
 #include "util/text.h"
@@ -396,37 +397,41 @@ static void write_config(const sink *s, const char *name, const char *id)
 }
 
 /*
- * The guest state stand-in of tests/tools/mksamples.c: a container whose
- * payload holds a HyperVStorage repository with security/keys at a 4 KiB
- * boundary, here padded with pseudo-random bytes to size.
+ * A guest state file in the VMGS v1 layout, as tests/tools/mksamples.c
+ * writes it: the key protector a byte array of the vTPM device's states,
+ * the virtual disk padded to size (zeros, as a fresh Hyper-V file is).
  */
 static void write_vmgs(const sink *s, const char *id, const guardian *g, size_t size)
 {
 	size_t kplen;
 	uint8_t *kp = kp_blob(g, &kplen);
-	kv_node *r = hvs_tree_new();
-	hvs_set_int(r, "configuration/properties/version", 0x0A00);
-	hvs_set_bytes(r, "configuration/security/keys/key_protector", kp, kplen);
-	hvs_write_opts o;
-	memset(&o, 0, sizeof o);
-	size_t rlen;
-	uint8_t *repo = hvs_write(r, &o, &rlen);
-	kv_free(r);
+	uint8_t nv[256];
+	fill_rand(nv, sizeof nv);
+	vmgsw_value states[2] = {
+		{ .name = "TpmState", .kind = VMGSW_BYTES, .bytes = nv, .len = sizeof nv },
+		{ .name = "KeyProtector", .kind = VMGSW_BYTES, .bytes = kp, .len = kplen },
+	};
+	vmgsw_device dev = { "736e6aa9-a3f8-49c0-9550-a963214d259a", "Microsoft Virtual TPM",
+			     states, 2 };
+	vmgsw_spec spec;
+	memset(&spec, 0, sizeof spec);
+	spec.version = 1;
+	spec.current.devices = &dev;
+	spec.current.ndevices = 1;
+	size_t total;
+	uint8_t *img = vmgsw_build(&spec, &total);
+	if (img && total < size) { /* larger: padded to the size asked */
+		free(img);
+		spec.disk_size = (size - 512) & ~(uint64_t)0xFFFF;
+		img = vmgsw_build(&spec, &total);
+	}
 	free(kp);
-	if (!repo)
-		die("hvs_write");
-	size_t need = 0x10000 + ((rlen + 0xFFF) & ~(size_t)0xFFF);
-	size_t total = size > need ? size : need;
-	uint8_t *img = malloc(total);
-	memset(img, 0, 0x10000);
-	memcpy(img, "GUESTRTS", 8);
-	memcpy(img + 0x10000, repo, rlen);
-	fill_rand(img + 0x10000 + rlen, total - 0x10000 - rlen);
+	if (!img)
+		die("vmgsw_build");
 	char p[512];
 	snprintf(p, sizeof p, "Virtual Machines/%s.vmgs", id);
 	emit(s, p, img, total);
 	free(img);
-	free(repo);
 }
 
 static void guid_from_rand(char out[37])

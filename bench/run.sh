@@ -36,12 +36,14 @@ pkgs="libcrypto libxml-2.0 zlib json-c libarchive"
 # shellcheck disable=SC2046
 $cc -std=c11 -O2 -D_GNU_SOURCE -I"$top/src" -I"$top/tests" $(pkg-config --cflags $pkgs) \
 	-o "$out/gen_estate" "$here/gen_estate.c" "$top/tests/support/hvs_writer.c" \
-	"$top/tests/support/kp_writer.c" "$top/tests/support/certgen.c" "$build/libhvtpm.a" \
+	"$top/tests/support/kp_writer.c" "$top/tests/support/certgen.c" \
+	"$top/tests/support/vmgs_writer.c" "$top/tests/support/vhdx_writer.c" "$build/libhvtpm.a" \
 	$(pkg-config --libs $pkgs) -lpthread
 $cc -std=c11 -O2 -D_GNU_SOURCE -o "$out/rusage" "$here/rusage.c"
 
 gen_id=$(cat "$here/gen_estate.c" "$top/tests/support/hvs_writer.c" \
-	"$top/tests/support/kp_writer.c" "$top/tests/support/certgen.c" | sha256sum | cut -c1-16)
+	"$top/tests/support/kp_writer.c" "$top/tests/support/certgen.c" \
+	"$top/tests/support/vmgs_writer.c" "$top/tests/support/vhdx_writer.c" | sha256sum | cut -c1-16)
 
 # estate DIR NVMS NPFX: generate unless the same generator already made it
 estate() {
