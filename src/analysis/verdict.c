@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "analysis/survive.h"
+#include "formats/kp.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -515,6 +516,42 @@ static void judge_disks(const evidence *e, const ev_vm *vm, verdict *v)
 		       "after the rebuild is not known (bring the .vhdx/.avhdx files).");
 }
 
+/*
+ * A signature inside the key protector that does not verify (not "cannot be
+ * checked": checked and wrong) means the document is not as its owner
+ * signed it.  The verdict stands on the certificates it names, but says so.
+ */
+static void judge_signatures(const ev_kp *kp, verdict *v)
+{
+	const kp_doc *d = kp->doc;
+	if (!d)
+		return;
+	size_t failed = 0;
+	uint32_t wid = 0;
+	bool guardian = d->guardian_sig.status == KP_SIG_FAILED;
+	failed += guardian;
+	for (size_t i = 0; i < d->n; i++) {
+		const kp_wrapping *w = &d->w[i];
+		bool bad = w->signing_sig.status == KP_SIG_FAILED ||
+			   w->encryption_sig.status == KP_SIG_FAILED;
+		if (bad && !failed)
+			wid = w->id;
+		failed += bad;
+	}
+	if (!failed)
+		return;
+	strbuf sb = STRBUF_INIT;
+	if (guardian)
+		sb_adds(&sb, "the guardian signature over the wrappings");
+	else
+		sb_addf(&sb, "a certificate signature of wrapping %u", wid);
+	reason(v, false,
+	       "A signature in the key protector does NOT verify (%s%s): the document is not as "
+	       "its guardian signed it; it may have been altered.",
+	       sb_str(&sb), failed > 1 ? ", and more" : "");
+	sb_free(&sb);
+}
+
 void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdict *v)
 {
 	memset(v, 0, sizeof *v);
@@ -544,6 +581,7 @@ void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdic
 	else
 		decide_without_keys(e, v);
 	judge_disks(e, vm, v);
+	judge_signatures(kp, v);
 	if (kp->heuristic)
 		reason(v, true, "The key protector was found by scanning %s (%s), not in a documented "
 			"structure.", e->files[kp->file].path, kp->location);
