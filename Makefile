@@ -17,7 +17,6 @@ MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 CC       ?= cc
 BUILD    ?= build
-SHARED   ?= $(abspath ../shared)
 PKG_CONFIG ?= pkg-config
 
 PKGS      := libcrypto libxml-2.0 zlib json-c libarchive
@@ -115,7 +114,7 @@ check:
 	@sh scripts/deps.sh
 	@sh scripts/test-deps.sh
 	@$(MAKE) --no-print-directory test-build
-	@HVTPM_BIN=$(abspath $(BIN)) HVTPM_SHARED=$(SHARED) HVTPM_SRCDIR=$(CURDIR) \
+	@HVTPM_BIN=$(abspath $(BIN)) HVTPM_SRCDIR=$(CURDIR) \
 	    sh tests/run.sh $(TEST_BIN)
 
 sanitize:
@@ -127,7 +126,7 @@ memcheck:
 	@sh scripts/deps.sh
 	@sh scripts/test-deps.sh
 	@$(MAKE) --no-print-directory BUILD=build/vg OPT='-O1 -g' test-build
-	@HVTPM_BIN=$(abspath build/vg/hvtpm) HVTPM_SHARED=$(SHARED) HVTPM_SRCDIR=$(CURDIR) \
+	@HVTPM_BIN=$(abspath build/vg/hvtpm) HVTPM_SRCDIR=$(CURDIR) \
 	    HVTPM_VALGRIND=1 sh tests/run.sh build/vg/tests/test_cli
 
 bench: hvtpm $(BUILD)/tools/bench_readers

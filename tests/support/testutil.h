@@ -18,7 +18,7 @@
 	} while (0)
 void tu_skip_line(const char *test, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* ../shared/corpus/<sub>/<name> or NULL when the shared corpus is absent. */
+/* tests/corpus/<sub>/<name> (the test fails when it is missing). */
 char *tu_corpus(const char *sub, const char *name);
 /* Repository source directory (for samples/, tests/bad/ ...). */
 const char *tu_srcdir(void);
