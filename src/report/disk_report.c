@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "report/out.h"
+#include "report/term.h"
 #include "util/text.h"
 
 #define KV_WIDTH 17
@@ -156,9 +157,12 @@ static void text_chain(FILE *o, const disk_facts *d)
 {
 	for (size_t i = 0; i < d->nchain; i++) {
 		const disk_layer *l = &d->chain[i];
-		fprintf(o, "  %s%zu %s (%s %s)%s%s\n", i ? "<- " : "   ", i, l->path,
+		char *path = term_escape(l->path), *why = term_escape(l->problem ? l->problem : "?");
+		fprintf(o, "  %s%zu %s (%s %s)%s%s\n", i ? "<- " : "   ", i, path,
 			vdisk_format_name(l->format), vdisk_kind_name(l->kind),
-			l->ok ? "" : "  BROKEN: ", l->ok ? "" : (l->problem ? l->problem : "?"));
+			l->ok ? "" : "  BROKEN: ", l->ok ? "" : why);
+		free(path);
+		free(why);
 	}
 }
 
@@ -174,9 +178,11 @@ static void text_partitions(FILE *o, const disk_facts *a)
 		"classification", "name");
 	for (size_t i = 0; i < a->parts.n; i++) {
 		const part_entry *p = &a->parts.v[i];
+		char *name = term_escape(p->name ? p->name : "");
 		fprintf(o, "  %-3u %-28s %12" PRIu64 " %12" PRIu64 "  %-26s %s\n", p->index,
 			p->type_name ? p->type_name : "", p->first_lba, p->last_lba,
-			part_class_name(p->cls), p->name ? p->name : "");
+			part_class_name(p->cls), name);
+		free(name);
 	}
 }
 
@@ -189,8 +195,11 @@ static void text_protector(FILE *o, const bde_protector *p)
 		fprintf(o, "      recovery key ID: %s [inferred]\n", p->recovery_key_id);
 	if (filetime_to_iso(p->last_change, iso))
 		fprintf(o, "      last change:     %s\n", iso);
-	if (p->name)
-		fprintf(o, "      name:            %s\n", p->name);
+	if (p->name) {
+		fputs("      name:            ", o);
+		term_put(o, p->name);
+		fputc('\n', o);
+	}
 	if (p->possibly_escrowed)
 		fprintf(o, "      hint:            backup information present (possibly escrowed)\n");
 }
@@ -211,7 +220,9 @@ static void text_bitlocker(FILE *o, const bde_volume *v, hv_err rc)
 	out_kv(o, in, KV_WIDTH, "Volume GUID", "%s", v->volume_guid_str);
 	out_kv(o, in, KV_WIDTH, "Created", "%s",
 	       filetime_to_iso(v->creation_time, iso) ? iso : "(none)");
-	out_kv(o, in, KV_WIDTH, "Description", "%s", v->description ? v->description : "(none)");
+	char *desc = term_escape(v->description ? v->description : "(none)");
+	out_kv(o, in, KV_WIDTH, "Description", "%s", desc);
+	free(desc);
 	out_kv(o, in, KV_WIDTH, "Metadata copies", "%s, %s, %s; copy %d used%s",
 	       bde_block_status_name(v->block_status[0]), bde_block_status_name(v->block_status[1]),
 	       bde_block_status_name(v->block_status[2]), v->block_used + 1,
@@ -223,7 +234,9 @@ static void text_bitlocker(FILE *o, const bde_volume *v, hv_err rc)
 
 void disk_report_text(FILE *o, const disk_facts *a, const disk_survival *sv)
 {
-	out_kv(o, "", KV_WIDTH, "Disk", "%s", a->nchain ? a->chain[0].path : "");
+	char *path = term_escape(a->nchain ? a->chain[0].path : "");
+	out_kv(o, "", KV_WIDTH, "Disk", "%s", path);
+	free(path);
 	out_kv(o, "", KV_WIDTH, "Format", "%s (%s)", vdisk_format_name(a->format),
 	       vdisk_kind_name(a->kind));
 	out_kv(o, "", KV_WIDTH, "Virtual size", "%" PRIu64 " bytes", a->virtual_size);
@@ -241,12 +254,15 @@ void disk_report_text(FILE *o, const disk_facts *a, const disk_survival *sv)
 			continue;
 		fprintf(o, "BitLocker volume in partition %u:\n", p->index);
 		text_bitlocker(o, &a->vols[i], a->vol_rc[i]);
-		fprintf(o, "  Survivability: %s: %s\n", surv_kind_id(sv->surv[i].kind),
-			sv->surv[i].reason ? sv->surv[i].reason : "");
+		fprintf(o, "  Survivability: %s: ", surv_kind_id(sv->surv[i].kind));
+		term_put(o, sv->surv[i].reason ? sv->surv[i].reason : "");
+		fputc('\n', o);
 	}
 	out_kv(o, "", KV_WIDTH, "Survivability", "%s%s", surv_kind_id(sv->overall.kind),
 	       a->best_effort ? " (best effort)" : "");
-	out_kv(o, "", KV_WIDTH, "Reason", "%s", sv->overall.reason ? sv->overall.reason : "");
+	char *why = term_escape(sv->overall.reason ? sv->overall.reason : "");
+	out_kv(o, "", KV_WIDTH, "Reason", "%s", why);
+	free(why);
 	out_kv(o, "", KV_WIDTH, "Bytes read", "%" PRIu64, a->bytes_read);
 	out_kv(o, "", KV_WIDTH, "Metadata SHA-256", "%s", a->metadata_sha256);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "report/out.h"
+#include "report/term.h"
 #include "util/diag.h"
 #include "util/fileio.h"
 #include "util/strbuf.h"
@@ -14,46 +15,29 @@
 #include "util/xalloc.h"
 
 #define LABEL_WIDTH 27 /* label column of the text summaries (longest label + 1) */
-#define UTF8_REPLACEMENT "\xEF\xBF\xBD"
 
 /* ---- safe strings --------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s[i], or 0 when it is not valid. */
-static size_t utf8_seq(const char *s, size_t len, size_t i)
-{
-	unsigned char c = (unsigned char)s[i];
-	size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-	    : (c & 0xF8) == 0xF0 ? 4 : 0;
-	if (!n || n > len - i || !utf8_valid(s + i, n))
-		return 0;
-	return n;
-}
-
 /*
- * Evidence string for a terminal: control characters, DEL and invalid UTF-8
- * bytes become \xNN; with quote set, '"' and '\' are escaped as well so the
- * result is unambiguous.
+ * Evidence string for a terminal, through the one terminal writer
+ * (report/term.h); with quote set it is put in double quotes and a quote
+ * inside is escaped as well, so the result is unambiguous.
  */
 static void sb_add_safe(strbuf *sb, const char *s, bool quote)
 {
-	size_t len = strlen(s);
-	if (quote)
-		sb_addc(sb, '"');
-	for (size_t i = 0; i < len;) {
-		unsigned char c = (unsigned char)s[i];
-		size_t n = utf8_seq(s, len, i);
-		if (n == 0 || c < 0x20 || c == 0x7F) {
-			sb_addf(sb, "\\x%02X", c);
-			i++;
-			continue;
-		}
-		if (quote && (c == '"' || c == '\\'))
-			sb_addc(sb, '\\');
-		sb_add(sb, s + i, n);
-		i += n;
+	if (!quote) {
+		term_add(sb, s);
+		return;
 	}
-	if (quote)
-		sb_addc(sb, '"');
+	char *t = term_escape(s);
+	sb_addc(sb, '"');
+	for (const char *p = t; *p; p++) {
+		if (*p == '"')
+			sb_addc(sb, '\\');
+		sb_addc(sb, *p);
+	}
+	sb_addc(sb, '"');
+	free(t);
 }
 
 static char *safe_dup(const char *s, bool quote)
@@ -65,28 +49,10 @@ static char *safe_dup(const char *s, bool quote)
 	return sb_detach(&sb);
 }
 
-/* Valid UTF-8 for JSON: invalid bytes become U+FFFD (json-c escapes controls). */
+/* Evidence text for JSON: the one JSON string writer (report/out.h). */
 static json_object *jstr(const char *s)
 {
-	if (!s)
-		return NULL;
-	size_t len = strlen(s);
-	if (utf8_valid(s, len))
-		return json_object_new_string(s);
-	strbuf sb = STRBUF_INIT;
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq(s, len, i);
-		if (n) {
-			sb_add(&sb, s + i, n);
-			i += n;
-		} else {
-			sb_adds(&sb, UTF8_REPLACEMENT);
-			i++;
-		}
-	}
-	json_object *o = json_object_new_string(sb_str(&sb));
-	sb_free(&sb);
-	return o;
+	return json_text(s);
 }
 
 static json_object *jint_if(bool has, int64_t v)
