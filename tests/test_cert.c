@@ -382,9 +382,10 @@ END_TEST
 
 START_TEST(escape_for_terminal)
 {
-	/* C0, DEL, invalid UTF-8 as \xNN; C1 (NEL) as \uNNNN; the backslash doubled. */
-	char *e = cert_report_escape("CN=a\x1b[31m\x7f\xc3\xa9\xff\xc0\x80\xc2\x85z\\");
-	ck_assert_str_eq(e, "CN=a\\x1B[31m\\x7F\xc3\xa9\\xFF\\xC0\\x80\\u0085z\\\\");
+	/* C0, DEL, invalid UTF-8 as \xNN; C1 (NEL) and RLO as \uNNNN; a backslash kept. */
+	char *e = cert_report_escape("CN=a\x1b[31m\x7f\xc3\xa9\xff\xc0\x80\xc2\x85z\\"
+				     "\xe2\x80\xae");
+	ck_assert_str_eq(e, "CN=a\\x1B[31m\\x7F\xc3\xa9\\xFF\\xC0\\x80\\u0085z\\\\u202E");
 	free(e);
 	e = cert_report_escape(NULL);
 	ck_assert_str_eq(e, "-");

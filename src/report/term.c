@@ -28,9 +28,7 @@ void term_add(strbuf *sb, const char *s)
 			i++;
 			continue;
 		}
-		if (cp == '\\')
-			sb_adds(sb, "\\\\");
-		else if (cp < 0x80 && term_unsafe(cp))
+		if (cp < 0x80 && term_unsafe(cp))
 			sb_addf(sb, "\\x%02X", (unsigned)cp);
 		else if (term_unsafe(cp))
 			sb_addf(sb, "\\u%04X", (unsigned)cp);

@@ -14,8 +14,10 @@
  *                                                U+202A..U+202E, U+2066..U+2069)
  *   line and paragraph separators       \u2028, \u2029
  *   invalid UTF-8 bytes                 \xNN
- *   the backslash itself                \\      (so an escape cannot be forged)
  *
+ * A backslash is kept as it is (Windows paths stay readable): a name that
+ * spells "\x1B" shows those four characters; the JSON output has the exact
+ * bytes when it matters.
  * Everything else (printable ASCII and other Unicode) is kept, so names in
  * any script stay readable.
  */
