@@ -781,6 +781,89 @@ START_TEST(a_fifo_named_directly_is_exit_4_everywhere)
 }
 END_TEST
 
+/* ---- one answer per file, whatever the command ------------------------------------------ */
+
+#include <json-c/json.h>
+
+static json_object *run_json(const char *cmd, const char *a, const char *b)
+{
+	char *pw = tu_join(tu_srcdir(), "samples/passwords.txt");
+	tu_run_result r = tu_hvtpm(cmd, "--format", "json", "--password-file", pw, a, b, NULL);
+	free(pw);
+	ck_assert_msg(r.status != 3 && r.status < 5, "%s: exit %d: %s", cmd, r.status, r.err);
+	json_object *doc = json_tokener_parse(r.out);
+	ck_assert_msg(doc != NULL, "%s: JSON does not parse", cmd);
+	tu_run_free(&r);
+	return doc;
+}
+
+/* path -> "class format" for every file of a JSON document's list. */
+static size_t answers(json_object *doc, const char *list, const char *fmt_key, char ***out)
+{
+	json_object *a;
+	ck_assert(json_object_object_get_ex(doc, list, &a));
+	size_t n = json_object_array_length(a);
+	*out = calloc(n + 1, sizeof **out);
+	for (size_t i = 0; i < n; i++) {
+		json_object *f = json_object_array_get_idx(a, i), *p, *c, *fm, *id;
+		ck_assert(json_object_object_get_ex(f, "path", &p));
+		ck_assert(json_object_object_get_ex(f, "class", &c));
+		const char *format = "-";
+		if (json_object_object_get_ex(f, "format", &fm) && fm) {
+			if (json_object_is_type(fm, json_type_object) &&
+			    json_object_object_get_ex(fm, fmt_key, &id))
+				format = json_object_get_string(id);
+			else if (json_object_is_type(fm, json_type_string))
+				format = json_object_get_string(fm);
+		}
+		char *line = NULL;
+		ck_assert_int_ge(asprintf(&line, "%s|%s|%s", json_object_get_string(p),
+					  json_object_get_string(c), format), 0);
+		(*out)[i] = line;
+	}
+	return n;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+START_TEST(inspect_diagnose_and_audit_agree_on_every_file)
+{
+	char *samples = tu_join(tu_srcdir(), "samples");
+	char *corpus = tu_join(tu_srcdir(), "tests/corpus");
+	json_object *ins = run_json("inspect", samples, corpus);
+	json_object *dia = run_json("diagnose", samples, corpus);
+	json_object *aud = run_json("audit", samples, corpus);
+	char **a, **b, **c;
+	size_t na = answers(ins, "files", "id", &a);
+	size_t nb = answers(dia, "evidence", "id", &b);
+	size_t nc = answers(aud, "evidence", "id", &c);
+	ck_assert_uint_gt(na, 30);
+	ck_assert_uint_eq(na, nb);
+	ck_assert_uint_eq(na, nc);
+	qsort(a, na, sizeof *a, cmp_str);
+	qsort(b, nb, sizeof *b, cmp_str);
+	qsort(c, nc, sizeof *c, cmp_str);
+	for (size_t i = 0; i < na; i++) {
+		ck_assert_str_eq(a[i], b[i]);
+		ck_assert_str_eq(a[i], c[i]);
+		free(a[i]);
+		free(b[i]);
+		free(c[i]);
+	}
+	free(a);
+	free(b);
+	free(c);
+	json_object_put(ins);
+	json_object_put(dia);
+	json_object_put(aud);
+	free(samples);
+	free(corpus);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("collect");
@@ -798,6 +881,7 @@ int main(void)
 	tcase_add_test(tc, guest_state_ties_its_protector_to_the_vm);
 	tcase_add_test(tc, archives_are_opened_for_every_command);
 	tcase_add_test(tc, a_fifo_named_directly_is_exit_4_everywhere);
+	tcase_add_test(tc, inspect_diagnose_and_audit_agree_on_every_file);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
