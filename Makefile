@@ -131,6 +131,7 @@ memcheck:
 
 bench: hvtpm $(BUILD)/tools/bench_readers
 	@BUILD=$(BUILD) sh bench/readers.sh
+	@BUILD=$(BUILD) sh bench/scan.sh
 	@BUILD=$(BUILD) sh bench/run.sh
 
 lint:

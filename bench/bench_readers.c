@@ -6,6 +6,9 @@
  *   bench_readers pfx DIR N       write N PFX files (AES-256 and legacy) into DIR
  *   bench_readers open DIR        open every PFX (password from the bench), print rate
  *   bench_readers disk FILE       inspect a virtual disk: bytes read and time
+ *   bench_readers scanfile FILE GIB  write a non-sparse guest-state-like file of GIB GiB:
+ *                                 pseudo-random bytes, a key protector document (UTF-16LE)
+ *                                 1 MiB before the end
  *
  * Only a benchmark: nothing here is a test (see bench/run.sh for targets).
  */
@@ -27,6 +30,7 @@
 #include "support/disk_check.h"
 #include "support/certgen.h"
 #include "support/hvs_writer.h"
+#include "support/kp_writer.h"
 #include "util/fileio.h"
 #include "util/ossl.h"
 
@@ -233,8 +237,60 @@ static int disk(const char *path)
 	return 0;
 }
 
+/* xorshift64* stream: fast pseudo-random filler (no sparse pages, not compressible). */
+static void fill(uint64_t *st, uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 8 <= n; i += 8) {
+		*st ^= *st >> 12;
+		*st ^= *st << 25;
+		*st ^= *st >> 27;
+		uint64_t v = *st * 2685821657736338717ull;
+		memcpy(p + i, &v, 8);
+	}
+}
+
+static int scanfile(const char *path, unsigned gib)
+{
+	kpw_guardian g = kpw_guardian_new("UntrustedGuardian", "HV-BENCH", 3650);
+	kpw_wrapping w = kpw_wrapping_for(&g, 1, 1);
+	kpw_doc d;
+	memset(&d, 0, sizeof d);
+	d.max_offline_unwraps = -1;
+	d.guardian_wrapping_id = 1;
+	d.w = &w;
+	d.n = 1;
+	size_t xl, ul;
+	char *xml = kpw_xml(&d, &xl);
+	uint8_t *kp = kpw_save(xml, xl, KPW_FORM_XML_UTF16, &ul);
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		perror(path);
+		return 1;
+	}
+	uint64_t total = (uint64_t)gib << 30, at = total - (1u << 20), st = 0x9E3779B97F4A7C15ull;
+	size_t chunk = 8u << 20;
+	uint8_t *buf = malloc(chunk);
+	for (uint64_t off = 0; off < total; off += chunk) {
+		fill(&st, buf, chunk);
+		if (at >= off && at - off + ul <= chunk)
+			memcpy(buf + (at - off), kp, ul);
+		if (fwrite(buf, 1, chunk, f) != chunk) {
+			perror(path);
+			return 1;
+		}
+	}
+	fclose(f);
+	free(buf);
+	free(kp);
+	free(xml);
+	kpw_guardian_free(&g);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && strcmp(argv[1], "scanfile") == 0)
+		return scanfile(argv[2], (unsigned)atoi(argv[3]));
 	if (argc >= 4 && strcmp(argv[1], "configs") == 0)
 		return make_configs(argv[2], (unsigned)atoi(argv[3]));
 	if (argc >= 3 && strcmp(argv[1], "read") == 0)
@@ -245,7 +301,7 @@ int main(int argc, char **argv)
 		return open_pfx(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "disk") == 0)
 		return disk(argv[2]);
-	fputs("usage: bench_readers configs DIR N | read DIR... | pfx DIR N | open DIR | disk FILE\n",
-	      stderr);
+	fputs("usage: bench_readers configs DIR N | read DIR... | pfx DIR N | open DIR | disk FILE |"
+	      " scanfile FILE GIB\n", stderr);
 	return 3;
 }

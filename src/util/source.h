@@ -27,7 +27,7 @@
 #include "util/diag.h"
 
 #define SRC_READ_MAX (4u * 1024 * 1024)    /* read whole up to this size; map above */
-#define SRC_WINDOW (32u * 1024 * 1024)     /* bytes a sequential pass holds at once */
+#define SRC_WINDOW (16u * 1024 * 1024)     /* bytes a sequential pass holds at once */
 
 enum {
 	SRC_NOFOLLOW = 1, /* refuse a symbolic link as the last path component */
