@@ -28,6 +28,7 @@
 #include "formats/cert.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,9 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
+#include "util/fileio.h"
 #include "util/ossl.h"
+#include "util/strmap.h"
 #include "util/strbuf.h"
 #include "util/text.h"
 #include "util/xalloc.h"
@@ -51,6 +54,7 @@
 #define CERT_OID_TXT 128
 #define SECONDS_PER_DAY 86400
 
+#define CERT_CACHE_MAX 4096           /* distinct certificates kept parsed per process */
 #define SHIELDED_ENC_PREFIX "Shielded VM Encryption Certificate "
 #define SHIELDED_SIG_PREFIX "Shielded VM Signing Certificate "
 #define SHIELDED_GROUP_SEP ") ("
@@ -384,8 +388,89 @@ static void cert_fill(hv_cert *c)
 	ERR_clear_error();
 }
 
+/*
+ * Parsed certificates by the SHA-256 of their DER.  The same two guardian
+ * certificates sit in the key protector of every VM of a host, and parsing
+ * one (OpenSSL's decoder for its public key above all) costs far more than
+ * copying its facts: each distinct certificate is parsed once per process.
+ * Shared between threads (X509 objects are reference counted).
+ */
+static struct {
+	pthread_mutex_t mu;
+	strmap index;
+	hv_cert *v;
+	size_t n;
+} cache = { PTHREAD_MUTEX_INITIALIZER, STRMAP_INIT, NULL, 0 };
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+hv_err cert_copy(const hv_cert *src, hv_cert *dst)
+{
+	*dst = *src;
+	if (src->x509 && !X509_up_ref(src->x509)) {
+		memset(dst, 0, sizeof *dst);
+		return HV_ERR_INTERNAL;
+	}
+	dst->der = src->der ? xmemdup(src->der, src->der_len) : NULL;
+	dst->subject = dup_or_null(src->subject);
+	dst->issuer = dup_or_null(src->issuer);
+	dst->serial = dup_or_null(src->serial);
+	dst->key_usage = dup_or_null(src->key_usage);
+	dst->ext_key_usage = dup_or_null(src->ext_key_usage);
+	dst->sig_alg = dup_or_null(src->sig_alg);
+	dst->guardian = dup_or_null(src->guardian);
+	dst->host = dup_or_null(src->host);
+	return HV_OK;
+}
+
+static bool cache_take(const char sha[65], hv_cert *out)
+{
+	pthread_mutex_lock(&cache.mu);
+	size_t i = strmap_get(&cache.index, sha);
+	bool hit = i != SIZE_MAX && cert_copy(&cache.v[i], out) == HV_OK;
+	pthread_mutex_unlock(&cache.mu);
+	return hit;
+}
+
+static void cache_put(const char sha[65], const hv_cert *c)
+{
+	pthread_mutex_lock(&cache.mu);
+	if (cache.n < CERT_CACHE_MAX && strmap_get(&cache.index, sha) == SIZE_MAX) {
+		if (!cache.v)
+			cache.v = xcalloc(CERT_CACHE_MAX, sizeof *cache.v);
+		if (cert_copy(c, &cache.v[cache.n]) == HV_OK)
+			strmap_put(&cache.index, xstrdup(sha), cache.n++);
+	}
+	pthread_mutex_unlock(&cache.mu);
+}
+
+static hv_err cert_parse_der(const uint8_t *der, size_t len, hv_cert *out, const char *src,
+			     uint64_t offset, hv_findings *f);
+
 hv_err cert_from_der(const uint8_t *der, size_t len, hv_cert *out, const char *src,
 		     uint64_t offset, hv_findings *f)
+{
+	memset(out, 0, sizeof(*out));
+	if (der == NULL || len == 0 || len > CERT_DER_MAX)
+		return cert_parse_der(der, len, out, src, offset, f);
+	uint8_t dig[32];
+	char sha[65];
+	hv_sha256(der, len, dig);
+	hv_sha256_hex(dig, sha);
+	if (cache_take(sha, out))
+		return HV_OK;
+	hv_err rc = cert_parse_der(der, len, out, src, offset, f);
+	/* Only a DER that is the whole input is kept: trailing bytes give a warning each time. */
+	if (rc == HV_OK && out->der_len == len)
+		cache_put(sha, out);
+	return rc;
+}
+
+static hv_err cert_parse_der(const uint8_t *der, size_t len, hv_cert *out, const char *src,
+			     uint64_t offset, hv_findings *f)
 {
 	memset(out, 0, sizeof(*out));
 	if (der == NULL || len == 0) {

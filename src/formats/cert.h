@@ -47,9 +47,18 @@ typedef struct {
 	char *host;               /* from the subject pattern, or NULL */
 } hv_cert;
 
-/* Parses DER.  On failure adds a finding naming src (and offset when known). */
+/*
+ * Parses DER.  On failure adds a finding naming src (and offset when known).
+ * Each distinct certificate is parsed once per process: a DER met again is
+ * copied from the first parse (thread-safe).
+ */
 hv_err cert_from_der(const uint8_t *der, size_t len, hv_cert *out, const char *src,
 		     uint64_t offset, hv_findings *f);
+/*
+ * A copy of src (its own strings and DER; the parsed X509, when there is
+ * one, shared by reference).  Free both with cert_free.
+ */
+hv_err cert_copy(const hv_cert *src, hv_cert *dst);
 /* Takes a new reference on x. */
 hv_err cert_from_x509(X509 *x, hv_cert *out);
 void cert_free(hv_cert *c);

@@ -128,6 +128,16 @@ static void report(vctx *c, hv_sev sev, uint64_t off, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Takes back the last finding (a parse error about text that is parsed again). */
+static void findings_drop_last(vctx *c, size_t k)
+{
+	for (; k > 0 && c->f && c->f->n > 0; k--) {
+		hv_finding *x = &c->f->v[--c->f->n];
+		free(x->file);
+		free(x->msg);
+	}
+}
+
 static unsigned long long ull(uint64_t v)
 {
 	return (unsigned long long)v;
@@ -558,6 +568,155 @@ static json_object *json_parse(vctx *c, const char *s, size_t len, uint64_t base
 	return root;
 }
 
+/* ---- byte arrays, decoded before json-c sees them ------------------------ */
+
+/*
+ * A guest state is mostly byte strings written as arrays of numbers: a
+ * 5 KB key protector is 5,000 JSON numbers, and json-c would make an
+ * object of each.  So, before json-c parses the text, every array made only
+ * of integers 0-255 ([1, 2, 3]) is decoded here and replaced by the string
+ * "\u0000B<index>" naming its bytes in a table.  json-c still parses the
+ * whole structure and everything else; an array holding anything else (a
+ * number over 255, a negative or fractional number, any other value) is left
+ * for json-c and the checks after it.  A document that holds the escape
+ * \u0000 anywhere is left as it is (its strings could look like the marker).
+ */
+typedef struct {
+	uint8_t **v;
+	size_t *len;
+	size_t n, cap;
+} byte_table;
+
+static void byte_table_free(byte_table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i]);
+	free(t->v);
+	free(t->len);
+	memset(t, 0, sizeof *t);
+}
+
+static bool is_ws(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/*
+ * An array of integers 0-255 starting at s[i] == '['; on success its end
+ * (one past ']') and its bytes (caller frees) are returned.
+ */
+static bool byte_array_at(const char *s, size_t len, size_t i, size_t *end, uint8_t **out,
+			  size_t *n)
+{
+	size_t cap = 64, k = 0;
+	uint8_t *b = NULL;
+	i = i + 1;
+	while (i < len && is_ws(s[i]))
+		i++;
+	if (i < len && s[i] == ']')
+		return false; /* [] : json-c takes it */
+	b = xmalloc(cap);
+	for (;;) {
+		unsigned v = 0, digits = 0;
+		if (i < len && s[i] == '0' && i + 1 < len && s[i + 1] >= '0' && s[i + 1] <= '9')
+			break; /* leading zero: not JSON, json-c reports it */
+		while (i < len && s[i] >= '0' && s[i] <= '9' && digits < 4) {
+			v = v * 10 + (unsigned)(s[i] - '0');
+			i++;
+			digits++;
+		}
+		if (!digits || v > 255 || (i < len && ((s[i] >= '0' && s[i] <= '9') ||
+						       s[i] == '.' || s[i] == 'e' || s[i] == 'E')))
+			break;
+		if (k == cap)
+			b = xrealloc(b, cap *= 2);
+		b[k++] = (uint8_t)v;
+		while (i < len && is_ws(s[i]))
+			i++;
+		if (i < len && s[i] == ',') {
+			i++;
+			while (i < len && is_ws(s[i]))
+				i++;
+			continue;
+		}
+		if (i < len && s[i] == ']') {
+			*end = i + 1;
+			*out = b;
+			*n = k;
+			return true;
+		}
+		break;
+	}
+	free(b);
+	return false;
+}
+
+/* The text with byte arrays taken out (new string, *outlen), or NULL when left as it is. */
+static char *compact_bytes(const char *s, size_t len, byte_table *t, size_t *outlen)
+{
+	if (memmem(s, len, "\\u0000", 6))
+		return NULL;
+	strbuf o = STRBUF_INIT;
+	bool in_str = false, esc = false;
+	size_t from = 0;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+		if (in_str) {
+			if (esc)
+				esc = false;
+			else if (ch == '\\')
+				esc = true;
+			else if (ch == '"')
+				in_str = false;
+			continue;
+		}
+		if (ch == '"') {
+			in_str = true;
+			continue;
+		}
+		size_t end, n;
+		uint8_t *b;
+		if (ch != '[' || !byte_array_at(s, len, i, &end, &b, &n))
+			continue;
+		if (t->n == t->cap) {
+			t->cap = t->cap ? 2 * t->cap : 16;
+			t->v = xrealloc(t->v, t->cap * sizeof *t->v);
+			t->len = xrealloc(t->len, t->cap * sizeof *t->len);
+		}
+		t->v[t->n] = b;
+		t->len[t->n] = n;
+		sb_add(&o, s + from, i - from);
+		sb_addf(&o, "\"\\u0000B%zu\"", t->n++);
+		from = end;
+		i = end - 1;
+	}
+	sb_add(&o, s + from, len - from);
+	*outlen = o.len;
+	return sb_detach(&o);
+}
+
+/* The bytes a marker string names (see compact_bytes); false for any other value. */
+static bool marked_bytes(const byte_table *t, json_object *v, const uint8_t **b, size_t *n)
+{
+	if (!t || !json_object_is_type(v, json_type_string))
+		return false;
+	size_t l = (size_t)json_object_get_string_len(v);
+	const char *s = json_object_get_string(v);
+	if (l < 3 || s[0] != '\0' || s[1] != 'B')
+		return false;
+	size_t idx = 0;
+	for (size_t i = 2; i < l; i++) {
+		if (s[i] < '0' || s[i] > '9' || idx > t->n)
+			return false;
+		idx = idx * 10 + (size_t)(s[i] - '0');
+	}
+	if (idx >= t->n)
+		return false;
+	*b = t->v[idx];
+	*n = t->len[idx];
+	return true;
+}
+
 /* ---- JSON walk: blobs ---------------------------------------------------- */
 
 typedef struct {
@@ -568,6 +727,7 @@ typedef struct {
 	strbuf path;
 	bool cut_reported;
 	hv_err rc;
+	const byte_table *bytes; /* byte arrays decoded before json-c (compact_bytes) */
 } walker;
 
 /* Appends "/key" (JSON-pointer escaping; no '/' first); returns the old length. */
@@ -715,6 +875,15 @@ static void walk_value(walker *w, json_object *v)
 {
 	if (w->rc != HV_OK)
 		return;
+	const uint8_t *mb;
+	size_t mn;
+	if (marked_bytes(w->bytes, v, &mb, &mn)) {
+		uint8_t *copy = xmalloc(mn + 1);
+		memcpy(copy, mb, mn);
+		copy[mn] = 0;
+		add_blob(w, copy, mn, false);
+		return;
+	}
 	switch (json_object_get_type(v)) {
 	case json_type_string: {
 		size_t n = (size_t)json_object_get_string_len(v);
@@ -741,9 +910,15 @@ static void walk_value(walker *w, json_object *v)
 
 /* ---- JSON walk: devices and states ------------------------------------- */
 
-static void count_blobs(json_object *v, size_t *n, uint64_t *bytes)
+static void count_blobs(const byte_table *t, json_object *v, size_t *n, uint64_t *bytes)
 {
-	size_t bad;
+	size_t bad, mn;
+	const uint8_t *mb;
+	if (marked_bytes(t, v, &mb, &mn)) {
+		(*n)++;
+		*bytes += mn;
+		return;
+	}
 	switch (json_object_get_type(v)) {
 	case json_type_string:
 		(*n)++;
@@ -756,12 +931,12 @@ static void count_blobs(json_object *v, size_t *n, uint64_t *bytes)
 			break;
 		}
 		for (size_t i = 0; i < json_object_array_length(v); i++)
-			count_blobs(json_object_array_get_idx(v, i), n, bytes);
+			count_blobs(t, json_object_array_get_idx(v, i), n, bytes);
 		break;
 	case json_type_object: {
 		json_object_object_foreach(v, key, val) {
 			(void)key;
-			count_blobs(val, n, bytes);
+			count_blobs(t, val, n, bytes);
 		}
 		break;
 	}
@@ -796,12 +971,20 @@ static void state_fill_array(vmgs_state *st, json_object *v)
 	free(b);
 }
 
-static void state_fill(vmgs_state *st, const char *name, json_object *v)
+static void state_fill(const byte_table *t, vmgs_state *st, const char *name, json_object *v)
 {
 	memset(st, 0, sizeof *st);
 	st->name = xstrdup(name);
 	st->role = vmgs_role_of_name(name);
-	count_blobs(v, &st->nblobs, &st->blob_bytes);
+	count_blobs(t, v, &st->nblobs, &st->blob_bytes);
+	const uint8_t *mb;
+	size_t mn;
+	if (marked_bytes(t, v, &mb, &mn)) {
+		st->kind = VMGS_STATE_BYTES;
+		st->size = mn;
+		sha256_hex_of(mb, mn, st->sha256);
+		return;
+	}
 	switch (json_object_get_type(v)) {
 	case json_type_string:
 		st->kind = VMGS_STATE_STRING;
@@ -877,7 +1060,7 @@ static void device_add(walker *w, const char *key, json_object *dv)
 	d->states = xcalloc(n ? n : 1, sizeof *d->states);
 	json_object_object_foreach(states, sname, sval) {
 		if (d->nstates < n)
-			state_fill(&d->states[d->nstates++], sname, sval);
+			state_fill(w->bytes, &d->states[d->nstates++], sname, sval);
 	}
 }
 
@@ -1015,9 +1198,18 @@ static void uefi_var_add(walker *w, const char *device, const char *vendor, cons
 		u->has_attributes = true;
 		u->attributes = (uint32_t)json_object_get_int64(x);
 	}
+	const uint8_t *mb;
+	size_t n;
+	if (json_object_is_type(vv, json_type_object) && json_object_object_get_ex(vv, "Data", &x) &&
+	    marked_bytes(w->bytes, x, &mb, &n)) {
+		u->has_data = true;
+		u->size = n;
+		sha256_hex_of(mb, n, u->sha256);
+		uefi_facts(w, u, mb, n);
+		return;
+	}
 	if (!member_of_type(vv, "Data", json_type_array, &x) || array_class(x, &bad) != ARR_BYTES)
 		return;
-	size_t n;
 	uint8_t *b = array_bytes(x, &n);
 	u->has_data = true;
 	u->size = n;
@@ -1045,9 +1237,10 @@ static void uefi_from_device(walker *w, const char *device, json_object *dv)
 
 /* ---- one copy of the guest state ---------------------------------------- */
 
-static hv_err document_walk(vctx *c, vmgs_guest_state *g, json_object *root, const char *what)
+static hv_err document_walk(vctx *c, vmgs_guest_state *g, json_object *root, const char *what,
+			    const byte_table *bytes)
 {
-	walker w = { c, g, g->offset, what, STRBUF_INIT, false, HV_OK };
+	walker w = { c, g, g->offset, what, STRBUF_INIT, false, HV_OK, bytes };
 	json_object *devs;
 	if (!member_of_type(root, "Devices", json_type_object, &devs)) {
 		report(c, HV_SEV_ERROR, g->offset, "%s: the JSON document has no \"Devices\" object; "
@@ -1081,12 +1274,31 @@ static hv_err copy_decode(vctx *c, vmgs_guest_state *g, uint8_t *data, const cha
 	g->terminated = ti.terminated;
 	char *s = text_to_utf8(d, &ti);
 	free(data);
-	json_object *root = json_parse(c, s, ti.utf8_len, g->offset, &ti, what, &rc);
+	byte_table bt = { 0 };
+	size_t clen;
+	char *compact = compact_bytes(s, ti.utf8_len, &bt, &clen);
+	json_object *root;
+	if (compact) {
+		/* findings' offsets then point into the compacted text: re-parse the
+		 * original for an error, so they name the right place */
+		root = json_parse(c, compact, clen, g->offset, &ti, what, &rc);
+		if (!root) {
+			findings_drop_last(c, 1);
+			byte_table_free(&bt);
+			root = json_parse(c, s, ti.utf8_len, g->offset, &ti, what, &rc);
+		}
+		free(compact);
+	} else {
+		root = json_parse(c, s, ti.utf8_len, g->offset, &ti, what, &rc);
+	}
 	free(s);
-	if (!root)
+	if (!root) {
+		byte_table_free(&bt);
 		return rc;
-	rc = document_walk(c, g, root, what);
+	}
+	rc = document_walk(c, g, root, what, bt.n ? &bt : NULL);
 	json_object_put(root);
+	byte_table_free(&bt);
 	return rc;
 }
 
