@@ -2,7 +2,7 @@
 # run.sh - run Check test binaries and add up their results.
 # Each binary prints Check's own summary line; this script adds the total
 # as "N passed, N failed, N skipped" and exits non-zero on any failure.
-# Tests that cannot run here (missing ../shared, missing oracle tool) print
+# Tests that cannot run here (a missing oracle tool, say) print
 # a line starting with "SKIP:" and are counted as skipped, not passed.
 set -u
 pass=0 fail=0 skip=0 broken=0

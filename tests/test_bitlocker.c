@@ -1,6 +1,6 @@
 /*
- * test_bitlocker.c - the six real BitLocker volumes of the shared corpus
- * (../shared/corpus/bitlocker, facts in its README section 2.3), each
+ * test_bitlocker.c - the six real BitLocker volumes of the corpus
+ * (tests/corpus/bitlocker, facts in tests/corpus/README.md s.2.3), each
  * wrapped into a GPT disk (sparse) and a dynamic VHDX made by qemu-img, must
  * yield exactly the documented facts; cryptsetup bitlkDump is the
  * independent oracle for the protector list, on the corpus volumes and on

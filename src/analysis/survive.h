@@ -1,7 +1,7 @@
 /*
  * survive.h - would the data of a VM disk survive a rebuild with a fresh
  * vTPM?  Decided from the BitLocker protectors listed by formats/bitlocker
- * (nothing is decrypted).  Rule [inferred, ../shared/docs/disk.md s.0 step 5]:
+ * (nothing is decrypted).  Rule [inferred, docs/disk.md s.8]:
  *
  *   suspended      a clear-key protector exists: the volume opens without keys
  *   survivable     a recovery password, external key (startup key or .BEK),

@@ -4,7 +4,7 @@
  *
  * Sources (read for understanding): libyal/libbde "BitLocker Drive
  * Encryption (BDE) format" notes, Aorimn/dislocker metadata headers,
- * mbroz/cryptsetup lib/bitlk, fox-it/dissect.fve; ../shared/docs/disk.md s.4.
+ * mbroz/cryptsetup lib/bitlk, fox-it/dissect.fve; docs/disk.md s.7.
  * Little-endian; GUIDs mixed-endian.
  *
  * Volume boot sector (512 bytes):

@@ -1,7 +1,7 @@
 /*
  * bitlocker.h - BitLocker (FVE) volume detection and protector listing from
  * the unencrypted FVE metadata.  Nothing is decrypted.  Format notes at the
- * top of bitlocker.c and in ../shared/docs/disk.md s.4.
+ * top of bitlocker.c and in docs/disk.md s.7.
  */
 #ifndef HVTPM_BITLOCKER_H
 #define HVTPM_BITLOCKER_H

@@ -15,7 +15,7 @@
  *   self_signed  issuer == subject AND the signature verifies with the
  *                certificate's own public key
  *
- * Shielded VM subject pattern [confirmed: SAV p. 362, key-protector.md 7.1]:
+ * Shielded VM subject pattern [confirmed: SAV p. 362, docs/key-protector.md s.7.1]:
  *   CN=Shielded VM {Encryption|Signing} Certificate (<guardian>) (<host>)
  * The host is the last parenthesised group (host names carry no
  * parentheses); the guardian is everything between the first "(" and the

@@ -1,7 +1,7 @@
 /*
  * disk_sniff.c - disk and volume images recognised by signature.
  *
- * Layouts (../shared/docs/disk.md s.1-4):
+ * Layouts (docs/disk.md s.5; details in s.2, s.3, s.6, s.7):
  *   VHDX   "vhdxfile" at 0 [confirmed: MS-VHDX 2.2.1]
  *   VHD    512-byte footer "conectix" at size-512;
  *          dynamic and differencing disks also keep a copy at 0 [confirmed:

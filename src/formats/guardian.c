@@ -1,7 +1,7 @@
 /*
  * guardian.c - guardian metadata XML (HGS metadata.xml, Export-HgsGuardian).
  *
- * Schema [confirmed: MS-KPS 6.4; key-protector.md 6.1]:
+ * Schema [confirmed: MS-KPS 6.4; docs/key-protector.md s.6.1]:
  *   <Metadata Version=uint [ID]>
  *     <GuardianInformation>
  *       Version, EncryptionCertificate (base64 DER), SigningCertificate (base64

@@ -5,7 +5,7 @@
  * Sources: microsoft/openvmm support/hvs_file (FORMAT.md, MIT) and
  * fox-it/dissect.hypervisor (read for understanding only, no code taken),
  * checked against five Windows-written files; see
- * ../shared/docs/hyperv-storage.md.  Confidence: [C] confirmed by a source
+ * docs/hyperv-storage.md.  Confidence: [C] confirmed by a source
  * and by sample files, [S] confirmed on sample files only, [I] inferred.
  *
  * All integers are little-endian, all structures packed.  Every offset in

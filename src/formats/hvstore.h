@@ -1,7 +1,7 @@
 /*
  * hvstore.h - reader for the HyperVStorage container (.vmcx, .vmrs, .vsv,
  * host data.vmcx).  Format notes: docs beside the code in hvstore.c and
- * ../shared/docs/hyperv-storage.md.
+ * docs/hyperv-storage.md.
  *
  * Pure: reads bytes from memory, never prints, never writes.  A dirty
  * replay log is applied to a private copy only.

@@ -1,7 +1,7 @@
 /*
  * kp.c - decode an MS-KPS <Protector> document (the Hyper-V vTPM key protector).
  *
- * Format [confirmed: MS-KPS 2.2.2.x, 6.1; key-protector.md 3]:
+ * Format [confirmed: MS-KPS 2.2.2.x, 6.1; docs/key-protector.md s.3]:
  *   namespace http://schemas.microsoft.com/kps/2014/07, elementFormDefault
  *   qualified: elements are matched by local name AND this namespace URI,
  *   whatever the prefix.

@@ -1,7 +1,7 @@
 /*
  * kp_carve.c - carve MS-KPS <Protector> documents out of arbitrary bytes.
  *
- * HEURISTIC [inferred: key-protector.md 5; nothing documents where a KP sits
+ * HEURISTIC [inferred: docs/key-protector.md s.5.4; nothing documents where a KP sits
  * inside .vmrs/.vmgs or memory].  The scan anchors on start tags whose local
  * name is "Protector" (any prefix), in UTF-8 or UTF-16LE, then:
  *   - end: the next "</[prefix:]Protector>" in the same encoding, at most

@@ -2,7 +2,7 @@
  * kp_input.c - unwrap the saved forms of a key protector down to its XML.
  *
  * Each round looks at the current bytes and peels one layer:
- *   1. OctetString [confirmed: OMI wsbuf.c, key-protector.md 2.2]: be32 at 0
+ *   1. OctetString [confirmed: OMI wsbuf.c, docs/key-protector.md s.2.2]: be32 at 0
  *      equals the total size -> strip 4 bytes; a size of exactly 4 is "no key
  *      protector" (reported, not an error).
  *   2. Text (UTF-16LE BOM -> transcoded; UTF-8 BOM stripped; else valid UTF-8

@@ -2,7 +2,7 @@
  * partition.c - GPT and MBR reader for virtual disks.
  *
  * Sources: UEFI specification (GPT), libyal libvsgpt/libvsmbr notes; see
- * ../shared/docs/disk.md s.3.  All LBAs are in LOGICAL-sector units (512, or
+ * docs/disk.md s.6.  All LBAs are in LOGICAL-sector units (512, or
  * 4096 on 4Kn disks): the GPT header is at LBA 1, i.e. byte 512 or 4096.
  *
  * MBR (sector 0): 55 AA at 510; four 16-byte entries at 446: +0 flags (0x80

@@ -2,7 +2,7 @@
  * partition.h - GPT and MBR partition tables of a virtual disk, with every
  * basic-data / MBR 0x07 partition classified by its boot sector
  * (BitLocker variants, NTFS, other).  Format notes at the top of
- * partition.c and in ../shared/docs/disk.md s.3.
+ * partition.c and in docs/disk.md s.6.
  */
 #ifndef HVTPM_PARTITION_H
 #define HVTPM_PARTITION_H

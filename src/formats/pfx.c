@@ -16,7 +16,7 @@
  *   Attributes read: friendlyName (BMPString), localKeyId (OCTET STRING),
  *   Microsoft CSP/KSP name 1.3.6.1.4.1.311.17.1 (BMPString).
  *
- * Passwords [confirmed: OpenSSL p12_kiss.c, key-protector.md 8]: PKCS#12
+ * Passwords [confirmed: OpenSSL p12_kiss.c, docs/key-protector.md s.8.3]: PKCS#12
  * derives keys from the BMPString form of the password including a
  * terminating 0x0000, so the NULL password (no bytes at all) and the empty
  * password (two zero bytes) are different.  We try NULL, "", then the

@@ -2,7 +2,7 @@
  * vhd.c - legacy VHD reader (Virtual PC / Hyper-V 2008 R2 .vhd).
  *
  * Source: libyal/libvhdi "Virtual Hard Disk (VHD) image format" notes and
- * the Microsoft VHD specification; see ../shared/docs/disk.md s.2.  All
+ * the Microsoft VHD specification; see docs/disk.md s.3.  All
  * integers BIG-endian.
  *
  * Footer (512 bytes at the end; dynamic/differencing disks keep a copy at 0):

@@ -1,7 +1,7 @@
 /*
  * vhd.h - reader for legacy VHD containers (Virtual PC / Hyper-V 2008):
  * fixed, dynamic and differencing; big-endian.  Layout notes at the top of
- * vhd.c and in ../shared/docs/disk.md s.2.
+ * vhd.c and in docs/disk.md s.3.
  */
 #ifndef HVTPM_VHD_H
 #define HVTPM_VHD_H

@@ -3,7 +3,7 @@
  *
  * Sources: MS-VHDX (learn.microsoft.com/openspecs/windows_protocols/ms-vhdx),
  * read for understanding: qemu block/vhdx*.c, libvhdi and dissect notes.
- * See ../shared/docs/disk.md s.1.  All integers little-endian; GUIDs in the
+ * See docs/disk.md s.2.  All integers little-endian; GUIDs in the
  * Microsoft mixed-endian layout.
  *
  * File layout (first 1 MiB in 64 KiB slots) [confirmed]:

@@ -1,6 +1,6 @@
 /*
  * vhdx.h - reader for MS-VHDX v1.0 containers (.vhdx, .avhdx).
- * Layout notes are at the top of vhdx.c and in ../shared/docs/disk.md s.1.
+ * Layout notes are at the top of vhdx.c and in docs/disk.md s.2.
  *
  * Pure and read-only: bytes come through a vd_file; a dirty log is replayed
  * into the vd_file's in-memory overlay, never into the file.

@@ -4,7 +4,7 @@
  * Sources (facts only, no code taken): HyperSine/vmgs-utils (src/Vmgs.cpp,
  * vmgs/__init__.py, README; no licence) for v1, a tool that reads and
  * rewrites real on-prem files; microsoft/openvmm vm/vmgs (MIT) for v3.
- * Collected in ../shared/docs/hyperv-storage.md s.12 and docs/vmgs.md.
+ * Collected in docs/vmgs.md.
  * Confidence: [C] stated by a source, [I] inferred here, not verified on a
  * file written by Hyper-V.  All integers little-endian.
  *

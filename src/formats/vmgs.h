@@ -36,7 +36,7 @@
 #define VMGS_VERSION_2 0x00020000u
 #define VMGS_VERSION_3 0x00030000u
 
-/* Device instance GUIDs of the guest state JSON (hyperv-storage.md s.9.1). */
+/* Device instance GUIDs of the guest state JSON (docs/hyperv-storage.md s.9.2). */
 #define VMGS_DEVICE_BIOS "AC6B8DC1-3257-4A70-B1B2-A9C9215659AD"
 #define VMGS_DEVICE_TPM "736E6AA9-A3F8-49C0-9550-A963214D259A"
 #define VMGS_DEVICE_GUEST_STATE "917BD8CB-3BB6-4124-9383-B7D21AC07F79"

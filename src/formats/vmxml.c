@@ -1,7 +1,7 @@
 /*
  * vmxml.c - legacy Hyper-V XML virtual machine configuration.
  *
- * Format (../shared/docs/hyperv-storage.md section 10; [confirmed on sample
+ * Format (docs/hyperv-storage.md s.10; [confirmed on sample
  * files: 2 files] unless marked):
  *
  *   file      Virtual Machines\<VMID>.xml, UTF-16LE with BOM FF FE, declaration

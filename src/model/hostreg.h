@@ -2,7 +2,7 @@
  * hostreg.h - the Hyper-V host registry of virtual machines (data.vmcx in
  * C:\ProgramData\Microsoft\Windows\Hyper-V), built from its key/value tree.
  *
- * Key paths (../shared/docs/hyperv-storage.md 9.2) [confirmed on sample files]:
+ * Key paths (docs/hyperv-storage.md s.9.3) [confirmed on sample files]:
  *   /Configurations/FormatVersion               Int (2 seen)
  *   /Configurations/RegID                       String
  *   /Configurations/VirtualMachines/_<VMID>_    String: path of the VM's .vmcx

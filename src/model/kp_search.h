@@ -7,7 +7,7 @@
  * Where a protector is found by a documented or well-known name its role
  * is set: security/keys/key_protector and the TPM device's KeyProtector are
  * the current protector, lkg_key_protector / LastKnownGoodKeyProtector the
- * last-known-good one [inferred: hyperv-storage.md 9.3; the WMI class
+ * last-known-good one [inferred: docs/hyperv-storage.md s.9.4; the WMI class
  * Msvm_TPMSettingData names the two properties].  A protector found under
  * any other name, or carved, is labelled heuristic.
  */

@@ -1,7 +1,7 @@
 /*
  * vm.c - the VM model built from a configuration key/value tree.
  *
- * Key paths (below /configuration; ../shared/docs/hyperv-storage.md 9):
+ * Key paths (below /configuration; docs/hyperv-storage.md s.9):
  *   properties/name, properties/global_id (fallback settings/global/logical_id),
  *   properties/version ((major<<8)|minor), properties/subtype (0 Gen1, 1 Gen2),
  *   properties/creation_time (8-byte FILETIME array)         [confirmed on samples]

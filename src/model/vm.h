@@ -4,7 +4,7 @@
  * Built from the key/value tree of any configuration reader (.vmcx, .vmrs,
  * legacy .xml), so nothing here knows the file format.  Every field is
  * optional: a "has_" flag or a NULL pointer says whether it was present.
- * Key paths and their confidence: ../shared/docs/hyperv-storage.md 9.
+ * Key paths and their confidence: docs/hyperv-storage.md s.9.
  */
 #ifndef HVTPM_VM_H
 #define HVTPM_VM_H
@@ -27,7 +27,7 @@
 #define VM_DEV_SYNTH_ETHERNET "2fc216b0-d2e2-4967-9b6d-b8a5c9ca2778"
 
 /* The VM version from which encrypt_state_migration replaces
- * data_protection_requested [inferred, hyperv-storage.md 9.3]. */
+ * data_protection_requested [inferred, docs/hyperv-storage.md s.9.4]. */
 #define VM_VERSION_ENCRYPT_STATE_MIGRATION 0x701
 
 #define VM_MAX_DEVICES 4096  /* manifest entries kept */

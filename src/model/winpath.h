@@ -5,7 +5,7 @@
  * A path written by Windows ("C:\Disks\vm.vhdx") is kept as written and is
  * also resolved, by its base name, against the folder the configuration was
  * found in.  Search order (after dissect.target's Hyper-V loader, see
- * ../shared/docs/disk.md 1.7):
+ * docs/disk.md s.4.4):
  *
  *   disks        <config dir>/<base>, <config dir>/Virtual Hard Disks/<base>,
  *                <config dir>/../Virtual Hard Disks/<base>

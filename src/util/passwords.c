@@ -30,7 +30,7 @@
  * Default list (--try-default-passwords), tried in this order after every
  * other source.  It is deliberately short, because each candidate costs one
  * key derivation per file:
- *   #1 "P@ssword"   default of the export script quoted in key-protector.md 7.1
+ *   #1 "P@ssword"   default of the export script in docs/key-protector.md s.7.3
  *   #2 "P@ssw0rd"   common lab / documentation password
  *   #3 "password"
  *   #4 "Password1"

@@ -3,7 +3,7 @@
  * boot sector and three metadata copies with block header, dataset header,
  * description, VMK entries of chosen protection types (with the nested
  * entries Windows writes for each type), an FVEK entry and the CRC32 of
- * ../shared/docs/disk.md s.4.2.  No cryptography: key blobs are filler.
+ * docs/disk.md s.7.2.  No cryptography: key blobs are filler.
  */
 #ifndef HVTPM_FVE_WRITER_H
 #define HVTPM_FVE_WRITER_H

@@ -3,7 +3,7 @@
  * layout, format 0x0400) from a kv_node tree, plus helpers to build trees
  * and to re-seal checksums after a test has damaged a structure on purpose.
  *
- * The file it writes follows ../shared/docs/hyperv-storage.md: two file
+ * The file it writes follows docs/hyperv-storage.md: two file
  * headers (copy 0 active, copy 1 one sequence older), the root object
  * table at 0x2000, key tables of 0x1000 bytes from 0x3000 (each ending in
  * a Free entry that fills its tail), file objects, optional chained object

@@ -4,7 +4,7 @@
  * blocks, any sector size), dirty-log entries injected into an existing
  * VHDX, legacy VHD (dynamic and differencing), a GPT builder for any sector
  * size (sfdisk cannot make 4Kn tables in a file), and sparse file output.
- * Layouts follow MS-VHDX and the VHD notes in ../shared/docs/disk.md.
+ * Layouts follow MS-VHDX and the notes in docs/disk.md s.2-s.4.
  */
 #ifndef HVTPM_VHDX_WRITER_H
 #define HVTPM_VHDX_WRITER_H
