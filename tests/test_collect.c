@@ -864,6 +864,51 @@ START_TEST(inspect_diagnose_and_audit_agree_on_every_file)
 }
 END_TEST
 
+/* The same bytes whatever the number of threads reading the files. */
+START_TEST(output_does_not_depend_on_threads)
+{
+	char *samples = tu_join(tu_srcdir(), "samples");
+	char *corpus = tu_join(tu_srcdir(), "tests/corpus");
+	char *pw = tu_join(tu_srcdir(), "samples/passwords.txt");
+	static const char *const cmds[][3] = {
+		{ "audit", "json", NULL }, { "audit", "jsonl", NULL }, { "audit", "csv", NULL },
+		{ "audit", "text", NULL }, { "diagnose", "json", NULL }, { "inspect", "json", NULL },
+	};
+	for (size_t c = 0; c < sizeof cmds / sizeof *cmds; c++) {
+		char *out[2];
+		static char *const env0[] = { "HVTPM_THREADS=0", "SOURCE_DATE_EPOCH=1790000000", NULL };
+		static char *const env4[] = { "HVTPM_THREADS=4", "SOURCE_DATE_EPOCH=1790000000", NULL };
+		char *const *envs[2] = { env0, env4 };
+		for (int k = 0; k < 2; k++) {
+			char *argv[] = { (char *)tu_bin(), (char *)cmds[c][0], "--format",
+					 (char *)cmds[c][1], "--at", "2026-06-01", "--password-file", pw,
+					 samples, corpus, NULL };
+			if (strcmp(cmds[c][0], "inspect") == 0) {
+				argv[4] = "--at"; /* inspect's generated_at is the clock: compare files only */
+			}
+			tu_run_result r = tu_run(argv, envs[k], NULL);
+			ck_assert_msg(r.status < 5 && r.status != 3, "%s: exit %d", cmds[c][0], r.status);
+			out[k] = r.out;
+			r.out = NULL;
+			tu_run_free(&r);
+		}
+		if (strcmp(cmds[c][0], "inspect") == 0) { /* skip the "generated_at" line */
+			char *a = strstr(out[0], "\"files\""), *b = strstr(out[1], "\"files\"");
+			ck_assert(a && b);
+			ck_assert_msg(strcmp(a, b) == 0, "inspect output differs with threads");
+		} else {
+			ck_assert_msg(strcmp(out[0], out[1]) == 0, "%s --format %s differs with threads",
+				      cmds[c][0], cmds[c][1]);
+		}
+		free(out[0]);
+		free(out[1]);
+	}
+	free(samples);
+	free(corpus);
+	free(pw);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("collect");
@@ -882,6 +927,7 @@ int main(void)
 	tcase_add_test(tc, archives_are_opened_for_every_command);
 	tcase_add_test(tc, a_fifo_named_directly_is_exit_4_everywhere);
 	tcase_add_test(tc, inspect_diagnose_and_audit_agree_on_every_file);
+	tcase_add_test(tc, output_does_not_depend_on_threads);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

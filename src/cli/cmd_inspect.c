@@ -186,6 +186,7 @@ int cmd_inspect(int argc, char **argv)
 	po.id.tree = a.tree;
 	po.id.follow_symlinks = a.follow;
 	po.follow_symlinks = a.follow;
+	po.threads = pipeline_default_threads();
 	po.on_file = on_file;
 	po.ctx = &rs;
 	if (rs.json) {

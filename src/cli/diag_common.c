@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "model/pipeline.h"
 #include "report/findings_report.h"
 #include "util/exitcode.h"
 #include "util/text.h"
@@ -73,6 +74,7 @@ bool dx_collect(const char *cmd, const dx_opts *o, char *const *paths, size_t n,
 		return false;
 	}
 	collect_opts co = { .pw = &pw, .follow_symlinks = o->follow_symlinks,
+			    .threads = pipeline_default_threads(),
 			    .progress = progress, .progress_ctx = progress_ctx };
 	collector *col = collector_new(e, &co);
 	collector_add_paths(col, paths, n);

@@ -2,6 +2,7 @@
 #include "formats/xmlsafe.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,10 +62,18 @@ static uint64_t at_offset(uint64_t offset, size_t at)
 	return offset == HV_NO_OFFSET ? HV_NO_OFFSET : offset + at;
 }
 
+/* Process-wide settings, made once (threads parse in parallel). */
+static void xml_once(void)
+{
+	xmlInitParser();
+	xmlSetExternalEntityLoader(no_external);
+}
+
 static xmlDocPtr parse(const void *data, size_t len, first_error *fe)
 {
-	xmlSetExternalEntityLoader(no_external);
-	xmlSetGenericErrorFunc(NULL, quiet);
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, xml_once);
+	xmlSetGenericErrorFunc(NULL, quiet); /* per thread in libxml2 */
 	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
 	if (!ctxt)
 		xalloc_die();

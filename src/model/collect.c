@@ -119,6 +119,7 @@ void collector_pipeline_opts(collector *c, pipeline_opts *p)
 	p->id.pfx_cache = c->pfx;
 	p->id.follow_symlinks = c->o.follow_symlinks;
 	p->follow_symlinks = c->o.follow_symlinks;
+	p->threads = c->associating ? 0 : c->o.threads;
 	p->on_file = on_facts;
 	p->ctx = c;
 	p->progress = c->o.progress;

@@ -22,6 +22,7 @@
 typedef struct {
 	const hv_passwords *pw;   /* PFX password candidates, may be NULL */
 	bool follow_symlinks;
+	unsigned threads;         /* worker threads reading files (0: none) */
 	/* Called as each file starts (for progress lines); may be NULL. */
 	void (*progress)(void *ctx, const char *path, uint64_t bytes);
 	void *progress_ctx;

@@ -22,6 +22,9 @@
 typedef struct {
 	identify_opts id;
 	bool follow_symlinks;
+	/* Worker threads that read files (0: read in the calling thread).  The
+	 * output is the same whatever the number. */
+	unsigned threads;
 	/* Receives each file's facts; it may take what it wants (zeroing the
 	 * fields it takes); the pipeline frees the rest when it returns. */
 	void (*on_file)(void *ctx, file_facts *x);
@@ -36,5 +39,9 @@ size_t pipeline_run(char *const *paths, size_t n, const pipeline_opts *o);
 
 /* Reads one file outside a walk (a disk named by a configuration, say). */
 void pipeline_read_path(const char *path, const pipeline_opts *o);
+
+/* Worker threads to use: HVTPM_THREADS when set (0 = none), else one per CPU
+ * (none on a single CPU). */
+unsigned pipeline_default_threads(void);
 
 #endif
