@@ -56,9 +56,11 @@ bool cli_parse_format(const char *cmd, const char *arg, out_format *out, bool al
 		*out = OUT_CSV;
 	else if (allow_csv && strcmp(arg, "jsonl") == 0)
 		*out = OUT_JSONL;
+	else if (strcmp(arg, "html") == 0)
+		*out = OUT_HTML;
 	else {
-		cli_err(cmd, "unknown --format '%s' (expected text or json%s)", arg,
-			allow_csv ? ", csv or jsonl" : "");
+		cli_err(cmd, "unknown --format '%s' (expected text, json%s or html)", arg,
+			allow_csv ? ", csv, jsonl" : "");
 		return false;
 	}
 	return true;
