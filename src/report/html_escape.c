@@ -14,6 +14,8 @@ bool html_cp_hidden(uint32_t cp)
 	if ((cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2064) ||
 	    (cp >= 0x2066 && cp <= 0x206F))
 		return true;
+	if ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE) /* noncharacters */
+		return true;
 	return (cp >= 0xFFF9 && cp <= 0xFFFB) || (cp >= 0xE0000 && cp <= 0xE007F);
 }
 

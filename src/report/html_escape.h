@@ -14,7 +14,8 @@
  *   bidi controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069),
  *   line and paragraph separators (U+2028, U+2029), invisible format
  *   characters (U+200B, U+2060-U+2064, U+206A-U+206F, U+FEFF,
- *   U+FFF9-U+FFFB) and tag characters (U+E0000-U+E007F)
+ *   U+FFF9-U+FFFB), tag characters (U+E0000-U+E007F) and noncharacters
+ *   (U+FDD0-U+FDEF, U+xFFFE, U+xFFFF)
  *                                    \uNNNN or \u{NNNNN}: visible and inert
  *   bytes that are not valid UTF-8   U+FFFD, one per byte
  * Everything else (printable ASCII, letters of every script, U+200C/U+200D
