@@ -74,6 +74,7 @@ const char html_css[] =
 	".controls[hidden]{display:none}\n"
 	".hot{color:var(--bad);font-weight:700}\n"
 	".nw{white-space:nowrap}\n"
+	".brk{overflow-wrap:anywhere}\n"
 	".single{font-weight:700;border:1px dashed;padding:0 4px;border-radius:3px}\n"
 	"details.vm{border:1px solid var(--line);border-radius:6px;margin:6px 0;padding:0 12px}\n"
 	"details.vm>summary{cursor:pointer;padding:6px 0}\n"

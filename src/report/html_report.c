@@ -652,13 +652,13 @@ static void write_vm_row(const page *p, size_t i)
 	const ev_vm *vm = &p->e->vms[row->vm];
 	fputs("<tr data-verdict=\"", o);
 	esc(o, verdict_name(row->kind));
-	fprintf(o, "\" id=\"row-%zu\"><td><a href=\"#vm-%zu\">", i, i);
+	fprintf(o, "\" id=\"row-%zu\"><td class=\"brk\"><a href=\"#vm-%zu\">", i, i);
 	esc_or(o, vm->name, "(no name)");
 	fputs("</a></td><td class=\"mono\">", o);
 	esc(o, vm->id);
 	fprintf(o, "</td><td data-k=\"%d\">", (int)row->kind);
 	badge(o, row->kind);
-	fputs("</td><td>", o);
+	fputs("</td><td class=\"brk\">", o);
 	esc_or(o, owner_host(p, row), "-");
 	if (row->first_not_after) {
 		char d[32];
@@ -855,7 +855,7 @@ static void write_cert_row(const page *p, const au_cert *c)
 	esc(o, x->thumbprint);
 	fputs("</td><td>", o);
 	esc(o, c->role);
-	fputs("</td><td>", o);
+	fputs("</td><td class=\"brk\">", o);
 	if (x->host) {
 		esc(o, x->host);
 		if (x->guardian) {
