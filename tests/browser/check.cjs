@@ -177,7 +177,9 @@ async function main() {
     f.print = await printFacts(page);
     if (first && o.screenshot) {
       await page.evaluate(() => window.scrollTo(0, 0));
-      await page.screenshot({ path: o.screenshot, fullPage: false });
+      // the header, the tiles, the expiry callout and the timeline
+      const h = await page.evaluate(() => Math.min(document.documentElement.scrollHeight, 1180));
+      await page.screenshot({ path: o.screenshot, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: h } });
     }
     if (first && o.pdf) {
       await page.pdf({ path: o.pdf, format: 'A4', printBackground: true });
