@@ -164,6 +164,20 @@ static int parse_args(int argc, char **argv, audit_opts *o)
 	return -1;
 }
 
+/* SOURCE_DATE_EPOCH, else --at, else now. */
+static time_t generated_at(const dx_opts *o, time_t now)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	if (s && *s) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(s, &end, 10);
+		if (!errno && !*end && v >= 0)
+			return (time_t)v;
+	}
+	return o->at_given ? o->at : now;
+}
+
 /*
  * Evaluates the VMs a window at a time (dx_evaluate on a view of the
  * evidence that shows only the window's VMs), so that only a window's
@@ -258,7 +272,7 @@ int cmd_audit(int argc, char **argv)
 	audit_sort_vms(&e);
 	audit_result a;
 	html_audit *html = o.fmt == OUT_HTML ? html_audit_begin() : NULL;
-	html_meta hm = { paths, npaths, dx_generated_at(&o.dx, time(NULL)) };
+	html_meta hm = { paths, npaths, generated_at(&o.dx, time(NULL)) };
 	rc = evaluate(&o, &e, hm.generated_at, stdout, &a, html);
 	if (html && !html_audit_end(html, stdout, &e, &a, &hm))
 		rc = HV_EXIT_INTERNAL;

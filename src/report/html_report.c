@@ -244,14 +244,13 @@ static void write_tiles(const page *p)
 static void write_paths(const page *p)
 {
 	FILE *o = p->o;
-	size_t n = p->m->npaths < PATHS_CAP ? p->m->npaths : PATHS_CAP;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < p->m->npaths && i < PATHS_CAP; i++) {
 		fputs(i ? ", <code>" : "<code>", o);
 		esc(o, p->m->paths[i]);
 		fputs("</code>", o);
 	}
-	if (p->m->npaths > n)
-		fprintf(o, " and %zu more", p->m->npaths - n);
+	if (p->m->npaths > PATHS_CAP)
+		fprintf(o, " and %zu more", p->m->npaths - PATHS_CAP);
 	if (!p->m->npaths)
 		fputs("<span class=\"note\">none</span>", o);
 }
