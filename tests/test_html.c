@@ -460,7 +460,7 @@ START_TEST(diagnose_page_structure)
 }
 END_TEST
 
-START_TEST(format_html_is_accepted_and_other_formats_unchanged)
+START_TEST(format_html_is_for_diagnose_and_audit_only)
 {
 	char *s = samples();
 	tu_run_result r = tu_hvtpm("audit", "--format", "htm", s, NULL);
@@ -469,6 +469,14 @@ START_TEST(format_html_is_accepted_and_other_formats_unchanged)
 	tu_run_free(&r);
 	r = tu_hvtpm("audit", "--format", "html", "--table", "certs", s, NULL);
 	ck_assert_int_eq(r.status, 3);
+	tu_run_free(&r);
+	r = tu_hvtpm("inspect", "--format", "html", s, NULL);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "text or json"));
+	tu_run_free(&r);
+	r = tu_hvtpm("diagnose", "--format", "csv", s, NULL);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "text, json or html"));
 	tu_run_free(&r);
 	free(s);
 }
@@ -920,7 +928,7 @@ int main(void)
 	tcase_add_test(tc, audit_page_structure_matches_the_json);
 	tcase_add_test(tc, pages_are_deterministic);
 	tcase_add_test(tc, diagnose_page_structure);
-	tcase_add_test(tc, format_html_is_accepted_and_other_formats_unchanged);
+	tcase_add_test(tc, format_html_is_for_diagnose_and_audit_only);
 	tcase_add_test(tc, hostile_names_are_text_and_no_secret_appears);
 	suite_add_tcase(s, tc);
 	TCase *tb = tcase_create("browser");
