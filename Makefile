@@ -8,6 +8,7 @@
 #   make bench      speed and memory benchmarks (bench/)
 #   make lint       cppcheck and clang-tidy
 #   make fuzz-smoke every libFuzzer harness for a fixed number of runs
+#   make screenshot the samples' audit as HTML and its screenshot (README), in build/
 #   make install    PREFIX=/usr/local DESTDIR=
 
 VERSION  := 0.1.0
@@ -52,7 +53,7 @@ TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps demo samples check test-build sanitize memcheck bench lint fuzz fuzz-smoke \
-        install uninstall clean
+        screenshot install uninstall clean
 
 all: hvtpm
 
@@ -136,6 +137,18 @@ bench: hvtpm $(BUILD)/tools/bench_readers
 
 lint:
 	@sh scripts/lint.sh
+
+# The README's screenshot: the samples' audit as one HTML page (fixed dates, so the
+# same bytes every time), and the top of it in headless Chromium (tests/browser).
+SHOT_DATE := 1790000000
+screenshot: $(BIN)
+	@sh scripts/test-deps.sh
+	@SOURCE_DATE_EPOCH=$(SHOT_DATE) $(BIN) audit -q --at 2026-10-01 \
+	    --password-file samples/passwords.txt --format html samples/ \
+	    >$(BUILD)/report-audit.html 2>/dev/null; rc=$$?; [ $$rc -le 2 ] || exit $$rc
+	@node tests/browser/check.cjs --screenshot $(BUILD)/report-audit.png \
+	    $(BUILD)/report-audit.html >/dev/null
+	@echo "$(BUILD)/report-audit.html $(BUILD)/report-audit.png"
 
 fuzz-smoke fuzz:
 	@$(MAKE) --no-print-directory -f fuzz/Makefile $@ T=$(T)

@@ -23,9 +23,12 @@ int cmd_diagnose(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_script(int argc, char **argv);
 
-typedef enum { OUT_TEXT = 0, OUT_JSON, OUT_CSV, OUT_JSONL } out_format;
+typedef enum { OUT_TEXT = 0, OUT_JSON, OUT_CSV, OUT_JSONL, OUT_HTML } out_format;
 
-/* Parses a --format value; prints a usage error and returns false when bad. */
+/*
+ * Parses a --format value (csv and jsonl only with allow_csv, html for every command but
+ * inspect); prints a usage error and returns false when bad.
+ */
 bool cli_parse_format(const char *cmd, const char *arg, out_format *out, bool allow_csv);
 /* "hvtpm CMD: message" on stderr, one line. */
 void cli_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/diag_common.h"
 #include "report/audit_report.h"
+#include "report/html_report.h"
 #include "report/out.h"
 #include "util/exitcode.h"
 #include "util/text.h"
@@ -33,7 +34,7 @@ static const char usage_text[] =
 	"Options:\n"
 	"  --at DATE                evaluate certificate validity at DATE (ISO 8601; default now)\n"
 	"  --warn-days N            certificates expiring within N days count as expiring (90)\n"
-	"  --format FORMAT          text, json, csv or jsonl (text)\n"
+	"  --format FORMAT          text, json, csv, jsonl or html (text)\n"
 	"  --table vms|certs        the table --format csv writes (vms)\n"
 	"  --password-file FILE     PFX password candidates, one per line\n"
 	"  --ask-password           prompt for a PFX password (no echo)\n"
@@ -183,7 +184,8 @@ static time_t generated_at(const dx_opts *o, time_t now)
  * verdicts and plans are held; JSON and JSONL records are written as they
  * are evaluated.  Returns the exit code (as dx_exit_code for all VMs).
  */
-static int evaluate(const audit_opts *o, evidence *e, time_t gen, FILE *out, audit_result *a)
+static int evaluate(const audit_opts *o, evidence *e, time_t gen, FILE *out, audit_result *a,
+		    html_audit *html)
 {
 	bool json = o->fmt == OUT_JSON, jsonl = o->fmt == OUT_JSONL;
 	audit_begin(e, o->dx.at, o->dx.warn_days, a);
@@ -203,6 +205,8 @@ static int evaluate(const audit_opts *o, evidence *e, time_t gen, FILE *out, aud
 			rc = c;
 		for (size_t i = 0; i < r.nvms; i++) {
 			audit_add_vm(a, e, start + r.vms[i].vm, &r.vms[i].v);
+			if (html)
+				html_audit_vm(html, &view, &r.vms[i]);
 			if (!json && !jsonl)
 				continue;
 			json_object *j = audit_vm_json(&view, &r, &r.vms[i], &a->vms[a->nvms - 1]);
@@ -233,6 +237,8 @@ static void write_report(FILE *out, const audit_opts *o, const evidence *e,
 		break;
 	case OUT_TEXT:
 		audit_report_text(out, e, a);
+		break;
+	case OUT_HTML: /* html_audit_end */
 		break;
 	}
 }
@@ -265,7 +271,11 @@ int cmd_audit(int argc, char **argv)
 	dx_print_findings(&e, o.dx.quiet);
 	audit_sort_vms(&e);
 	audit_result a;
-	rc = evaluate(&o, &e, generated_at(&o.dx, time(NULL)), stdout, &a);
+	html_audit *html = o.fmt == OUT_HTML ? html_audit_begin() : NULL;
+	html_meta hm = { paths, npaths, generated_at(&o.dx, time(NULL)) };
+	rc = evaluate(&o, &e, hm.generated_at, stdout, &a, html);
+	if (html && !html_audit_end(html, stdout, &e, &a, &hm))
+		rc = HV_EXIT_INTERNAL;
 	write_report(stdout, &o, &e, &a);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		rc = HV_EXIT_INTERNAL;

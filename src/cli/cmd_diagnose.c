@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/diag_common.h"
 #include "report/diagnose_report.h"
+#include "report/html_report.h"
 #include "report/plan_ps.h"
 #include "report/out.h"
 #include "util/exitcode.h"
@@ -28,7 +29,7 @@ static const char usage_text[] =
 	"Options:\n"
 	"  --at DATE                evaluate certificate validity at DATE (ISO 8601; default now)\n"
 	"  --warn-days N            treat certificates expiring within N days as expired (90)\n"
-	"  --format text|json       output format (text)\n"
+	"  --format text|json|html  output format (text)\n"
 	"  --plan powershell        print a PowerShell script for the verdict instead\n"
 	"  --plan-out FILE          write the plan to FILE (not inside the evidence)\n"
 	"  --vm ID|NAME             only this VM\n"
@@ -197,12 +198,15 @@ int cmd_diagnose(int argc, char **argv)
 			json_object *j = dx_report_json(&e, &r);
 			out_json(stdout, j);
 			json_object_put(j);
+		} else if (fmt == OUT_HTML) {
+			html_meta hm = { paths, npaths, dx_generated_at(&o, r.generated_at) };
+			(void)html_report_diagnose(stdout, &e, &r, &hm); /* ferror(stdout) below */
 		} else {
 			dx_report_text(stdout, &e, &r);
 		}
 		rc = dx_exit_code(&e, &r);
 	}
-	if (fflush(stdout) != 0)
+	if (fflush(stdout) != 0 || ferror(stdout))
 		rc = HV_EXIT_INTERNAL;
 	dx_result_free(&r);
 	evidence_free(&e);

@@ -93,3 +93,16 @@ void dx_print_findings(const evidence *e, bool quiet)
 {
 	findings_print(stderr, "hvtpm", &e->findings, quiet ? HV_SEV_ERROR : HV_SEV_WARN);
 }
+
+time_t dx_generated_at(const dx_opts *o, time_t now)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	if (s && *s) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(s, &end, 10);
+		if (!errno && !*end && v >= 0)
+			return (time_t)v;
+	}
+	return o->at_given ? o->at : now;
+}

@@ -62,5 +62,7 @@ bool dx_collect(const char *cmd, const dx_opts *o, char *const *paths, size_t n,
 verdict_opts dx_verdict_opts(const dx_opts *o);
 /* Prints warnings and errors of the evidence on stderr, one line each. */
 void dx_print_findings(const evidence *e, bool quiet);
+/* The generated_at of a deterministic report: SOURCE_DATE_EPOCH, else --at, else now. */
+time_t dx_generated_at(const dx_opts *o, time_t now);
 
 #endif

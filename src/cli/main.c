@@ -48,6 +48,7 @@ int cli_usage_error(const char *cmd)
 
 bool cli_parse_format(const char *cmd, const char *arg, out_format *out, bool allow_csv)
 {
+	bool html = strcmp(cmd, "inspect") != 0; /* a page for the verdict commands only */
 	if (strcmp(arg, "text") == 0)
 		*out = OUT_TEXT;
 	else if (strcmp(arg, "json") == 0)
@@ -56,9 +57,12 @@ bool cli_parse_format(const char *cmd, const char *arg, out_format *out, bool al
 		*out = OUT_CSV;
 	else if (allow_csv && strcmp(arg, "jsonl") == 0)
 		*out = OUT_JSONL;
+	else if (html && strcmp(arg, "html") == 0)
+		*out = OUT_HTML;
 	else {
-		cli_err(cmd, "unknown --format '%s' (expected text or json%s)", arg,
-			allow_csv ? ", csv or jsonl" : "");
+		cli_err(cmd, "unknown --format '%s' (expected %s)", arg,
+			allow_csv ? "text, json, csv, jsonl or html"
+				  : html ? "text, json or html" : "text or json");
 		return false;
 	}
 	return true;
