@@ -179,7 +179,7 @@ int cmd_diagnose(int argc, char **argv)
 	}
 	dx_result r;
 	verdict_opts vo = dx_verdict_opts(&o);
-	dx_evaluate(&e, &vo, time(NULL), &r);
+	dx_evaluate(&e, &vo, dx_generated_at(&o, time(NULL)), &r);
 	dx_filter(&e, &r, vm_selected, (void *)want);
 	if (want && r.nvms == 0) {
 		cli_err("diagnose", "no VM '%s' in the evidence", want);
@@ -199,7 +199,7 @@ int cmd_diagnose(int argc, char **argv)
 			out_json(stdout, j);
 			json_object_put(j);
 		} else if (fmt == OUT_HTML) {
-			html_meta hm = { paths, npaths, dx_generated_at(&o, r.generated_at) };
+			html_meta hm = { paths, npaths, r.generated_at };
 			(void)html_report_diagnose(stdout, &e, &r, &hm); /* ferror(stdout) below */
 		} else {
 			dx_report_text(stdout, &e, &r);

@@ -398,9 +398,9 @@ static void cert_fill(hv_cert *c)
 static struct {
 	pthread_mutex_t mu;
 	strmap index;
-	hv_cert *v;
-	size_t n;
-} cache = { PTHREAD_MUTEX_INITIALIZER, STRMAP_INIT, NULL, 0 };
+	hv_cert **v;
+	size_t n, cap;
+} cache = { PTHREAD_MUTEX_INITIALIZER, STRMAP_INIT, NULL, 0, 0 };
 
 static char *dup_or_null(const char *s)
 {
@@ -430,7 +430,7 @@ static bool cache_take(const char sha[65], hv_cert *out)
 {
 	pthread_mutex_lock(&cache.mu);
 	size_t i = strmap_get(&cache.index, sha);
-	bool hit = i != SIZE_MAX && cert_copy(&cache.v[i], out) == HV_OK;
+	bool hit = i != SIZE_MAX && cert_copy(cache.v[i], out) == HV_OK;
 	pthread_mutex_unlock(&cache.mu);
 	return hit;
 }
@@ -439,10 +439,14 @@ static void cache_put(const char sha[65], const hv_cert *c)
 {
 	pthread_mutex_lock(&cache.mu);
 	if (cache.n < CERT_CACHE_MAX && strmap_get(&cache.index, sha) == SIZE_MAX) {
-		if (!cache.v)
-			cache.v = xcalloc(CERT_CACHE_MAX, sizeof *cache.v);
-		if (cert_copy(c, &cache.v[cache.n]) == HV_OK)
+		hv_cert *copy = xmalloc(sizeof *copy);
+		if (cert_copy(c, copy) == HV_OK) {
+			cache.v = xgrow(cache.v, &cache.cap, cache.n + 1, sizeof *cache.v);
+			cache.v[cache.n] = copy;
 			strmap_put(&cache.index, xstrdup(sha), cache.n++);
+		} else {
+			free(copy);
+		}
 	}
 	pthread_mutex_unlock(&cache.mu);
 }

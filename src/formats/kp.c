@@ -1170,8 +1170,10 @@ void kp_free(kp_doc *d)
 	if (d == NULL)
 		return;
 	for (size_t i = 0; i < d->n; i++) {
-		cert_free(&d->w[i].signing);
-		cert_free(&d->w[i].encryption);
+		if (!d->certs_borrowed) {
+			cert_free(&d->w[i].signing);
+			cert_free(&d->w[i].encryption);
+		}
 		sig_free(&d->w[i].signing_sig);
 		sig_free(&d->w[i].encryption_sig);
 		free(d->w[i].transport_alg);

@@ -72,6 +72,8 @@ typedef struct {
 	char **algorithms;          /* every distinct @Algorithm URI, in document order */
 	size_t nalgorithms;
 	size_t problems;            /* structural deviations reported as findings */
+	bool certs_borrowed;        /* the wrappings' certificates belong to someone else (an
+				       evidence set's pool): kp_free leaves them alone */
 } kp_doc;
 
 /*

@@ -252,4 +252,7 @@ void collector_associate(collector *c)
 	for (size_t i = 0; i < c->nloose; i++)
 		attach_loose(c, &c->loose[i], gs_owner);
 	free(gs_owner);
+	for (size_t v = 0; v < c->e->nvms; v++)
+		if (c->e->vms[v].vm)
+			vm_slim(c->e->vms[v].vm);
 }

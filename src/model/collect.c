@@ -96,6 +96,7 @@ void collector_add(collector *c, file_facts *x)
 			continue;
 		ev_kp *kp = &x->kps[i].kp;
 		kp->file = f;
+		evidence_intern_kp(e, kp);
 		if (config) {
 			config_rec *r = &c->configs[c->nconfigs - 1];
 			r->kps = xrealloc(r->kps, (r->nkps + 1) * sizeof *r->kps);

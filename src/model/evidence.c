@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/kp.h"
 #include "util/strbuf.h"
+#include "util/strmap.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
@@ -95,11 +97,18 @@ void evidence_free(evidence *e)
 		}
 	}
 	free(e->files);
-	for (size_t i = 0; i < e->nholdings; i++) {
-		cert_free(&e->holdings[i].cert);
+	for (size_t i = 0; i < e->nholdings; i++)
 		free(e->holdings[i].detail);
-	}
 	free(e->holdings);
+	for (size_t i = 0; i < e->ncerts; i++) {
+		cert_free(e->certs[i]);
+		free(e->certs[i]);
+	}
+	free(e->certs);
+	if (e->cert_index) {
+		strmap_free(e->cert_index);
+		free(e->cert_index);
+	}
 	for (size_t i = 0; i < e->nvms; i++)
 		vm_release(&e->vms[i]);
 	free(e->vms);
@@ -144,13 +153,57 @@ void evidence_fail(evidence *e, size_t file, hv_err err, const char *fmt, ...)
 			 err == HV_ERR_UNSUPPORTED || err == HV_ERR_FORMAT;
 }
 
+const hv_cert *evidence_intern_cert(evidence *e, const hv_cert *c)
+{
+	if (!c || !c->der)
+		return c;
+	if (!e->cert_index)
+		e->cert_index = xcalloc(1, sizeof(strmap));
+	size_t i = strmap_get(e->cert_index, c->sha256);
+	if (i != SIZE_MAX)
+		return e->certs[i];
+	hv_cert *copy = xmalloc(sizeof *copy);
+	if (cert_copy(c, copy) != HV_OK)
+		xalloc_die();
+	cert_drop_parsed(copy); /* the verdict compares DER and reads the facts only */
+	e->certs = xgrow(e->certs, &e->capcerts, e->ncerts + 1, sizeof *e->certs);
+	e->certs[e->ncerts] = copy;
+	strmap_put(e->cert_index, xstrdup(c->sha256), e->ncerts);
+	return e->certs[e->ncerts++];
+}
+
+/* Replaces an owned certificate by a view of its pooled copy. */
+static void borrow(evidence *e, hv_cert *c)
+{
+	if (!c->der)
+		return;
+	const hv_cert *p = evidence_intern_cert(e, c);
+	cert_free(c);
+	*c = *p;
+	c->x509 = NULL;
+}
+
+void evidence_intern_kp(evidence *e, ev_kp *kp)
+{
+	kp_doc *d = kp->doc;
+	for (size_t i = 0; d && !d->certs_borrowed && i < d->n; i++) {
+		borrow(e, &d->w[i].encryption);
+		borrow(e, &d->w[i].signing);
+	}
+	if (d)
+		d->certs_borrowed = true;
+	for (size_t i = 0; i < kp->nw; i++) {
+		kp->w[i].enc = evidence_intern_cert(e, kp->w[i].enc);
+		kp->w[i].sig = evidence_intern_cert(e, kp->w[i].sig);
+	}
+}
+
 void evidence_add_holding(evidence *e, size_t file, hv_cert *c, bool has_key, const char *detail)
 {
 	e->holdings = xgrow(e->holdings, &e->capholdings, e->nholdings + 1, sizeof *e->holdings);
 	ev_holding *h = &e->holdings[e->nholdings++];
-	h->cert = *c;
-	memset(c, 0, sizeof *c);
-	cert_drop_parsed(&h->cert); /* the verdict compares DER and reads the facts only */
+	h->cert = *evidence_intern_cert(e, c);
+	cert_free(c);
 	h->file = file;
 	h->has_private_key = has_key;
 	h->detail = detail ? xstrdup(detail) : NULL;

@@ -66,7 +66,7 @@ typedef struct {
 
 /* A certificate some evidence file holds. */
 typedef struct {
-	hv_cert cert;        /* owned */
+	hv_cert cert;        /* a view of the pooled copy (evidence_intern_cert): not owned */
 	size_t file;         /* index into files */
 	bool has_private_key;
 	char *detail;        /* e.g. "opened with password-file line 2" */
@@ -140,6 +140,11 @@ typedef struct {
 	size_t nvms, capvms;
 	hv_findings findings; /* warnings and errors, with file and offset */
 	size_t nclass[EVC_COUNT]; /* files per class */
+	/* Every distinct certificate once (by the SHA-256 of its DER): holdings and key
+	 * protector wrappings point here, so a host's pair costs the same for 1 VM or 10,000. */
+	hv_cert **certs;
+	size_t ncerts, capcerts;
+	void *cert_index;     /* strmap*, private to evidence.c */
 } evidence;
 
 void evidence_init(evidence *e);
@@ -149,8 +154,15 @@ size_t evidence_add_file(evidence *e, const char *path, const char *sha256, uint
 void evidence_set_class(evidence *e, size_t file, ev_class cls);
 void evidence_fail(evidence *e, size_t file, hv_err err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-/* Takes ownership of *c (zeroed on return). */
+/* Takes ownership of *c (zeroed on return); the holding points at the pooled copy. */
 void evidence_add_holding(evidence *e, size_t file, hv_cert *c, bool has_key, const char *detail);
+/*
+ * The evidence set's one copy of c (made now when it is new: facts and DER,
+ * the parsed X509 dropped).  The pointer stays valid until evidence_free.
+ */
+const hv_cert *evidence_intern_cert(evidence *e, const hv_cert *c);
+/* Points a key protector's wrappings (and its document's) at pooled certificates. */
+void evidence_intern_kp(evidence *e, ev_kp *kp);
 /* Finds or creates the VM entry with this id (case-insensitive GUID match). */
 ev_vm *evidence_vm(evidence *e, const char *id);
 ev_kp *evidence_vm_add_kp(ev_vm *vm);
