@@ -454,6 +454,116 @@ START_TEST(colour_only_on_a_terminal)
 }
 END_TEST
 
+
+/* Long options are never abbreviated; a mistyped one is named, its value never shown. */
+START_TEST(options_are_spelled_in_full_and_values_never_echoed)
+{
+	static const char *const cmds[] = { "inspect", "diagnose", "audit" };
+	for (size_t i = 0; i < 3; i++) {
+		tu_run_result r = tu_hvtpm(cmds[i], "--password", "S3cret-Value", "/nonexistent", NULL);
+		ck_assert_msg(r.status == 3, "%s: exit %d", cmds[i], r.status);
+		ck_assert_ptr_null(strstr(r.err, "S3cret-Value"));
+		ck_assert_ptr_null(strstr(r.out, "S3cret-Value"));
+		char want[96];
+		snprintf(want, sizeof want, "hvtpm %s: unknown option '--password'", cmds[i]);
+		ck_assert_msg(strstr(r.err, want) != NULL, "%s", r.err);
+		ck_assert_ptr_nonnull(strstr(r.err, "--password-file"));
+		ck_assert_ptr_nonnull(strstr(r.err, "never taken from the command line"));
+		tu_run_free(&r);
+		r = tu_hvtpm(cmds[i], "--password=S3cret-Value", "/nonexistent", NULL);
+		ck_assert_int_eq(r.status, 3);
+		ck_assert_ptr_null(strstr(r.err, "S3cret-Value"));
+		tu_run_free(&r);
+	}
+	static const char *const bad[][3] = {
+		{ "diagnose", "--form", "json" },      /* a prefix of --format */
+		{ "audit", "--follow", "x" },          /* a prefix of --follow-symlinks */
+		{ "diagnose", "--quiet=1", "x" },      /* takes no value */
+		{ "diagnose", "-z", "x" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		tu_run_result r = tu_hvtpm(bad[i][0], bad[i][1], bad[i][2], NULL);
+		ck_assert_msg(r.status == 3, "%s %s: exit %d", bad[i][0], bad[i][1], r.status);
+		char want[64];
+		snprintf(want, sizeof want, "hvtpm %s: ", bad[i][0]);
+		ck_assert_msg(strncmp(r.err, want, strlen(want)) == 0, "%s", r.err);
+		ck_assert_ptr_null(strstr(r.err, "unrecognized"));
+		tu_run_free(&r);
+	}
+	tu_run_result r = tu_hvtpm("diagnose", "--at", NULL);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "hvtpm diagnose: option '--at' needs a value"));
+	tu_run_free(&r);
+	r = tu_hvtpm("script", "export", "--outfile=x", NULL);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "hvtpm script: unknown option '--outfile'"));
+	tu_run_free(&r);
+}
+END_TEST
+
+START_TEST(help_command_prints_the_command_help)
+{
+	static const char *const cmds[] = { "inspect", "diagnose", "audit", "script" };
+	for (size_t i = 0; i < 4; i++) {
+		tu_run_result a = tu_hvtpm("help", cmds[i], NULL);
+		tu_run_result b = tu_hvtpm(cmds[i], "--help", NULL);
+		ck_assert_int_eq(a.status, 0);
+		ck_assert_int_eq(b.status, 0);
+		ck_assert_str_eq(a.out, b.out);
+		tu_run_free(&a);
+		tu_run_free(&b);
+	}
+	tu_run_result a = tu_hvtpm("help", "script", "collect", NULL);
+	tu_run_result b = tu_hvtpm("script", "collect", "--help", NULL);
+	ck_assert_str_eq(a.out, b.out);
+	ck_assert_ptr_nonnull(strstr(a.out, "usage: hvtpm script collect"));
+	tu_run_free(&a);
+	tu_run_free(&b);
+	a = tu_hvtpm("help", NULL);
+	ck_assert_int_eq(a.status, 0);
+	ck_assert_ptr_nonnull(strstr(a.out, "hvtpm help COMMAND"));
+	tu_run_free(&a);
+	a = tu_hvtpm("help", "frobnicate", NULL);
+	ck_assert_int_eq(a.status, 3);
+	ck_assert_ptr_nonnull(strstr(a.err, "unknown command 'frobnicate'"));
+	tu_run_free(&a);
+}
+END_TEST
+
+/* Dates the calendar does not have, and offsets no zone has, are usage errors. */
+START_TEST(impossible_dates_are_usage_errors)
+{
+	static const char *const bad[] = {
+		"2026-02-30", "2025-02-29", "2026-13-01", "2026-10-01T24:00:00Z",
+		"2026-10-01T12:00:00+99:00", "2026-10-01T12:00:00+14:30", "2026-10-01T23:59:60Z",
+		"2026-10-01x", "yesterday",
+	};
+	char *s = samples();
+	char *d = tu_join(s, "no-vtpm");
+	static const char *const cmds[] = { "inspect", "diagnose", "audit" };
+	for (size_t c = 0; c < 3; c++) {
+		for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+			tu_run_result r = tu_hvtpm(cmds[c], "--at", bad[i], d, NULL);
+			ck_assert_msg(r.status == 3, "%s --at %s: exit %d", cmds[c], bad[i], r.status);
+			ck_assert_ptr_nonnull(strstr(r.err, "--at wants an ISO 8601 date"));
+			ck_assert_ptr_nonnull(strstr(r.err, bad[i]));
+			ck_assert_str_eq(r.out, "");
+			tu_run_free(&r);
+		}
+	}
+	/* Real dates with offsets are taken, and an offset moves the instant. */
+	tu_run_result r = tu_hvtpm("diagnose", "--format", "json", "--at",
+				   "2024-02-29T01:00:00+02:00", d, NULL);
+	ck_assert_int_eq(r.status, 0);
+	json_object *doc = parse(&r);
+	ck_assert_str_eq(gets(doc, "evaluated_at"), "2024-02-28T23:00:00Z");
+	json_object_put(doc);
+	tu_run_free(&r);
+	free(d);
+	free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli");
@@ -472,6 +582,9 @@ int main(void)
 	tcase_add_test(tc, inspect_reports_every_corpus_file);
 	tcase_add_test(tc, inspect_saved_kp_and_guest_state);
 	tcase_add_test(tc, colour_only_on_a_terminal);
+	tcase_add_test(tc, options_are_spelled_in_full_and_values_never_echoed);
+	tcase_add_test(tc, help_command_prints_the_command_help);
+	tcase_add_test(tc, impossible_dates_are_usage_errors);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -127,7 +127,7 @@ static bool parse_table(const char *arg, au_table *t)
 static int parse_args(int argc, char **argv, audit_opts *o)
 {
 	int c;
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt("audit", argc, argv, "qh", longopts)) != -1) {
 		int h = dx_opts_parse("audit", &o->dx, c == 'q' ? OPT_QUIET : c, optarg);
 		if (h < 0)
 			return cli_usage_error("audit");

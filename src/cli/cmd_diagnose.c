@@ -125,7 +125,7 @@ int cmd_diagnose(int argc, char **argv)
 	out_format fmt = OUT_TEXT;
 	const char *plan_kind = NULL, *plan_out = NULL, *want = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt("diagnose", argc, argv, "qh", longopts)) != -1) {
 		int h = dx_opts_parse("diagnose", &o, c == 'q' ? OPT_QUIET : c, optarg);
 		if (h < 0)
 			return cli_usage_error("diagnose");

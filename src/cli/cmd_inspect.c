@@ -117,7 +117,7 @@ typedef struct {
 static int parse_args(int argc, char **argv, inspect_args *a)
 {
 	int c;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = cli_getopt("inspect", argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(usage_text, stdout);
@@ -130,10 +130,8 @@ static int parse_args(int argc, char **argv, inspect_args *a)
 				return cli_usage_error("inspect");
 			break;
 		case O_AT:
-			if (!iso_parse(optarg, &a->at)) {
-				cli_err("inspect", "--at wants an ISO 8601 date, not '%s'", optarg);
+			if (!cli_parse_date("inspect", "--at", optarg, &a->at))
 				return cli_usage_error("inspect");
-			}
 			break;
 		case O_PWFILE:
 			a->pwo.file = optarg;

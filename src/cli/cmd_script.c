@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "report/host_scripts.h"
+#include "report/term.h"
 #include "util/exitcode.h"
 #include "util/strbuf.h"
 #include "util/text.h"
@@ -142,6 +143,15 @@ typedef struct {
 	size_t nvms;
 } script_args;
 
+/* The long name of an option code. */
+static const char *opt_name(int c)
+{
+	for (const struct option *o = longopts; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return "?";
+}
+
 /* The letter of an option in kinds[].allowed. */
 static char opt_letter(int c)
 {
@@ -233,26 +243,24 @@ static bool take_opt(script_args *a, int c, const char *arg)
 static int parse(int argc, char **argv, size_t k, script_args *a)
 {
 	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(CMD, argc, argv, ":h", longopts)) != -1) {
 		if (c == 'h') {
 			fputs(kinds[k].usage, stdout);
 			return HV_EXIT_OK;
 		}
-		if (c == '?' || c == ':') {
-			cli_err(CMD, c == ':' ? "option %s needs a value" : "unknown option %s",
-				argv[optind - 1]);
+		if (c == '?' || c == ':')
 			return cli_usage_error(CMD);
-		}
 		if (!strchr(kinds[k].allowed, opt_letter(c))) {
-			cli_err(CMD, "%s does not take %s", kinds[k].name, argv[optind - 1]);
+			cli_err(CMD, "%s does not take --%s", kinds[k].name, opt_name(c));
 			return cli_usage_error(CMD);
 		}
 		if (!take_opt(a, c, optarg))
 			return cli_usage_error(CMD);
 	}
 	if (optind < argc) {
-		cli_err(CMD, "%s takes no arguments ('%s')", kinds[k].name, argv[optind]);
+		char *esc = term_escape(argv[optind]);
+		cli_err(CMD, "%s takes no arguments ('%s')", kinds[k].name, esc);
+		free(esc);
 		return cli_usage_error(CMD);
 	}
 	if (kinds[k].kind == SCRIPT_IMPORT && !a->h.from) {

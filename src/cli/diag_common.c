@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "report/findings_report.h"
+#include "report/term.h"
 #include "util/exitcode.h"
 #include "util/text.h"
 #include "util/xalloc.h"
@@ -23,19 +24,18 @@ int dx_opts_parse(const char *cmd, dx_opts *o, int opt, const char *arg)
 {
 	switch (opt) {
 	case OPT_AT:
-		if (!iso_parse(arg, &o->at)) {
-			cli_err(cmd, "--at wants an ISO 8601 date such as 2026-10-01 or "
-				     "2026-10-01T12:00:00Z, not '%s'", arg);
+		if (!cli_parse_date(cmd, "--at", arg, &o->at))
 			return -1;
-		}
 		o->at_given = true;
 		return 1;
 	case OPT_WARN_DAYS: {
 		char *end;
 		errno = 0;
 		long d = strtol(arg, &end, 10);
-		if (errno || *end || d < 0 || d > 36500) {
-			cli_err(cmd, "--warn-days wants a number of days from 0 to 36500, not '%s'", arg);
+		if (errno || *end || end == arg || d < 0 || d > 36500) {
+			char *esc = term_escape(arg);
+			cli_err(cmd, "--warn-days wants a number of days from 0 to 36500, not '%s'", esc);
+			free(esc);
 			return -1;
 		}
 		o->warn_days = (int)d;
