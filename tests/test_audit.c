@@ -1127,8 +1127,8 @@ START_TEST(expiry_is_ordered_by_date_at_the_given_time)
 	ck_assert_int_eq(json_object_get_int(jget(json_object_array_get_idx(ex, 0), "days_left")),
 			 -17);
 	ck_assert_str_eq(jstr(json_object_array_get_idx(ex, 3), "not_after"), "2026-03-01T00:00:00Z");
-	ck_assert_str_eq(jstr(vm_named(doc, "vm-HVB"), "verdict"), "restorable-expired");
-	ck_assert_str_eq(jstr(vm_named(doc, "vm-HVA"), "verdict"), "restorable-expired");
+	ck_assert_str_eq(jstr(vm_named(doc, "vm-HVB"), "verdict"), "restorable_expired");
+	ck_assert_str_eq(jstr(vm_named(doc, "vm-HVA"), "verdict"), "restorable_expired");
 	ck_assert_str_eq(jstr(vm_named(doc, "vm-HVC"), "verdict"), "restorable");
 	json_object_put(doc);
 	tu_run_free(&r);

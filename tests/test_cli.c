@@ -74,15 +74,15 @@ START_TEST(every_sample_gets_its_verdict)
 	static const struct {
 		const char *vm, *verdict;
 	} want[] = {
-		{ "web-legacy", "no-vtpm" }, { "app01", "restorable" },
-		{ "sql01", "restorable-expired" }, { "file01", "degraded" },
-		{ "dc02", "needs-password" }, { "shielded01", "hgs" },
-		{ "web02", "rebuild" }, { "web03", "rebuild-data-loss" }, { "app03", "unknown" },
+		{ "web-legacy", "no_vtpm" }, { "app01", "restorable" },
+		{ "sql01", "restorable_expired" }, { "file01", "degraded" },
+		{ "dc02", "needs_password" }, { "shielded01", "hgs" },
+		{ "web02", "rebuild" }, { "web03", "rebuild_data_loss" }, { "app03", "unknown" },
 	};
 	tu_run_result r = diagnose_json("2026-11-28");
 	ck_assert_int_eq(r.status, 2); /* a rebuild is among them: the highest code wins */
 	json_object *doc = parse(&r);
-	ck_assert_int_eq(json_object_get_int(get(doc, "schema_version")), 1);
+	ck_assert_int_eq(json_object_get_int(get(doc, "schema_version")), 2);
 	ck_assert_str_eq(gets(doc, "evaluated_at"), "2026-11-28T00:00:00Z");
 	ck_assert_ptr_nonnull(gets(doc, "generated_at"));
 	ck_assert_uint_eq(json_object_array_length(get(doc, "vms")), 9);
@@ -157,7 +157,7 @@ START_TEST(at_moves_restorable_to_expired_on_the_right_day)
 	tu_run_free(&r);
 	r = diagnose_json(after);
 	doc = parse(&r);
-	ck_assert_str_eq(gets(vm_named(doc, "app01"), "verdict"), "restorable-expired");
+	ck_assert_str_eq(gets(vm_named(doc, "app01"), "verdict"), "restorable_expired");
 	json_object_put(doc);
 	tu_run_free(&r);
 }
@@ -201,7 +201,7 @@ START_TEST(wrong_password_is_needs_password_never_rebuild)
 	ck_assert_int_eq(r.status, 1);
 	json_object *doc = parse(&r);
 	json_object *v = vm_named(doc, "app01");
-	ck_assert_str_eq(gets(v, "verdict"), "needs-password");
+	ck_assert_str_eq(gets(v, "verdict"), "needs_password");
 	ck_assert_ptr_null(strstr(r.out, "wrong-one"));
 	ck_assert_ptr_null(strstr(r.err, "wrong-one"));
 	ck_assert_ptr_null(strstr(r.out, "another-wrong"));
@@ -255,7 +255,7 @@ START_TEST(disks_decide_whether_a_rebuild_survives)
 	ck_assert_ptr_nonnull(bl);
 	ck_assert_uint_eq(json_object_array_length(get(bl, "protectors")), 2);
 	v = vm_named(doc, "web03");
-	ck_assert_str_eq(gets(v, "verdict"), "rebuild-data-loss");
+	ck_assert_str_eq(gets(v, "verdict"), "rebuild_data_loss");
 	ck_assert_int_eq(json_object_get_int(get(v, "exit_code")), 2);
 	d = json_object_array_get_idx(get(v, "disks"), 0);
 	ck_assert_str_eq(gets(d, "survivability"), "tpm_only");
@@ -564,6 +564,92 @@ START_TEST(impossible_dates_are_usage_errors)
 }
 END_TEST
 
+/* Keys whose values are enumerations hvtpm defines (never evidence text). */
+static const char *const enum_keys[] = {
+	"verdict", "kind", "class", "status", "held", "origin", "survivability", "role",
+	"confidence", "sha256_scope", "severity", "classification", "scheme", "type",
+	"opened_by_source", "format", "controller", "rule",
+};
+
+static bool snake(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+/*
+ * Checks every enumerated value in doc; *seen counts them.  inspect's VM
+ * drives carry the configuration's own "type" text (evidence, e.g. "VHD"),
+ * so "type" is checked for the other commands only.
+ */
+static void check_enums(json_object *o, const char *where, size_t *seen)
+{
+	bool inspect = strcmp(where, "inspect") == 0;
+	if (json_object_is_type(o, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			check_enums(json_object_array_get_idx(o, i), where, seen);
+		return;
+	}
+	if (!json_object_is_type(o, json_type_object))
+		return;
+	json_object_object_foreach(o, key, val) {
+		for (size_t k = 0; k < sizeof enum_keys / sizeof *enum_keys; k++) {
+			if (strcmp(key, enum_keys[k]) != 0 || !json_object_is_type(val, json_type_string))
+				continue;
+			if (inspect && strcmp(key, "type") == 0)
+				continue;
+			const char *v = json_object_get_string(val);
+			ck_assert_msg(snake(v), "%s: %s = \"%s\" is not snake_case", where, key, v);
+			(*seen)++;
+		}
+		/* the verdict counts of a summary are keyed by verdict name */
+		if (strcmp(key, "verdicts") == 0 && json_object_is_type(val, json_type_object)) {
+			json_object_object_foreach(val, vk, vv) {
+				(void)vv;
+				ck_assert_msg(snake(vk), "%s: verdict key %s", where, vk);
+			}
+		}
+		check_enums(val, where, seen);
+	}
+}
+
+START_TEST(json_enum_values_are_one_style)
+{
+	char *s = samples(), *pw = pwfile();
+	static const char *const runs[][4] = {
+		{ "diagnose", "json", NULL, NULL }, { "audit", "json", NULL, NULL },
+		{ "audit", "jsonl", NULL, NULL }, { "inspect", "json", NULL, NULL },
+	};
+	for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
+		char *argv[] = { (char *)tu_bin(), (char *)runs[i][0], "--format", (char *)runs[i][1],
+				 "--password-file", pw, "--at", "2026-11-28", s, NULL };
+		tu_run_result r = tu_run(argv, NULL, NULL);
+		size_t seen = 0;
+		const char *line = r.out;
+		bool lines = strcmp(runs[i][1], "jsonl") == 0;
+		while (line && *line) {
+			json_object *doc = json_tokener_parse(line);
+			ck_assert_msg(doc != NULL, "%s: not JSON", runs[i][0]);
+			if (json_object_object_get_ex(doc, "schema_version", NULL))
+				ck_assert_int_eq(json_object_get_int(get(doc, "schema_version")), 2);
+			check_enums(doc, runs[i][0], &seen);
+			json_object_put(doc);
+			line = lines ? strchr(line, '\n') : NULL;
+			if (line)
+				line++;
+		}
+		ck_assert_uint_gt(seen, 20);
+		tu_run_free(&r);
+	}
+	free(s);
+	free(pw);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli");
@@ -585,6 +671,7 @@ int main(void)
 	tcase_add_test(tc, options_are_spelled_in_full_and_values_never_echoed);
 	tcase_add_test(tc, help_command_prints_the_command_help);
 	tcase_add_test(tc, impossible_dates_are_usage_errors);
+	tcase_add_test(tc, json_enum_values_are_one_style);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

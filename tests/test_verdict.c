@@ -151,11 +151,11 @@ START_TEST(expiry_moves_restorable_to_expired_on_the_right_day)
 	ck_assert_str_eq(verdict_name(v.kind), "restorable");
 	verdict_free(&v);
 	v = run(&e, na - 89 * DAY);
-	ck_assert_str_eq(verdict_name(v.kind), "restorable-expired");
+	ck_assert_str_eq(verdict_name(v.kind), "restorable_expired");
 	ck_assert(has_reason(&v, "expires on"));
 	verdict_free(&v);
 	v = run(&e, na + DAY);
-	ck_assert_str_eq(verdict_name(v.kind), "restorable-expired");
+	ck_assert_str_eq(verdict_name(v.kind), "restorable_expired");
 	ck_assert(has_reason(&v, "expired on"));
 	ck_assert_int_eq(verdict_exit_code(v.kind), 1);
 	verdict_free(&v);
@@ -197,7 +197,7 @@ START_TEST(locked_pfx_means_needs_password_never_rebuild)
 	e.files[f].kind = EV_PFX;
 	evidence_fail(&e, f, HV_ERR_PASSWORD, "wrong password (MAC check failed for 3 candidates)");
 	verdict v = run(&e, T0 + DAY);
-	ck_assert_str_eq(verdict_name(v.kind), "needs-password");
+	ck_assert_str_eq(verdict_name(v.kind), "needs_password");
 	ck_assert(has_reason(&v, "locked.pfx"));
 	ck_assert_uint_eq(v.nlocked, 1);
 	verdict_free(&v);
@@ -306,7 +306,7 @@ START_TEST(no_kp_is_no_vtpm_unless_tpm_enabled)
 	ck_assert_str_eq(vm->id, "AAAAAAAA-2222-3333-4444-555555555555");
 	vm->nconfigs = 0;
 	verdict v = run(&e, T0);
-	ck_assert_str_eq(verdict_name(v.kind), "no-vtpm");
+	ck_assert_str_eq(verdict_name(v.kind), "no_vtpm");
 	verdict_free(&v);
 	vm->tpm_enabled = TRI_YES;
 	vm->tpm_setting_seen = true;

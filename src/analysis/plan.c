@@ -4,7 +4,7 @@
  * Recovery paths follow ../shared/docs/key-protector.md section 10: import
  * both certificates with their private keys into "Shielded VM Local
  * Certificates" (restorable); keep expired pairs and regenerate the local
- * guardian only for new VMs (restorable-expired); otherwise a new VM on the
+ * guardian only for new VMs (restorable_expired); otherwise a new VM on the
  * old disks with a fresh vTPM, BitLocker recovery, re-keying and the
  * identity side effects (rebuild).
  */

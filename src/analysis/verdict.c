@@ -14,17 +14,39 @@
 const char *verdict_name(verdict_kind v)
 {
 	switch (v) {
-	case V_NO_VTPM: return "no-vtpm";
+	case V_NO_VTPM: return "no_vtpm";
 	case V_RESTORABLE: return "restorable";
-	case V_RESTORABLE_EXPIRED: return "restorable-expired";
+	case V_RESTORABLE_EXPIRED: return "restorable_expired";
 	case V_DEGRADED: return "degraded";
-	case V_NEEDS_PASSWORD: return "needs-password";
+	case V_NEEDS_PASSWORD: return "needs_password";
 	case V_HGS: return "hgs";
 	case V_UNKNOWN: return "unknown";
 	case V_REBUILD: return "rebuild";
-	case V_REBUILD_DATA_LOSS: return "rebuild-data-loss";
+	case V_REBUILD_DATA_LOSS: return "rebuild_data_loss";
 	}
 	return "unknown";
+}
+
+bool verdict_from_name(const char *s, size_t len, verdict_kind *out)
+{
+	for (int k = V_NO_VTPM; k <= V_REBUILD_DATA_LOSS; k++) {
+		const char *n = verdict_name((verdict_kind)k);
+		if (strlen(n) != len)
+			continue;
+		size_t i = 0;
+		for (; i < len; i++) {
+			char c = s[i] == '-' ? '_' : s[i];
+			if (c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			if (c != n[i])
+				break;
+		}
+		if (i == len) {
+			*out = (verdict_kind)k;
+			return true;
+		}
+	}
+	return false;
 }
 
 int verdict_exit_code(verdict_kind v)
@@ -458,7 +480,7 @@ static void decide_no_kp(const evidence *e, const ev_vm *vm, verdict *v)
 
 /*
  * What the VM's disks say about a rebuild: a BitLocker volume protected by
- * the TPM alone cannot be unlocked with a fresh vTPM (rebuild-data-loss).
+ * the TPM alone cannot be unlocked with a fresh vTPM (rebuild_data_loss).
  */
 static void judge_disk(const ev_file *f, bool rebuild, bool *tpm_only, verdict *v)
 {
@@ -493,7 +515,7 @@ static void judge_disk(const ev_file *f, bool rebuild, bool *tpm_only, verdict *
 
 /*
  * What the VM's disks say about a rebuild: a BitLocker volume protected by
- * the TPM alone cannot be unlocked with a fresh vTPM (rebuild-data-loss).
+ * the TPM alone cannot be unlocked with a fresh vTPM (rebuild_data_loss).
  */
 static void judge_disks(const evidence *e, const ev_vm *vm, verdict *v)
 {

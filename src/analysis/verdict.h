@@ -27,7 +27,13 @@ typedef enum {
 	V_REBUILD_DATA_LOSS,
 } verdict_kind;
 
+/* "no_vtpm", "restorable", "restorable_expired", ... (snake_case, as JSON writes them). */
 const char *verdict_name(verdict_kind v);
+/*
+ * The verdict named by s[0..len): its name in any letter case, with '-'
+ * accepted for '_' (the spelling of schema 1).  False when none is.
+ */
+bool verdict_from_name(const char *s, size_t len, verdict_kind *out);
 /* Exit code contribution: 0, 1 or 2. */
 int verdict_exit_code(verdict_kind v);
 

@@ -45,7 +45,7 @@ static const char usage_text[] =
 	"A progress line is drawn on stderr when it is a terminal.  The same evidence\n"
 	"and the same --at give the same bytes: generated_at is SOURCE_DATE_EPOCH when\n"
 	"set, else the --at date when given, else the current time.\n"
-	"Exit status: 0 every VM no-vtpm or restorable; 1 attention needed; 2 rebuild;\n"
+	"Exit status: 0 every VM no_vtpm or restorable; 1 attention needed; 2 rebuild;\n"
 	"3 usage error; 4 input error (a file or archive member unreadable or refused);\n"
 	"5 internal error (the highest applies).\n";
 

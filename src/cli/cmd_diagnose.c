@@ -41,7 +41,7 @@ static const char usage_text[] =
 	"\n"
 	"The HVTPM_PFX_PASSWORD environment variable is also tried.  Never put a\n"
 	"password on the command line.\n"
-	"Exit status: 0 every VM no-vtpm or restorable; 1 attention needed; 2 rebuild;\n"
+	"Exit status: 0 every VM no_vtpm or restorable; 1 attention needed; 2 rebuild;\n"
 	"3 usage error; 4 input error; 5 internal error (the highest applies).\n";
 
 static const struct option longopts[] = {

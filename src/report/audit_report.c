@@ -314,7 +314,7 @@ static const char *cert_status(const au_cert *c)
 	if (c->expired)
 		return "expired";
 	if (c->not_yet_valid)
-		return "not-yet-valid";
+		return "not_yet_valid";
 	return c->expiring ? "expiring" : "valid";
 }
 
@@ -337,14 +337,14 @@ json_object *audit_cert_json(const evidence *e, const au_cert *c)
 	jadd_str(o, "thumbprint_sha1", c->cert->thumbprint);
 	jadd_str(o, "sha256", c->cert->sha256);
 	jadd_str(o, "subject", c->cert->subject);
-	jadd_str(o, "role", c->role);
+	jadd_enum(o, "role", c->role);
 	jadd_str(o, "guardian", c->cert->guardian);
 	jadd_str(o, "host", c->cert->host);
 	jadd_bool(o, "local_guardian_pattern", c->cert->role != CERT_ROLE_OTHER);
 	jadd_str(o, "not_before", c->cert->not_before_iso);
 	jadd_str(o, "not_after", c->cert->not_after_iso);
 	jadd_int(o, "days_left", c->days_left);
-	jadd_str(o, "status", cert_status(c));
+	jadd_enum(o, "status", cert_status(c));
 	json_object *vms = json_object_new_array();
 	for (size_t i = 0; i < c->nvms; i++) {
 		json_object *j = json_object_new_object();
@@ -368,10 +368,10 @@ static json_object *single_json(const evidence *e, const au_vm *v, bool whose)
 	if (whose) {
 		jadd_str(o, "id", vm->id);
 		jadd_str(o, "name", vm->name);
-		jadd_str(o, "verdict", verdict_name(v->kind));
+		jadd_enum(o, "verdict", verdict_name(v->kind));
 	}
 	jadd_str(o, "thumbprint_sha1", v->single->cert->thumbprint);
-	jadd_str(o, "role", v->single->role);
+	jadd_enum(o, "role", v->single->role);
 	jadd_str(o, "path", e->files[v->single->with_key[0]].path);
 	return o;
 }
@@ -404,12 +404,12 @@ json_object *audit_summary_json(const evidence *e, const audit_result *a)
 		const au_cert *c = &a->certs[a->expiring[i]];
 		json_object *j = json_object_new_object();
 		jadd_str(j, "thumbprint_sha1", c->cert->thumbprint);
-		jadd_str(j, "role", c->role);
+		jadd_enum(j, "role", c->role);
 		jadd_str(j, "guardian", c->cert->guardian);
 		jadd_str(j, "host", c->cert->host);
 		jadd_str(j, "not_after", c->cert->not_after_iso);
 		jadd_int(j, "days_left", c->days_left);
-		jadd_str(j, "status", cert_status(c));
+		jadd_enum(j, "status", cert_status(c));
 		jadd_int(j, "vm_count", (int64_t)c->nvms);
 		json_object_array_add(ex, j);
 	}
@@ -419,7 +419,7 @@ json_object *audit_summary_json(const evidence *e, const audit_result *a)
 		const ev_file *f = &e->files[a->pfx_failed[i]];
 		json_object *j = json_object_new_object();
 		jadd_str(j, "path", f->path);
-		jadd_str(j, "class", hv_err_code(f->status));
+		jadd_enum(j, "class", hv_err_code(f->status));
 		jadd_str(j, "reason", f->error);
 		json_object_array_add(pf, j);
 	}

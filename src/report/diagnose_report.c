@@ -37,7 +37,7 @@ static json_object *kp_json(const evidence *e, const ev_kp *kp)
 	jadd_str(o, "source_sha256", e->files[kp->file].sha256);
 	jadd_str(o, "location", kp->location);
 	jadd_str(o, "form", kp->form);
-	jadd_str(o, "origin", kp_origin_name(kp->origin));
+	jadd_enum(o, "origin", kp_origin_name(kp->origin));
 	jadd_bool(o, "heuristic", kp->heuristic);
 	jadd_bool(o, "empty", kp->empty);
 	jadd_str(o, "payload_sha256", kp->sha256[0] ? kp->sha256 : NULL);
@@ -67,7 +67,7 @@ static json_object *kp_json(const evidence *e, const ev_kp *kp)
 static json_object *cert_json(const evidence *e, const dx_result *r, const vd_cert *c)
 {
 	json_object *o = json_object_new_object();
-	jadd_str(o, "role", c->role);
+	jadd_enum(o, "role", c->role);
 	jadd_int(o, "wrapping_id", c->wrapping_id);
 	jadd_bool(o, "owner", c->owner);
 	jadd_str(o, "guardian", c->cert->guardian);
@@ -80,7 +80,7 @@ static json_object *cert_json(const evidence *e, const dx_result *r, const vd_ce
 	jadd_int(o, "days_left", c->days_left);
 	jadd_bool(o, "expired", c->expired);
 	jadd_bool(o, "expiring", c->expiring);
-	jadd_str(o, "held", hold_name(c->state));
+	jadd_enum(o, "held", hold_name(c->state));
 	json_object *ev = json_object_new_array();
 	for (size_t i = 0; i < c->nholdings; i++) {
 		const ev_holding *h = &e->holdings[c->holdings[i]];
@@ -102,7 +102,7 @@ static json_object *disk_json(const ev_file *f)
 	json_object *j = json_object_new_object();
 	jadd_str(j, "path", f->path);
 	jadd_str(j, "sha256", f->sha256[0] ? f->sha256 : NULL);
-	jadd_str(j, "sha256_scope", f->sha256[0] ? (f->sha256_metadata ? "metadata" : "file") : NULL);
+	jadd_enum(j, "sha256_scope", f->sha256[0] ? (f->sha256_metadata ? "metadata" : "file") : NULL);
 	if (!f->disk) {
 		jadd_null(j, "survivability");
 		jadd_str(j, "survivability_reason", f->error ? f->error : "not read");
@@ -111,7 +111,7 @@ static json_object *disk_json(const ev_file *f)
 	}
 	disk_survival sv;
 	survive_disk(f->disk, &sv);
-	jadd_str(j, "survivability", surv_kind_id(sv.overall.kind));
+	jadd_enum(j, "survivability", surv_kind_id(sv.overall.kind));
 	jadd_str(j, "survivability_reason", sv.overall.reason);
 	json_object_object_add(j, "detail", disk_report_json(f->disk, &sv));
 	disk_survival_free(&sv);
@@ -141,14 +141,14 @@ json_object *dx_vm_json(const evidence *e, const dx_result *r, const dx_vm *d)
 	json_object *o = json_object_new_object();
 	jadd_str(o, "id", vm->id);
 	jadd_str(o, "name", vm->name);
-	jadd_str(o, "verdict", verdict_name(v->kind));
+	jadd_enum(o, "verdict", verdict_name(v->kind));
 	jadd_int(o, "exit_code", verdict_exit_code(v->kind));
 	json_object *rs = json_object_new_array(), *rd = json_object_new_array();
 	for (size_t i = 0; i < v->nreasons; i++) {
 		json_object_array_add(rs, json_object_new_string(v->reasons[i].text));
 		json_object *j = json_object_new_object();
 		jadd_str(j, "text", v->reasons[i].text);
-		jadd_str(j, "confidence", v->reasons[i].inferred ? "inferred" : "confirmed");
+		jadd_enum(j, "confidence", v->reasons[i].inferred ? "inferred" : "confirmed");
 		json_object_array_add(rd, j);
 	}
 	json_object_object_add(o, "reasons", rs);
@@ -196,13 +196,13 @@ json_object *dx_evidence_file_json(const ev_file *f)
 	json_object *j = json_object_new_object();
 	jadd_str(j, "path", f->path);
 	jadd_str(j, "sha256", f->sha256[0] ? f->sha256 : NULL);
-	jadd_str(j, "sha256_scope", f->sha256[0] ? (f->sha256_metadata ? "metadata" : "file") : NULL);
+	jadd_enum(j, "sha256_scope", f->sha256[0] ? (f->sha256_metadata ? "metadata" : "file") : NULL);
 	jadd_int(j, "size", (int64_t)f->size);
-	jadd_str(j, "kind", ev_kind_name(f->kind));
-	jadd_str(j, "format", f->format_id);
-	jadd_str(j, "class", ev_class_name(f->cls));
+	jadd_enum(j, "kind", ev_kind_name(f->kind));
+	jadd_enum(j, "format", f->format_id);
+	jadd_enum(j, "class", ev_class_name(f->cls));
 	jadd_str(j, "what", f->what);
-	jadd_str(j, "status", hv_err_code(f->status));
+	jadd_enum(j, "status", hv_err_code(f->status));
 	jadd_str(j, "error", f->error);
 	jadd_str(j, "claimed_format", f->claimed);
 	return j;
@@ -244,7 +244,7 @@ json_object *dx_errors_json(const evidence *e)
 			continue;
 		json_object *j = json_object_new_object();
 		jadd_str(j, "path", f->path);
-		jadd_str(j, "class", hv_err_code(f->status));
+		jadd_enum(j, "class", hv_err_code(f->status));
 		jadd_str(j, "reason", f->error);
 		json_object_array_add(a, j);
 	}
@@ -258,7 +258,7 @@ json_object *dx_errors_json(const evidence *e)
 			jadd_int(j, "offset", (int64_t)x->offset);
 		else
 			jadd_null(j, "offset");
-		jadd_str(j, "class", hv_sev_name(x->sev));
+		jadd_enum(j, "class", hv_sev_name(x->sev));
 		jadd_str(j, "reason", x->msg);
 		json_object_array_add(a, j);
 	}

@@ -88,6 +88,35 @@ void jadd_str(json_object *o, const char *key, const char *val)
 	free(hex);
 }
 
+void enum_id(const char *id, char *out, size_t n)
+{
+	size_t k = 0;
+	for (; id && id[k] && k + 1 < n; k++) {
+		char c = id[k];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			c = '_';
+		out[k] = c;
+	}
+	if (n)
+		out[k] = '\0';
+}
+
+json_object *json_enum(const char *id)
+{
+	if (!id)
+		return NULL;
+	char buf[64];
+	enum_id(id, buf, sizeof buf);
+	return json_object_new_string(buf);
+}
+
+void jadd_enum(json_object *o, const char *key, const char *id)
+{
+	json_object_object_add(o, key, json_enum(id));
+}
+
 void jadd_int(json_object *o, const char *key, int64_t val)
 {
 	json_object_object_add(o, key, json_object_new_int64(val));
