@@ -86,7 +86,7 @@ static void hold(evidence *e, const char *path, const hv_cert *c, bool key)
 static verdict run(evidence *e, time_t at)
 {
 	verdict v;
-	verdict_opts o = { at, 90 };
+	verdict_opts o = { .at = at, .warn_days = 90, .npasswords = 1 };
 	verdict_for_vm(e, 0, &o, &v);
 	return v;
 }

@@ -42,14 +42,22 @@ void dx_evaluate(const evidence *e, const verdict_opts *o, time_t generated_at, 
 	r->generated_at = generated_at;
 	r->evaluated_at = o->at;
 	r->warn_days = o->warn_days;
+	r->npasswords = o->npasswords;
 	r->vms = xcalloc(e->nvms + 1, sizeof *r->vms);
+	strmap needed = STRMAP_INIT;
+	verdict_opts vo = *o;
+	if (!vo.needed) {
+		verdict_needed_build(e, &needed);
+		vo.needed = &needed;
+	}
 	for (size_t i = 0; i < e->nvms; i++) {
 		dx_vm *d = &r->vms[r->nvms++];
 		d->vm = i;
-		verdict_for_vm(e, i, o, &d->v);
+		verdict_for_vm(e, i, &vo, &d->v);
 		fill_plan_vm(e, &e->vms[i], d);
 		plan_build(e, &d->v, &d->pv, &d->p);
 	}
+	strmap_free(&needed);
 }
 
 static void vm_free_one(dx_vm *d)
@@ -60,12 +68,12 @@ static void vm_free_one(dx_vm *d)
 	free(d->switch_names);
 }
 
-void dx_filter(const evidence *e, dx_result *r, bool (*keep)(const evidence *, size_t, void *),
-	       void *ctx)
+void dx_filter(const evidence *e, dx_result *r,
+	       bool (*keep)(const evidence *, const dx_vm *, void *), void *ctx)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < r->nvms; i++) {
-		if (keep(e, r->vms[i].vm, ctx))
+		if (keep(e, &r->vms[i], ctx))
 			r->vms[k++] = r->vms[i];
 		else
 			vm_free_one(&r->vms[i]);

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "model/evidence.h"
+#include "util/strmap.h"
 
 typedef enum {
 	V_NO_VTPM = 0,
@@ -80,14 +81,39 @@ typedef struct {
 	size_t *locked_files;    /* PFX files that could not be opened and may hold a key */
 	size_t nlocked;
 	size_t nlocked_other;    /* locked PFX files named after another host's guardian */
+	bool no_password_given;  /* the locked files were tried without any candidate */
 } verdict;
 
 typedef struct {
 	time_t at;               /* evaluation date */
 	int warn_days;
+	size_t npasswords;       /* PFX password candidates given (0: none was given) */
+	const strmap *needed;    /* SHA-256 of every certificate some VM of the whole
+				    evidence needs (verdict_needed_build), or NULL */
 } verdict_opts;
 
+/*
+ * The certificates the key protectors of every VM of e name, by SHA-256
+ * (values unused).  With it, a verdict that names the local guardian
+ * certificates the evidence holds for no VM at all (a wrong export) does
+ * not also name those that other VMs need.
+ */
+void verdict_needed_build(const evidence *e, strmap *m);
+
 void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdict *v);
+/*
+ * The wrapping a one-line summary of the verdict shows: the one restored
+ * with (best_wrapping), else the owner, else the first; -1 when none.
+ */
+int verdict_shown_wrapping(const verdict *v);
+/* The certificate of role ("encryption", "signing") of wrapping index w, or NULL. */
+const vd_cert *verdict_cert(const verdict *v, int w, const char *role);
+/*
+ * When the certificates of the shown wrapping expire: the earlier notAfter
+ * of the two and its days left at the evaluation date.  False when the
+ * verdict relies on no certificate.
+ */
+bool verdict_expiry(const verdict *v, time_t *not_after, long *days_left);
 void verdict_free(verdict *v);
 
 #endif

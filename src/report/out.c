@@ -4,12 +4,40 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "util/strbuf.h"
 #include "util/text.h"
 
 static bool colour;
+static size_t term_width;
+
+void out_init_width(FILE *stream)
+{
+	term_width = 0;
+	if (!isatty(fileno(stream)))
+		return;
+	const char *c = getenv("COLUMNS");
+	if (c && *c) {
+		char *end;
+		long v = strtol(c, &end, 10);
+		if (!*end && v >= 20 && v <= 1000) {
+			term_width = (size_t)v;
+			return;
+		}
+	}
+	struct winsize ws;
+	if (ioctl(fileno(stream), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		term_width = ws.ws_col;
+	else
+		term_width = 80;
+}
+
+size_t out_width(void)
+{
+	return term_width;
+}
 
 void out_init_colour(FILE *stream)
 {

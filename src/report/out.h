@@ -20,6 +20,15 @@ bool out_colour_on(void);
 /* Returns the escape sequence for c (or "" when colour is off); C_NONE resets. */
 const char *out_c(out_colour c);
 
+/*
+ * Decides once the width text reports fit (report/table.h): 0 (whole lines)
+ * when stream is not a terminal; on a terminal the COLUMNS environment
+ * variable when it is a number from 20 to 1000, else the terminal's width
+ * (TIOCGWINSZ), else 80.
+ */
+void out_init_width(FILE *stream);
+size_t out_width(void);
+
 /* "  label:<pad> value\n" with labels padded to width. */
 void out_kv(FILE *o, const char *indent, int width, const char *label, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
