@@ -6,13 +6,19 @@
  * plans with the right cmdlets and never a password; usage and input
  * errors with their documented exit codes.
  */
+#include <fcntl.h>
 #include <json-c/json.h>
+#include <openssl/pkcs12.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "support/testutil.h"
+#include "util/strbuf.h"
 #include "util/text.h"
 
 static char *samples(void)
@@ -650,6 +656,598 @@ START_TEST(json_enum_values_are_one_style)
 }
 END_TEST
 
+/* ---- a terminal for the tests: hvtpm on a pseudo-terminal of a given width ------------ */
+
+/*
+ * Runs argv with stdout on a pty of cols columns (NO_COLOR set; COLUMNS set
+ * to columns_env, or removed when NULL) and stderr to /dev/null; returns
+ * stdout with the terminal's CR removed.
+ */
+static char *run_on_pty(char *const argv[], int cols, const char *columns_env, int *status)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	ck_assert_int_ge(m, 0);
+	ck_assert_int_eq(grantpt(m), 0);
+	ck_assert_int_eq(unlockpt(m), 0);
+	char *sname = strdup(ptsname(m));
+	struct winsize ws = { .ws_row = 50, .ws_col = (unsigned short)cols };
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setsid();
+		int s = open(sname, O_RDWR);
+		if (s < 0)
+			_exit(126);
+		ioctl(s, TIOCSWINSZ, &ws);
+		int nul = open("/dev/null", O_WRONLY);
+		dup2(s, STDOUT_FILENO);
+		dup2(nul, STDERR_FILENO);
+		close(m);
+		setenv("NO_COLOR", "1", 1);
+		if (columns_env)
+			setenv("COLUMNS", columns_env, 1);
+		else
+			unsetenv("COLUMNS");
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	free(sname);
+	strbuf sb = STRBUF_INIT;
+	sb_adds(&sb, "");
+	char buf[4096];
+	for (;;) {
+		ssize_t n = read(m, buf, sizeof buf);
+		if (n <= 0)
+			break; /* EIO once the child has closed the terminal */
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != '\r')
+				sb_addc(&sb, buf[i]);
+	}
+	close(m);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	return sb_detach(&sb);
+}
+
+/* The longest line of s, in columns (UTF-8 aware). */
+static size_t widest_line(const char *s, const char **which)
+{
+	size_t best = 0;
+	for (const char *p = s; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		size_t cols = 0;
+		for (size_t i = 0; i < n; i++)
+			cols += ((unsigned char)p[i] & 0xC0) != 0x80;
+		if (cols > best) {
+			best = cols;
+			*which = p;
+		}
+		p += n + (e ? 1 : 0);
+	}
+	return best;
+}
+
+/* Every thumbprint and host the JSON report names appears whole in text. */
+static void all_named_whole(json_object *doc, const char *text)
+{
+	size_t n = 0;
+	json_object *vms = get(doc, "vms");
+	for (size_t i = 0; i < json_object_array_length(vms); i++) {
+		json_object *cs = get(json_object_array_get_idx(vms, i), "certificates");
+		for (size_t k = 0; k < json_object_array_length(cs); k++) {
+			json_object *c = json_object_array_get_idx(cs, k);
+			const char *tp = gets(c, "thumbprint_sha1");
+			ck_assert_msg(strstr(text, tp) != NULL, "thumbprint %s cut", tp);
+			json_object *h = NULL;
+			if (json_object_object_get_ex(c, "host", &h) && h)
+				ck_assert_msg(strstr(text, json_object_get_string(h)) != NULL,
+					      "host %s cut", json_object_get_string(h));
+			n++;
+		}
+	}
+	ck_assert_uint_gt(n, 10);
+}
+
+START_TEST(text_fits_the_terminal_and_pipes_get_whole_lines)
+{
+	char *s = samples(), *pw = pwfile();
+	tu_run_result j = diagnose_json("2026-11-28");
+	json_object *doc = parse(&j);
+	static const char *const cmds[] = { "diagnose", "audit" };
+	for (size_t c = 0; c < 2; c++) {
+		char *argv[] = { (char *)tu_bin(), (char *)cmds[c], "--password-file", pw, "--at",
+				 "2026-11-28", s, NULL };
+		static const struct {
+			int cols;
+			const char *env;
+			size_t want;
+		} terms[] = { { 80, NULL, 80 }, { 200, "64", 64 }, { 100, "abc", 100 } };
+		for (size_t t = 0; t < 3; t++) {
+			int st;
+			char *out = run_on_pty(argv, terms[t].cols, terms[t].env, &st);
+			ck_assert_int_eq(st, 2);
+			const char *line = "";
+			size_t w = widest_line(out, &line);
+			ck_assert_msg(w <= terms[t].want, "%s at %zu columns: a line of %zu: %.120s",
+				      cmds[c], terms[t].want, w, line);
+			all_named_whole(doc, out);
+			ck_assert_ptr_null(strchr(out, '\033'));
+			free(out);
+		}
+		/* not a terminal: whole lines, even when COLUMNS is set */
+		char *env[] = { "COLUMNS=80", NULL };
+		tu_run_result r = tu_run(argv, env, NULL);
+		const char *line = "";
+		ck_assert_uint_gt(widest_line(r.out, &line), 100);
+		all_named_whole(doc, r.out);
+		tu_run_free(&r);
+	}
+	json_object_put(doc);
+	tu_run_free(&j);
+	free(s);
+	free(pw);
+}
+END_TEST
+
+/* One line per VM, worst first, then the details in the same order. */
+START_TEST(text_opens_with_a_summary_table_worst_first)
+{
+	char *s = samples(), *pw = pwfile();
+	char *argv[] = { (char *)tu_bin(), "diagnose", "--password-file", pw, "--at", "2026-11-28",
+			 s, NULL };
+	tu_run_result r = tu_run(argv, NULL, NULL);
+	ck_assert_int_eq(r.status, 2);
+	static const char *const order[] = { "web03", "web02", "dc02", "app03", "file01", "sql01",
+					     "shielded01", "app01", "web-legacy" };
+	const char *table = strstr(r.out, "WHAT IS MISSING");
+	ck_assert_ptr_nonnull(table);
+	const char *answer = strstr(r.out, "Exit status 2: ");
+	ck_assert_ptr_nonnull(answer);
+	const char *prev = table, *prev_detail = answer;
+	for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+		char row[64], head[64];
+		snprintf(row, sizeof row, "\n  %s ", order[i]);
+		snprintf(head, sizeof head, "\nVM %s ", order[i]);
+		const char *at = strstr(table, row), *d = strstr(answer, head);
+		ck_assert_msg(at && at > prev && at < answer, "%s out of order in the table", order[i]);
+		ck_assert_msg(d && d > prev_detail, "%s details out of order", order[i]);
+		prev = at;
+		prev_detail = d;
+	}
+	/* what is missing names the host whose keys are missing */
+	ck_assert_ptr_nonnull(strstr(r.out, "encryption and signing private keys of host HV-RETIRED"));
+	ck_assert_ptr_nonnull(strstr(r.out, "signing private key of host HV2019-02"));
+	ck_assert_ptr_nonnull(strstr(r.out, "the password of 2 PFX files"));
+	tu_run_free(&r);
+	/* audit opens the same way */
+	char *argv2[] = { (char *)tu_bin(), "audit", "--password-file", pw, "--at", "2026-11-28",
+			  s, NULL };
+	r = tu_run(argv2, NULL, NULL);
+	table = strstr(r.out, "WHAT IS MISSING");
+	ck_assert_ptr_nonnull(table);
+	ck_assert(strstr(table, "\n  web03 ") < strstr(table, "\n  web-legacy "));
+	ck_assert(strstr(r.out, "WHAT IS MISSING") < strstr(r.out, "Certificates (14), by date"));
+	tu_run_free(&r);
+	free(s);
+	free(pw);
+}
+END_TEST
+
+static size_t count_vms(const tu_run_result *r)
+{
+	json_object *doc = parse(r);
+	size_t n = json_object_array_length(get(doc, "vms"));
+	json_object_put(doc);
+	return n;
+}
+
+START_TEST(filters_select_vms_by_verdict_expiry_and_name)
+{
+	char *s = samples(), *pw = pwfile();
+	static const char *const cmds[] = { "diagnose", "audit" };
+	for (size_t c = 0; c < 2; c++) {
+		/* both spellings of a verdict, any case */
+		char *a1[] = { (char *)tu_bin(), (char *)cmds[c], "--format", "json", "--password-file",
+			       pw, "--at", "2026-11-28", "--verdict", "REBUILD,needs-password",
+			       "--verdict", "rebuild_data_loss", s, NULL };
+		tu_run_result r = tu_run(a1, NULL, NULL);
+		ck_assert_int_eq(r.status, 2);
+		json_object *doc = parse(&r);
+		json_object *vms = get(doc, "vms");
+		ck_assert_uint_eq(json_object_array_length(vms), 3);
+		for (size_t i = 0; i < 3; i++) {
+			const char *v = gets(json_object_array_get_idx(vms, i), "verdict");
+			ck_assert(strcmp(v, "rebuild") == 0 || strcmp(v, "needs_password") == 0 ||
+				  strcmp(v, "rebuild_data_loss") == 0);
+		}
+		json_object *f = get(doc, "filter");
+		ck_assert_uint_eq(json_object_array_length(get(f, "verdicts")), 3);
+		ck_assert_int_eq(json_object_get_int(get(get(doc, "summary"), "vms_in_evidence")), 9);
+		json_object_put(doc);
+		tu_run_free(&r);
+		/* only what is fine: the exit status covers the VMs reported */
+		char *a2[] = { (char *)tu_bin(), (char *)cmds[c], "--format", "json", "--password-file",
+			       pw, "--at", "2026-11-28", "--verdict", "restorable,no_vtpm", s, NULL };
+		r = tu_run(a2, NULL, NULL);
+		ck_assert_int_eq(r.status, 0);
+		ck_assert_uint_eq(count_vms(&r), 2);
+		tu_run_free(&r);
+		/* certificates expiring before 2027-03-01: sql01 (expired) and web02 */
+		char *a3[] = { (char *)tu_bin(), (char *)cmds[c], "--format", "json", "--password-file",
+			       pw, "--at", "2026-11-28", "--expiring-before", "2027-03-01", s, NULL };
+		r = tu_run(a3, NULL, NULL);
+		doc = parse(&r);
+		vms = get(doc, "vms");
+		ck_assert_uint_eq(json_object_array_length(vms), 2);
+		ck_assert_str_eq(gets(get(doc, "filter"), "expiring_before"), "2027-03-01T00:00:00Z");
+		json_object_put(doc);
+		tu_run_free(&r);
+		/* a verdict that does not exist, an impossible date */
+		r = tu_hvtpm(cmds[c], "--verdict", "rebuilt", s, NULL);
+		ck_assert_int_eq(r.status, 3);
+		ck_assert_ptr_nonnull(strstr(r.err, "no verdict 'rebuilt'"));
+		ck_assert_ptr_nonnull(strstr(r.err, "rebuild_data_loss"));
+		tu_run_free(&r);
+		r = tu_hvtpm(cmds[c], "--expiring-before", "2027-02-29", s, NULL);
+		ck_assert_int_eq(r.status, 3);
+		ck_assert_ptr_nonnull(strstr(r.err, "--expiring-before wants an ISO 8601 date"));
+		tu_run_free(&r);
+	}
+	/* --vm: any case, repeatable; a name that is not there lists those that are */
+	char *a4[] = { (char *)tu_bin(), "diagnose", "--format", "json", "--password-file", pw,
+		       "--vm", "SQL01", "--vm", "{1a2b3c4d-5e6f-4a1b-8c9d-0e1f2a3b4c02}", s, NULL };
+	tu_run_result r = tu_run(a4, NULL, NULL);
+	ck_assert_uint_eq(count_vms(&r), 2);
+	tu_run_free(&r);
+	r = tu_hvtpm("diagnose", "--vm", "SQL99", s, NULL);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "hvtpm diagnose: no VM 'SQL99' in the evidence"));
+	ck_assert_ptr_nonnull(strstr(r.err, "VMs found (9): "));
+	ck_assert_ptr_nonnull(strstr(r.err, "sql01"));
+	ck_assert_ptr_nonnull(strstr(r.err, "web-legacy"));
+	tu_run_free(&r);
+	free(s);
+	free(pw);
+}
+END_TEST
+
+/* tests/pscheck over every .ps1 of dir; returns how many passed. */
+static size_t pscheck_dir(const char *dir)
+{
+	char *script = tu_join(tu_srcdir(), "tests/pscheck/check.cjs");
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd, "node '%s' '%s'/*.ps1", script, dir);
+	free(script);
+	char *argv[] = { "sh", "-c", cmd, NULL };
+	tu_run_result r = tu_run(argv, NULL, NULL);
+	ck_assert_msg(r.status == 0, "pscheck failed (%d):\n%s%s", r.status, r.out, r.err);
+	size_t ok = 0;
+	for (const char *p = r.out; (p = strstr(p, "ok ")); p++)
+		ok++;
+	tu_run_free(&r);
+	return ok;
+}
+
+/* Every plan the samples produce parses, one script for all VMs or one per VM. */
+START_TEST(plans_for_every_sample_parse_as_powershell)
+{
+	char *s = samples(), *pw = pwfile();
+	char *d = tu_mkdtemp();
+	char *all = tu_join(d, "all.ps1"), *nopw = tu_join(d, "all-no-password.ps1");
+	char *per = tu_join(d, "per-vm");
+	char *a1[] = { (char *)tu_bin(), "diagnose", "--plan-out", all, "--password-file", pw,
+		       "--at", "2026-11-28", s, NULL };
+	tu_run_result r = tu_run(a1, NULL, NULL);
+	ck_assert_msg(r.status == 2, "%d %s", r.status, r.err);
+	tu_run_free(&r);
+	char *a2[] = { (char *)tu_bin(), "diagnose", "--plan-out", nopw, "--at", "2026-11-28", s,
+		       NULL };
+	r = tu_run(a2, NULL, NULL);
+	tu_run_free(&r);
+	char *a3[] = { (char *)tu_bin(), "diagnose", "--plan-dir", per, "--password-file", pw,
+		       "--at", "2026-11-28", s, NULL };
+	r = tu_run(a3, NULL, NULL);
+	ck_assert_msg(r.status == 2, "%d %s", r.status, r.err);
+	tu_run_free(&r);
+	/* one section per VM, each -WhatIf-able and selectable */
+	size_t n;
+	char *txt = (char *)tu_read(all, &n);
+	ck_assert_ptr_nonnull(txt);
+	size_t sections = 0;
+	for (const char *p = txt; (p = strstr(p, "# ==== VM ")); p++)
+		sections++;
+	ck_assert_uint_eq(sections, 9);
+	ck_assert_ptr_nonnull(strstr(txt, "param([string[]]$Only, [switch]$RegenerateGuardian)"));
+	ck_assert_ptr_nonnull(strstr(txt, "SupportsShouldProcess"));
+	ck_assert_ptr_null(strstr(txt, "Sample-Only-Export-2026"));
+	free(txt);
+	/* a second run never overwrites */
+	r = tu_run(a3, NULL, NULL);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "exists already"));
+	tu_run_free(&r);
+	char *copy = tu_join(d, "per-vm/*.ps1");
+	ck_assert_int_eq(tu_sh("cp %s '%s'", copy, d), 0);
+	free(copy);
+	ck_assert_uint_eq(pscheck_dir(d), 9 + 2);
+	tu_rmtree(d);
+	free(d);
+	free(all);
+	free(nopw);
+	free(per);
+	free(s);
+	free(pw);
+}
+END_TEST
+
+/* degraded: the encryption PFX the evidence holds is imported before anything is checked. */
+START_TEST(degraded_plan_imports_what_the_evidence_holds)
+{
+	char *s = samples(), *pw = pwfile();
+	char *d = tu_join(s, "degraded");
+	char *argv[] = { (char *)tu_bin(), "diagnose", "--format", "json", "--password-file", pw,
+			 d, NULL };
+	tu_run_result r = tu_run(argv, NULL, NULL);
+	json_object *doc = parse(&r);
+	json_object *plan = get(vm_named(doc, "file01"), "plan");
+	const char *s1 = json_object_get_string(json_object_array_get_idx(plan, 0));
+	ck_assert_msg(strncmp(s1, "Import ", 7) == 0 && strstr(s1, "Encryption_Certificate"),
+		      "step 1: %s", s1);
+	ck_assert_ptr_nonnull(strstr(json_object_get_string(json_object_array_get_idx(plan, 2)),
+				     "Find the signing private key"));
+	json_object_put(doc);
+	tu_run_free(&r);
+	r = plan_for("degraded", "file01");
+	ck_assert_ptr_null(strstr(r.out, "$Files = @(\n)"));
+	const char *files = strstr(r.out, "$Files = @(\n    ");
+	ck_assert_ptr_nonnull(files);
+	ck_assert(strstr(files, "Encryption_Certificate") < strstr(files, ")\n"));
+	ck_assert_ptr_nonnull(strstr(r.out, "Import-PfxCertificate"));
+	tu_run_free(&r);
+	/* a plan with nothing to import asks for no password */
+	r = plan_for("hgs", "shielded01");
+	ck_assert_ptr_null(strstr(r.out, "Read-Host -AsSecureString -Prompt 'PFX password'"));
+	tu_run_free(&r);
+	free(d);
+	free(s);
+	free(pw);
+}
+END_TEST
+
+START_TEST(no_password_given_says_so_once)
+{
+	char *s = samples();
+	char *d = tu_join(s, "restorable");
+	tu_run_result r = tu_hvtpm("diagnose", "--at", "2026-11-28", d, NULL);
+	ck_assert_int_eq(r.status, 1);
+	/* stderr: one line, no per-file error */
+	ck_assert_ptr_null(strstr(r.err, "error:"));
+	ck_assert_ptr_nonnull(strstr(r.err, "2 PFX files could not be opened: no password was "
+					    "given"));
+	ck_assert_ptr_nonnull(strstr(r.err, "--try-default-passwords"));
+	ck_assert_ptr_null(strchr(strchr(r.err, '\n') + 1, '\n'));
+	/* the report: the reason, the plan and one evidence line per locked file */
+	ck_assert_ptr_nonnull(strstr(r.out, "no password was given"));
+	ck_assert_ptr_null(strstr(r.out, "2 passwords tried"));
+	ck_assert_ptr_nonnull(strstr(r.out, "--try-default-passwords (the passwords of common "
+					    "export scripts, P@ssword among them)"));
+	size_t listed = 0;
+	for (const char *p = r.out; (p = strstr(p, "  not opened   ")); p++)
+		listed++;
+	ck_assert_uint_eq(listed, 2);
+	tu_run_free(&r);
+	/* audit lists the locked files once, in their own section */
+	r = tu_hvtpm("audit", "--at", "2026-11-28", d, NULL);
+	ck_assert_ptr_nonnull(strstr(r.out, "PFX files that could not be opened (2)"));
+	ck_assert_ptr_null(strstr(r.out, "  not opened   "));
+	ck_assert_ptr_null(strstr(r.err, "error:"));
+	tu_run_free(&r);
+	free(d);
+	free(s);
+}
+END_TEST
+
+/* Windows PowerShell 5.1: "P@ssword" > pw.txt is UTF-16LE with a BOM and CRLF. */
+START_TEST(utf16_password_file_from_windows_powershell_opens_the_pfx)
+{
+	static const char pass[] = "Sample-Only-Export-2026";
+	uint8_t b[2 + 2 * (sizeof pass + 1)];
+	size_t n = 0;
+	b[n++] = 0xFF;
+	b[n++] = 0xFE;
+	for (size_t i = 0; i < sizeof pass - 1; i++) {
+		b[n++] = (uint8_t)pass[i];
+		b[n++] = 0;
+	}
+	b[n++] = '\r';
+	b[n++] = 0;
+	b[n++] = '\n';
+	b[n++] = 0;
+	char *t = tu_mkdtemp();
+	char *pw = tu_join(t, "pw.txt");
+	tu_write(pw, b, n);
+	char *s = samples();
+	char *d = tu_join(s, "restorable");
+	char *argv[] = { (char *)tu_bin(), "diagnose", "--format", "json", "--password-file", pw,
+			 "--at", "2026-11-28", d, NULL };
+	tu_run_result r = tu_run(argv, NULL, NULL);
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	json_object *doc = parse(&r);
+	ck_assert_str_eq(gets(vm_named(doc, "app01"), "verdict"), "restorable");
+	json_object_put(doc);
+	tu_run_free(&r);
+	/* UTF-16BE with its BOM too */
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		uint8_t x = b[i];
+		b[i] = b[i + 1];
+		b[i + 1] = x;
+	}
+	tu_write(pw, b, n);
+	r = tu_run(argv, NULL, NULL);
+	ck_assert_int_eq(r.status, 0);
+	tu_run_free(&r);
+	free(d);
+	free(s);
+	free(pw);
+	tu_rmtree(t);
+	free(t);
+}
+END_TEST
+
+/* A PFX re-exported with P@ssword (what the seed export script uses). */
+static void reexport(const char *src, const char *from_pw, const char *dst, const char *to_pw)
+{
+	size_t n;
+	uint8_t *b = tu_read(src, &n);
+	ck_assert_ptr_nonnull(b);
+	const unsigned char *p = b;
+	PKCS12 *in = d2i_PKCS12(NULL, &p, (long)n);
+	ck_assert_ptr_nonnull(in);
+	EVP_PKEY *k = NULL;
+	X509 *x = NULL;
+	ck_assert_int_eq(PKCS12_parse(in, from_pw, &k, &x, NULL), 1);
+	PKCS12 *out = PKCS12_create(to_pw, NULL, k, x, NULL, NID_aes_256_cbc, NID_aes_256_cbc,
+				    10000, 10000, 0);
+	ck_assert_ptr_nonnull(out);
+	unsigned char *d = NULL;
+	int l = i2d_PKCS12(out, &d);
+	ck_assert_int_gt(l, 0);
+	tu_write(dst, d, (size_t)l);
+	OPENSSL_free(d);
+	PKCS12_free(out);
+	PKCS12_free(in);
+	EVP_PKEY_free(k);
+	X509_free(x);
+	free(b);
+}
+
+START_TEST(default_passwords_open_a_seed_script_export)
+{
+	char *s = samples();
+	char *t = tu_mkdtemp();
+	ck_assert_int_eq(tu_sh("cp -R '%s/restorable/app01' '%s/'", s, t), 0);
+	static const char *const roles[] = { "Encryption", "Signing" };
+	for (int i = 0; i < 2; i++) {
+		char src[512], dst[512];
+		snprintf(src, sizeof src,
+			 "%s/restorable/pfx-backup/Shielded_VM_%s_Certificate_(UntrustedGuardian)_"
+			 "(HV2019-01).pfx", s, roles[i]);
+		snprintf(dst, sizeof dst, "%s/%s.pfx", t, roles[i]);
+		reexport(src, "Sample-Only-Export-2026", dst, "P@ssword");
+	}
+	tu_run_result r = tu_hvtpm("diagnose", "--at", "2026-11-28", t, NULL);
+	ck_assert_int_eq(r.status, 1); /* needs_password */
+	ck_assert_ptr_nonnull(strstr(r.err, "--try-default-passwords"));
+	tu_run_free(&r);
+	r = tu_hvtpm("diagnose", "--try-default-passwords", "--at", "2026-11-28", t, NULL);
+	ck_assert_msg(r.status == 0, "exit %d\n%s", r.status, r.out);
+	ck_assert_ptr_nonnull(strstr(r.out, "restorable"));
+	ck_assert_ptr_null(strstr(r.out, "P@ssword\n"));
+	tu_run_free(&r);
+	tu_rmtree(t);
+	free(t);
+	free(s);
+}
+END_TEST
+
+/* A legacy export's weak parameters: one line per file, a note, the details in JSON. */
+START_TEST(weak_protection_is_one_line_per_file)
+{
+	char *s = samples(), *pw = pwfile();
+	char *d = tu_join(s, "restorable-expired/certs");
+	char *argv[] = { (char *)tu_bin(), "inspect", "--password-file", pw, d, NULL };
+	tu_run_result r = tu_run(argv, NULL, NULL);
+	ck_assert_int_eq(r.status, 0);
+	size_t lines = 0;
+	for (const char *p = r.err; (p = strstr(p, "weak protection")); p++)
+		lines++;
+	ck_assert_uint_eq(lines, 2);
+	ck_assert_ptr_nonnull(strstr(r.err, "hvtpm inspect: note: "));
+	ck_assert_ptr_null(strstr(r.err, "error"));
+	ck_assert_ptr_null(strstr(r.err, "warning"));
+	tu_run_free(&r);
+	char *argv2[] = { (char *)tu_bin(), "diagnose", "--format", "json", "--password-file", pw,
+			  d, NULL };
+	r = tu_run(argv2, NULL, NULL);
+	ck_assert_str_eq(r.err, "");
+	json_object *doc = parse(&r);
+	json_object *ev = get(doc, "evidence");
+	size_t pfx = 0;
+	for (size_t i = 0; i < json_object_array_length(ev); i++) {
+		json_object *f = json_object_array_get_idx(ev, i);
+		if (strcmp(gets(f, "kind"), "pfx") != 0)
+			continue;
+		ck_assert_uint_eq(json_object_array_length(get(f, "weak_protection")), 5);
+		pfx++;
+	}
+	ck_assert_uint_eq(pfx, 2);
+	json_object_put(doc);
+	tu_run_free(&r);
+	char *argv3[] = { (char *)tu_bin(), "diagnose", "--password-file", pw, d, NULL };
+	r = tu_run(argv3, NULL, NULL);
+	lines = 0;
+	for (const char *p = r.out; (p = strstr(p, "\n  weak         ")); p++)
+		lines++;
+	ck_assert_uint_eq(lines, 2);
+	tu_run_free(&r);
+	free(d);
+	free(s);
+	free(pw);
+}
+END_TEST
+
+/* The reader expects the 48-digit password: name the protector as manage-bde does. */
+START_TEST(recovery_password_is_named_by_its_id_not_shown_as_the_password)
+{
+	tu_run_result r = plan_for("rebuild", "web02");
+	tu_run_free(&r);
+	char *s = samples();
+	char *d = tu_join(s, "rebuild");
+	r = tu_hvtpm("diagnose", "--at", "2026-11-28", d, NULL);
+	ck_assert_ptr_nonnull(strstr(r.out, "Numerical Password ID {13121110-1514-1716-1819-"
+					    "1A1B1C1D1E1F}"));
+	ck_assert_ptr_nonnull(strstr(r.out, "the 48-digit recovery password is not on the disk"));
+	ck_assert_ptr_null(strstr(r.out, "recovery password 1312"));
+	tu_run_free(&r);
+	free(d);
+	free(s);
+}
+END_TEST
+
+/* The VM's host pair is missing but another host's is there: name it. */
+START_TEST(another_hosts_certificates_are_named)
+{
+	char *s = samples(), *pw = pwfile();
+	char *a = tu_join(s, "rebuild/web02"), *b = tu_join(s, "restorable/pfx-backup");
+	char *argv[] = { (char *)tu_bin(), "diagnose", "--format", "json", "--password-file", pw,
+			 a, b, NULL };
+	tu_run_result r = tu_run(argv, NULL, NULL);
+	json_object *doc = parse(&r);
+	json_object *v = vm_named(doc, "web02");
+	ck_assert_str_eq(gets(v, "verdict"), "rebuild");
+	json_object *rs = get(v, "reasons");
+	const char *named = NULL;
+	for (size_t i = 0; i < json_object_array_length(rs); i++) {
+		const char *t = json_object_get_string(json_object_array_get_idx(rs, i));
+		if (strstr(t, "other local guardian certificate"))
+			named = t;
+	}
+	ck_assert_ptr_nonnull(named);
+	ck_assert_ptr_nonnull(strstr(named, "HV2019-01 ("));
+	ck_assert_ptr_nonnull(strstr(named, "419F3E8CFE2B4D985A1400709EB456FB09176A76 with its key"));
+	ck_assert_ptr_nonnull(strstr(named, "31053DA4B26DB2F3FF6115F0D50E3E98510F0EDE"));
+	ck_assert_ptr_nonnull(strstr(named, "another host"));
+	json_object_put(doc);
+	tu_run_free(&r);
+	free(a);
+	free(b);
+	free(s);
+	free(pw);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli");
@@ -672,6 +1270,17 @@ int main(void)
 	tcase_add_test(tc, help_command_prints_the_command_help);
 	tcase_add_test(tc, impossible_dates_are_usage_errors);
 	tcase_add_test(tc, json_enum_values_are_one_style);
+	tcase_add_test(tc, text_fits_the_terminal_and_pipes_get_whole_lines);
+	tcase_add_test(tc, text_opens_with_a_summary_table_worst_first);
+	tcase_add_test(tc, filters_select_vms_by_verdict_expiry_and_name);
+	tcase_add_test(tc, plans_for_every_sample_parse_as_powershell);
+	tcase_add_test(tc, degraded_plan_imports_what_the_evidence_holds);
+	tcase_add_test(tc, no_password_given_says_so_once);
+	tcase_add_test(tc, utf16_password_file_from_windows_powershell_opens_the_pfx);
+	tcase_add_test(tc, default_passwords_open_a_seed_script_export);
+	tcase_add_test(tc, weak_protection_is_one_line_per_file);
+	tcase_add_test(tc, recovery_password_is_named_by_its_id_not_shown_as_the_password);
+	tcase_add_test(tc, another_hosts_certificates_are_named);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

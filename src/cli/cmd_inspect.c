@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "model/pipeline.h"
+#include "report/findings_report.h"
 #include "report/inspect_report.h"
 #include "report/out.h"
 #include "util/exitcode.h"
@@ -34,11 +35,12 @@ static const char usage_text[] =
 	"  --at DATE                evaluate certificate validity at DATE (default now)\n"
 	"  --password-file FILE     PFX password candidates, one per line\n"
 	"  --ask-password           prompt for a PFX password (no echo)\n"
-	"  --try-default-passwords  also try a short list of common export passwords\n"
+	"  --try-default-passwords  also try passwords of common export scripts (P@ssword ...)\n"
 	"  --follow-symlinks        follow symbolic links inside directories\n"
 	"  -h, --help               this help\n"
 	"\n"
 	"Every file ends in one class: used, damaged, unrecognised, unreadable or skipped.\n"
+	"Long options are never abbreviated.\n"
 	"Exit status: 0 every file read; 3 usage error; 4 a file is damaged, unreadable,\n"
 	"skipped or could not be opened; 5 internal error.\n";
 
@@ -69,6 +71,7 @@ typedef struct {
 	bool json;
 	size_t count;
 	size_t nclass[EVC_COUNT];
+	size_t locked;      /* PFX files that need a password we do not have */
 	int rc;
 } run_state;
 
@@ -91,7 +94,7 @@ static void on_file(void *ctx, file_facts *x)
 	run_state *rs = ctx;
 	if (x->vm)
 		vm_resolve_paths(x->vm, x->root);
-	findings_print(stderr, "hvtpm inspect", &x->findings, HV_SEV_NOTE);
+	findings_print_grouped(stderr, "hvtpm inspect", &x->findings, HV_SEV_NOTE);
 	if (rs->json) {
 		inspect_json_file(stdout, inspect_report_json(x, &rs->ro), rs->count);
 	} else {
@@ -101,6 +104,7 @@ static void on_file(void *ctx, file_facts *x)
 	}
 	rs->count++;
 	rs->nclass[x->cls]++;
+	rs->locked += x->status == HV_ERR_PASSWORD;
 	int rc = file_exit_code(x);
 	if (rc > rs->rc)
 		rs->rc = rc;
@@ -192,6 +196,12 @@ int cmd_inspect(int argc, char **argv)
 		inspect_json_begin(stdout, g);
 	}
 	pipeline_run(argv + optind, (size_t)(argc - optind), &po);
+	if (rs.locked && !pw.n)
+		fprintf(stderr, "hvtpm inspect: %zu PFX file%s could not be opened: no password was "
+				"given. Give one with --password-file FILE, --ask-password or "
+				"HVTPM_PFX_PASSWORD, or try --try-default-passwords (passwords of common "
+				"export scripts, P@ssword among them).\n",
+			rs.locked, rs.locked == 1 ? "" : "s");
 	passwords_free(&pw);
 	if (rs.json)
 		inspect_json_end(stdout, rs.nclass, rs.count, rs.rc);

@@ -1,6 +1,7 @@
 /* audit_report.c - certificate index, summary and the audit as text, JSON, JSONL and CSV. */
 #include "report/audit_report.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -675,6 +676,21 @@ static const char *cert_name(const au_cert *c)
 	return c->cert->guardian ? c->cert->guardian : c->cert->subject;
 }
 
+/* A blank line, then a section title wrapped to width. */
+static void title(FILE *o, size_t width, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void title(FILE *o, size_t width, const char *fmt, ...)
+{
+	strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	fputc('\n', o);
+	text_wrap(o, width, "", "  ", sb_str(&sb));
+	sb_free(&sb);
+}
+
 static int cmp_row_urgent(const void *pa, const void *pb, void *ctx)
 {
 	const evidence *e = ctx;
@@ -695,11 +711,11 @@ static int cmp_row_urgent(const void *pa, const void *pb, void *ctx)
 static void text_summary(FILE *o, const evidence *e, const audit_result *a, size_t width)
 {
 	static const tb_col cols[] = {
-		{ "VM", TB_WRAP, 12, false, false },
+		{ "VM", TB_WRAP, 10, false, false },
 		{ "VERDICT", TB_FIXED, 0, false, false },
-		{ "DAYS LEFT", TB_FIXED, 0, true, false },
+		{ "DAYS LEFT", TB_WRAP, 4, true, false },
 		{ "COPIES", TB_FIXED, 0, true, false },
-		{ "WHAT IS MISSING", TB_WRAP, 20, false, false },
+		{ "WHAT IS MISSING", TB_WRAP, 12, false, false },
 	};
 	const au_vm **rows = xcalloc(a->nvms + 1, sizeof *rows);
 	for (size_t i = 0; i < a->nvms; i++)
@@ -778,7 +794,7 @@ static table *cert_table(bool counts)
 	static const tb_col cols[] = {
 		{ "NOT AFTER", TB_FIXED, 0, false, false },
 		{ "DAYS", TB_FIXED, 0, true, false },
-		{ "ROLE", TB_FIXED, 0, false, false },
+		{ "ROLE", TB_FIXED, 0, false, true },
 		{ "GUARDIAN/SUBJECT", TB_WRAP, 16, false, false },
 		{ "HOST", TB_FIXED, 0, false, false },
 		{ "STATUS", TB_FIXED, 0, false, true },
@@ -807,7 +823,7 @@ static void cert_row(table *t, const au_cert *c, bool counts)
 
 static void text_expiring(FILE *o, const audit_result *a, size_t width)
 {
-	fprintf(o, "\nExpired or expiring certificates, by date (%zu):\n", a->nexpiring);
+	title(o, width, "Expired or expiring certificates, by date (%zu):", a->nexpiring);
 	if (!a->nexpiring)
 		return;
 	table *t = cert_table(false);
@@ -819,7 +835,7 @@ static void text_expiring(FILE *o, const audit_result *a, size_t width)
 
 static void text_pfx_failed(FILE *o, const evidence *e, const audit_result *a, size_t width)
 {
-	fprintf(o, "\nPFX files that could not be opened (%zu):\n", a->npfx_failed);
+	title(o, width, "PFX files that could not be opened (%zu):", a->npfx_failed);
 	strbuf sb = STRBUF_INIT;
 	for (size_t i = 0; i < a->npfx_failed; i++) {
 		const ev_file *f = &e->files[a->pfx_failed[i]];
@@ -840,7 +856,7 @@ static void text_pfx_failed(FILE *o, const evidence *e, const audit_result *a, s
 
 static void text_unneeded(FILE *o, const evidence *e, const audit_result *a, size_t width)
 {
-	fprintf(o, "\nCertificates held that no VM needs (%zu):\n", a->nunneeded);
+	title(o, width, "Certificates held that no VM needs (%zu):", a->nunneeded);
 	if (!a->nunneeded)
 		return;
 	static const tb_col cols[] = {
@@ -864,8 +880,8 @@ static void text_unneeded(FILE *o, const evidence *e, const audit_result *a, siz
 
 static void text_single(FILE *o, const evidence *e, const audit_result *a, size_t width)
 {
-	fprintf(o, "\nVMs whose private key exists in one file only (%zu): keep a second copy\n",
-		a->nsingle);
+	title(o, width, "VMs whose private key exists in one file only (%zu): keep a second copy",
+	      a->nsingle);
 	if (!a->nsingle)
 		return;
 	static const tb_col cols[] = {
@@ -890,7 +906,7 @@ static void text_single(FILE *o, const evidence *e, const audit_result *a, size_
 
 static void text_certs(FILE *o, const audit_result *a, size_t width)
 {
-	fprintf(o, "\nCertificates (%zu), by date:\n", a->ncerts);
+	title(o, width, "Certificates (%zu), by date:", a->ncerts);
 	if (!a->ncerts)
 		return;
 	table *t = cert_table(true);

@@ -447,10 +447,10 @@ static void answer(FILE *o, const evidence *e, const dx_result *r, size_t width)
 void dx_summary_table(FILE *o, const evidence *e, const dx_result *r, size_t width)
 {
 	static const tb_col cols[] = {
-		{ "VM", TB_WRAP, 12, false, false },
+		{ "VM", TB_WRAP, 10, false, false },
 		{ "VERDICT", TB_FIXED, 0, false, false },
-		{ "DAYS LEFT", TB_FIXED, 0, true, false },
-		{ "WHAT IS MISSING", TB_WRAP, 24, false, false },
+		{ "DAYS LEFT", TB_WRAP, 4, true, false },
+		{ "WHAT IS MISSING", TB_WRAP, 12, false, false },
 	};
 	table *t = table_new(cols, 4);
 	for (size_t i = 0; i < r->nvms; i++) {
@@ -522,10 +522,20 @@ static void text_kps(FILE *o, const evidence *e, const ev_vm *vm, const verdict 
 		kp_diff diff;
 		kp_compare(cur->doc, lkg->doc, &diff);
 		if (diff.same) {
-			fputs("  last-known-good key protector: the same wrappings as the current one\n", o);
+			text_wrap(o, width, "  ", "    ", "last-known-good key protector: the same "
+							   "wrappings as the current one");
 		} else {
-			fputs("  last-known-good key protector DIFFERS from the current one:\n", o);
-			kp_compare_report_text(o, &diff);
+			text_wrap(o, width, "  ", "    ", "last-known-good key protector DIFFERS from "
+							   "the current one:");
+			char *buf = NULL;
+			size_t len = 0;
+			FILE *m = open_memstream(&buf, &len);
+			if (m) {
+				kp_compare_report_text(m, &diff);
+				fclose(m);
+				text_wrap_block(o, width, buf);
+				free(buf);
+			}
 		}
 		kp_diff_free(&diff);
 	}

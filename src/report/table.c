@@ -145,6 +145,30 @@ void text_wrap(FILE *o, size_t width, const char *first, const char *hang, const
 	lines_free(&l);
 }
 
+void text_wrap_block(FILE *o, size_t width, const char *block)
+{
+	strbuf first = STRBUF_INIT, hang = STRBUF_INIT, line = STRBUF_INIT;
+	for (const char *p = block; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		size_t sp = 0;
+		while (sp < n && p[sp] == ' ')
+			sp++;
+		sb_reset(&first);
+		sb_reset(&hang);
+		sb_reset(&line);
+		sb_add(&first, p, sp);
+		sb_add(&hang, p, sp);
+		sb_adds(&hang, "  ");
+		sb_add(&line, p + sp, n - sp);
+		text_wrap(o, width, sb_str(&first), sb_str(&hang), sb_str(&line));
+		p += n + (e ? 1 : 0);
+	}
+	sb_free(&first);
+	sb_free(&hang);
+	sb_free(&line);
+}
+
 /* s with its middle replaced by "..." so that it takes at most w columns. */
 static char *cut_middle(const char *s, size_t w)
 {
@@ -170,6 +194,8 @@ static char *cut_middle(const char *s, size_t w)
 
 /* ---- tables ----------------------------------------------------------------------------- */
 
+static size_t longest_word(const char *s);
+
 table *table_new(const tb_col *cols, size_t ncols)
 {
 	table *t = xcalloc(1, sizeof *t);
@@ -177,7 +203,9 @@ table *table_new(const tb_col *cols, size_t ncols)
 	memcpy(t->cols, cols, ncols * sizeof *cols);
 	t->ncols = ncols;
 	for (size_t i = 0; i < ncols; i++) {
-		size_t h = text_columns(cols[i].head);
+		/* a wrapped column's heading may wrap too, down to its longest word */
+		size_t h = cols[i].fit == TB_WRAP ? longest_word(cols[i].head)
+						  : text_columns(cols[i].head);
 		if (t->cols[i].min < h)
 			t->cols[i].min = h;
 	}
@@ -329,20 +357,45 @@ static size_t last_active(const bool *active, size_t n)
 	return last;
 }
 
-static void print_heading(FILE *o, const table *t, const char *indent, const size_t *w,
-			  const bool *active)
+/* One row of cells (the heading when cells is the column heads): wrapped lines side by side. */
+static void print_cells(FILE *o, const table *t, const char *const *cells,
+			const out_colour *colour, const char *indent, size_t width, const size_t *w,
+			const bool *active)
 {
-	size_t last = last_active(active, t->ncols);
-	bool first = true;
-	fputs(indent, o);
+	lines *cl = xcalloc(t->ncols, sizeof *cl);
+	size_t height = 1, last = last_active(active, t->ncols);
 	for (size_t i = 0; i < t->ncols; i++) {
 		if (!active[i])
 			continue;
-		fprintf(o, "%*s", first ? 0 : GAP, "");
-		first = false;
-		put_cell(o, t->cols[i].head, w[i], t->cols[i].right, i == last, C_BOLD);
+		const char *c = cells[i];
+		if (!width || t->cols[i].fit == TB_FIXED) {
+			lines_add(&cl[i], c, strlen(c));
+		} else if (t->cols[i].fit == TB_CUT_MIDDLE) {
+			char *cut = cut_middle(c, w[i]);
+			lines_add(&cl[i], cut, strlen(cut));
+			free(cut);
+		} else {
+			wrap_lines(c, w[i], &cl[i]);
+		}
+		if (cl[i].n > height)
+			height = cl[i].n;
 	}
-	fputc('\n', o);
+	for (size_t k = 0; k < height; k++) {
+		fputs(indent, o);
+		bool first = true;
+		for (size_t i = 0; i < t->ncols; i++) {
+			if (!active[i])
+				continue;
+			fprintf(o, "%*s", first ? 0 : GAP, "");
+			first = false;
+			const char *s = k < cl[i].n ? cl[i].v[k] : "";
+			put_cell(o, s, w[i], t->cols[i].right, i == last, *s ? colour[i] : C_NONE);
+		}
+		fputc('\n', o);
+	}
+	for (size_t i = 0; i < t->ncols; i++)
+		lines_free(&cl[i]);
+	free(cl);
 }
 
 /* The cells moved under the row: "label value" pairs, a pair never broken across lines. */
@@ -379,42 +432,9 @@ static void print_below(FILE *o, const table *t, size_t r, const char *indent, s
 static void print_row(FILE *o, const table *t, size_t r, const char *indent, size_t width,
 		      const size_t *w, const bool *active)
 {
-	lines *cl = xcalloc(t->ncols, sizeof *cl);
-	size_t height = 1, last = last_active(active, t->ncols);
-	for (size_t i = 0; i < t->ncols; i++) {
-		if (!active[i])
-			continue;
-		const char *c = t->cells[r * t->ncols + i];
-		if (!width || t->cols[i].fit == TB_FIXED) {
-			lines_add(&cl[i], c, strlen(c));
-		} else if (t->cols[i].fit == TB_CUT_MIDDLE) {
-			char *cut = cut_middle(c, w[i]);
-			lines_add(&cl[i], cut, strlen(cut));
-			free(cut);
-		} else {
-			wrap_lines(c, w[i], &cl[i]);
-		}
-		if (cl[i].n > height)
-			height = cl[i].n;
-	}
-	for (size_t k = 0; k < height; k++) {
-		fputs(indent, o);
-		bool first = true;
-		for (size_t i = 0; i < t->ncols; i++) {
-			if (!active[i])
-				continue;
-			fprintf(o, "%*s", first ? 0 : GAP, "");
-			first = false;
-			const char *s = k < cl[i].n ? cl[i].v[k] : "";
-			put_cell(o, s, w[i], t->cols[i].right, i == last,
-				 *s ? t->colour[r * t->ncols + i] : C_NONE);
-		}
-		fputc('\n', o);
-	}
+	print_cells(o, t, (const char *const *)&t->cells[r * t->ncols], &t->colour[r * t->ncols],
+		    indent, width, w, active);
 	print_below(o, t, r, indent, width, active);
-	for (size_t i = 0; i < t->ncols; i++)
-		lines_free(&cl[i]);
-	free(cl);
 }
 
 void table_print(FILE *o, const table *t, const char *indent, size_t width)
@@ -422,7 +442,15 @@ void table_print(FILE *o, const table *t, const char *indent, size_t width)
 	size_t *w = xcalloc(t->ncols, sizeof *w);
 	bool *active = xcalloc(t->ncols, sizeof *active);
 	fit(t, width, text_columns(indent), w, active);
-	print_heading(o, t, indent, w, active);
+	const char **heads = xcalloc(t->ncols, sizeof *heads);
+	out_colour *bold = xcalloc(t->ncols, sizeof *bold);
+	for (size_t i = 0; i < t->ncols; i++) {
+		heads[i] = t->cols[i].head;
+		bold[i] = C_BOLD;
+	}
+	print_cells(o, t, heads, bold, indent, width, w, active);
+	free(heads);
+	free(bold);
 	for (size_t r = 0; r < t->nrows; r++)
 		print_row(o, t, r, indent, width, w, active);
 	free(w);

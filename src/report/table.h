@@ -55,6 +55,12 @@ void table_free(table *t);
  * than a line is broken where the line ends, so nothing is cut.
  */
 void text_wrap(FILE *o, size_t width, const char *first, const char *hang, const char *text);
+/*
+ * Writes a block of lines another report wrote (already escaped), each
+ * wrapped to width with its own leading spaces, plus two, as the indent of
+ * its continuation lines.
+ */
+void text_wrap_block(FILE *o, size_t width, const char *block);
 /* Columns text takes on a terminal (colour sequences take none). */
 size_t text_columns(const char *text);
 
