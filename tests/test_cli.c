@@ -1248,6 +1248,151 @@ START_TEST(another_hosts_certificates_are_named)
 }
 END_TEST
 
+/* The long options an --help text lists (the lines that start with "  -"). */
+static size_t help_options(const char *help, char opts[][32], size_t max)
+{
+	size_t n = 0;
+	for (const char *l = help; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (strncmp(l, "  -", 3) != 0)
+			continue;
+		const char *e = strchr(l, '\n');
+		for (const char *p = l; (p = strstr(p, "--")) && (!e || p < e); p += 2) {
+			size_t k = 2;
+			while ((p[k] >= 'a' && p[k] <= 'z') || p[k] == '-')
+				k++;
+			if (k > 2 && n < max && k < 32) {
+				memcpy(opts[n], p, k);
+				opts[n][k] = '\0';
+				n++;
+				break; /* one option per line: the first */
+			}
+		}
+	}
+	return n;
+}
+
+static char *bash_complete(const char *words)
+{
+	char *file = tu_join(tu_srcdir(), "completions/hvtpm.bash");
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd,
+		 "source '%s'; COMP_WORDS=(%s); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); _hvtpm; "
+		 "printf '%%s\\n' \"${COMPREPLY[@]}\"", file, words);
+	free(file);
+	char *argv[] = { "bash", "--norc", "-c", cmd, NULL };
+	tu_run_result r = tu_run(argv, NULL, NULL);
+	ck_assert_msg(r.status == 0, "bash: %s", r.err);
+	char *out = strdup(r.out);
+	tu_run_free(&r);
+	return out;
+}
+
+/* Every option of every --help is completed, and nothing else; verdicts and formats too. */
+START_TEST(bash_completion_knows_every_option_and_verdict)
+{
+	static const struct {
+		const char *help[3], *words;
+	} cmds[] = {
+		{ { "inspect", "--help", NULL }, "hvtpm inspect --" },
+		{ { "diagnose", "--help", NULL }, "hvtpm diagnose --" },
+		{ { "audit", "--help", NULL }, "hvtpm audit --" },
+		{ { "script", "export", "--help" }, "hvtpm script export --" },
+		{ { "script", "import", "--help" }, "hvtpm script import --" },
+		{ { "script", "collect", "--help" }, "hvtpm script collect --" },
+	};
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+		tu_run_result h = tu_hvtpm(cmds[i].help[0], cmds[i].help[1], cmds[i].help[2], NULL);
+		char opts[40][32];
+		size_t n = help_options(h.out, opts, 40);
+		ck_assert_uint_gt(n, 2);
+		char *got = bash_complete(cmds[i].words);
+		size_t lines = 0;
+		for (const char *p = got; (p = strchr(p, '\n')); p++)
+			lines++;
+		ck_assert_msg(lines == n, "%s: %zu completions, %zu options in --help:\n%s",
+			      cmds[i].words, lines, n, got);
+		for (size_t k = 0; k < n; k++) {
+			char want[40];
+			snprintf(want, sizeof want, "%s\n", opts[k]);
+			ck_assert_msg(strstr(got, want) != NULL, "%s: %s not completed", cmds[i].words,
+				      opts[k]);
+		}
+		free(got);
+		tu_run_free(&h);
+	}
+	char *got = bash_complete("hvtpm audit --verdict rebuild,ne");
+	ck_assert_str_eq(got, "rebuild,needs_password\n");
+	free(got);
+	got = bash_complete("hvtpm diagnose --verdict re");
+	ck_assert_str_eq(got, "restorable\nrestorable_expired\nrebuild\nrebuild_data_loss\n");
+	free(got);
+	got = bash_complete("hvtpm audit --format ''");
+	ck_assert_str_eq(got, "text\njson\ncsv\njsonl\n");
+	free(got);
+	got = bash_complete("hvtpm di");
+	ck_assert_str_eq(got, "diagnose\n");
+	free(got);
+	got = bash_complete("hvtpm help s");
+	ck_assert_str_eq(got, "script\n");
+	free(got);
+	/* every verdict of the man page is offered */
+	got = bash_complete("hvtpm audit --verdict ''");
+	static const char *const verdicts[] = { "no_vtpm", "restorable", "restorable_expired",
+						"degraded", "needs_password", "hgs", "unknown",
+						"rebuild", "rebuild_data_loss" };
+	for (size_t k = 0; k < 9; k++)
+		ck_assert_ptr_nonnull(strstr(got, verdicts[k]));
+	free(got);
+}
+END_TEST
+
+/* zsh: the function loads, and completes a verdict list and an option in a real shell. */
+START_TEST(zsh_completion_works_in_zsh)
+{
+	if (!tu_have("zsh"))
+		TEST_SKIP("zsh not installed");
+	char *dir = tu_join(tu_srcdir(), "completions");
+	char *file = tu_join(dir, "_hvtpm");
+	char *a1[] = { "zsh", "-n", file, NULL };
+	tu_run_result r = tu_run(a1, NULL, NULL);
+	ck_assert_msg(r.status == 0, "zsh -n: %s", r.err);
+	tu_run_free(&r);
+	static const struct {
+		const char *typed, *want;
+	} cases[] = {
+		{ "hvtpm audit --verdict rebuild,ne", "hvtpm audit --verdict rebuild,needs_password" },
+		{ "hvtpm diagnose --plan-d", "hvtpm diagnose --plan-dir" },
+		{ "hvtpm audit --table c", "hvtpm audit --table certs" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char script[2048];
+		snprintf(script, sizeof script,
+			 "zmodload zsh/zpty\n"
+			 "zpty z zsh -f -i\n"
+			 "zpty -w z \"PROMPT='> '; fpath=(%s \\$fpath); autoload -U compinit; "
+			 "compinit -u -D; unsetopt zle_bracketed_paste 2>/dev/null\"\n"
+			 "sleep 1\n"
+			 "zpty -w -n z $'%s\\t'\n"
+			 "sleep 2\n"
+			 "zpty -w -n z $'\\x01echo LINE:\\x05\\n'\n"
+			 "sleep 1\n"
+			 "out=''\n"
+			 "while zpty -r -t z chunk; do out+=$chunk; done\n"
+			 "print -r -- \"$out\" | tr -d '\\r' | grep -a 'LINE:' | tail -1\n"
+			 "zpty -d z\n",
+			 dir, cases[i].typed);
+		char *a2[] = { "zsh", "-f", "-c", script, NULL };
+		r = tu_run(a2, NULL, NULL);
+		char want[256];
+		snprintf(want, sizeof want, "LINE:%s", cases[i].want);
+		ck_assert_msg(strstr(r.out, want) != NULL, "typed %s, got %s", cases[i].typed, r.out);
+		tu_run_free(&r);
+	}
+	free(file);
+	free(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli");
@@ -1281,6 +1426,8 @@ int main(void)
 	tcase_add_test(tc, weak_protection_is_one_line_per_file);
 	tcase_add_test(tc, recovery_password_is_named_by_its_id_not_shown_as_the_password);
 	tcase_add_test(tc, another_hosts_certificates_are_named);
+	tcase_add_test(tc, bash_completion_knows_every_option_and_verdict);
+	tcase_add_test(tc, zsh_completion_works_in_zsh);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
