@@ -1393,6 +1393,55 @@ START_TEST(zsh_completion_works_in_zsh)
 }
 END_TEST
 
+/* Every option --help lists is documented in the man page, and the verdicts with it. */
+START_TEST(help_and_man_page_agree)
+{
+	char *manp = tu_join(tu_srcdir(), "man/hvtpm.1");
+	size_t n;
+	char *man = (char *)tu_read(manp, &n);
+	ck_assert_ptr_nonnull(man);
+	static const char *const cmds[][3] = {
+		{ "inspect", "--help", NULL }, { "diagnose", "--help", NULL },
+		{ "audit", "--help", NULL }, { "script", "export", "--help" },
+		{ "script", "import", "--help" }, { "script", "collect", "--help" },
+	};
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+		tu_run_result h = tu_hvtpm(cmds[i][0], cmds[i][1], cmds[i][2], NULL);
+		char opts[40][32];
+		size_t k = help_options(h.out, opts, 40);
+		for (size_t j = 0; j < k; j++) {
+			char want[48];
+			snprintf(want, sizeof want, "Fl \\-%s", opts[j] + 2);
+			ck_assert_msg(strstr(man, want) != NULL, "%s: %s not in the man page",
+				      cmds[i][0], opts[j]);
+		}
+		tu_run_free(&h);
+	}
+	static const char *const verdicts[] = { "no_vtpm", "restorable_expired", "degraded",
+						"needs_password", "hgs", "rebuild_data_loss" };
+	static const char *const with_verdicts[] = { "diagnose", "audit" };
+	for (size_t c = 0; c < 2; c++) {
+		tu_run_result h = tu_hvtpm(with_verdicts[c], "--help", NULL);
+		for (size_t v = 0; v < sizeof verdicts / sizeof *verdicts; v++) {
+			char want[48];
+			snprintf(want, sizeof want, ".It Cm %s\n", verdicts[v]);
+			ck_assert_msg(strstr(man, want) != NULL, "%s not in VERDICTS", verdicts[v]);
+			ck_assert_msg(strstr(h.out, verdicts[v]) != NULL, "%s --help lacks %s",
+				      with_verdicts[c], verdicts[v]);
+		}
+		ck_assert_ptr_nonnull(strstr(h.out, "--verdict LIST"));
+		ck_assert_ptr_nonnull(strstr(h.out, "--expiring-before DATE"));
+		ck_assert_ptr_nonnull(strstr(h.out, "never abbreviated"));
+		tu_run_free(&h);
+	}
+	ck_assert_ptr_nonnull(strstr(man, "(currently 2)"));
+	ck_assert_ptr_nonnull(strstr(man, "OWASP"));
+	ck_assert_ptr_null(strstr(man, "restorable-expired"));
+	free(man);
+	free(manp);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cli");
@@ -1428,6 +1477,7 @@ int main(void)
 	tcase_add_test(tc, another_hosts_certificates_are_named);
 	tcase_add_test(tc, bash_completion_knows_every_option_and_verdict);
 	tcase_add_test(tc, zsh_completion_works_in_zsh);
+	tcase_add_test(tc, help_and_man_page_agree);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -11,6 +11,7 @@
 #include "cli/diag_common.h"
 #include "report/audit_report.h"
 #include "report/out.h"
+#include "report/term.h"
 #include "util/exitcode.h"
 #include "util/text.h"
 
@@ -93,15 +94,18 @@ static void progress_draw(void *ctx, const char *path, uint64_t bytes)
 	int n = snprintf(head, sizeof head, "audit: %llu files, %.0f MiB, %.0f MiB/s: ", p->files,
 			 mib, el > 0 ? mib / el : 0.0);
 	size_t room = n > 0 && n + 3 < PROGRESS_WIDTH ? PROGRESS_WIDTH - (size_t)n - 3 : 0;
-	size_t len = strlen(path);
-	const char *tail = len > room ? path + len - room : path;
+	char *esc = term_escape(path); /* the path is evidence: escaped for the terminal */
+	size_t len = strlen(esc);
+	const char *tail = len > room ? esc + len - room : esc;
+	while (tail > esc && ((unsigned char)*tail & 0xC0) == 0x80)
+		tail--; /* start on a character */
 	fputs("\r\033[K", stderr);
 	fputs(head, stderr);
-	if (tail != path)
+	if (tail != esc)
 		fputs("...", stderr);
-	for (; *tail; tail++) /* the path is evidence: no control characters to the terminal */
-		fputc((unsigned char)*tail < 0x20 || *tail == 0x7F ? '?' : *tail, stderr);
+	fputs(tail, stderr);
 	fflush(stderr);
+	free(esc);
 }
 
 static void progress_clear(const progress *p)
