@@ -36,9 +36,11 @@ bool verdict_from_name(const char *s, size_t len, verdict_kind *out)
 			continue;
 		size_t i = 0;
 		for (; i < len; i++) {
-			char c = s[i] == '-' ? '_' : s[i];
-			if (c >= 'A' && c <= 'Z')
-				c = (char)(c - 'A' + 'a');
+			char c = s[i];
+			if (c == '-')
+				c = '_';
+			else if (c >= 'A' && c <= 'Z')
+				c = (char)(c + ('a' - 'A'));
 			if (c != n[i])
 				break;
 		}

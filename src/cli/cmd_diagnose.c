@@ -105,7 +105,9 @@ static void safe_name(strbuf *sb, const char *s, size_t max)
 		char c = *s;
 		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 			  c == '-' || (c == '.' && n > 0);
-		sb_addc(sb, ok ? c : '_');
+		if (!ok)
+			c = '_';
+		sb_addc(sb, c);
 	}
 	if (!n)
 		sb_adds(sb, "vm");

@@ -55,16 +55,17 @@ static bool mentions_password(const char *name, size_t len)
 static void unknown_long(const char *cmd, const struct option *lo, const char *name, size_t len)
 {
 	char shown[NAME_SHOWN_MAX + 1];
-	size_t n = len < NAME_SHOWN_MAX ? len : NAME_SHOWN_MAX;
+	bool cut = len > NAME_SHOWN_MAX;
+	size_t n = cut ? NAME_SHOWN_MAX : len;
 	memcpy(shown, name, n);
 	shown[n] = '\0';
 	char *esc = term_escape(shown);
 	const struct option *near = len ? only_prefix(lo, name, len) : NULL;
 	if (near)
 		cli_err(cmd, "unknown option '--%s%s' (options are not abbreviated: did you mean "
-			     "'--%s'?)", esc, n < len ? "..." : "", near->name);
+			     "'--%s'?)", esc, cut ? "..." : "", near->name);
 	else
-		cli_err(cmd, "unknown option '--%s%s'", esc, n < len ? "..." : "");
+		cli_err(cmd, "unknown option '--%s%s'", esc, cut ? "..." : "");
 	if (mentions_password(name, len))
 		cli_err(cmd, "passwords are never taken from the command line: use --password-file "
 			     "FILE, --ask-password or the HVTPM_PFX_PASSWORD environment variable");

@@ -105,20 +105,20 @@ static void wrap_lines(const char *text, size_t w, lines *out)
 		if (pos >= len)
 			break;
 		const char *rest = text + pos;
-		size_t fit = prefix_for(rest, len - pos, w);
-		if (pos + fit >= len) {
+		size_t room = prefix_for(rest, len - pos, w);
+		if (pos + room >= len) {
 			lines_add(out, rest, len - pos);
 			break;
 		}
-		size_t brk = fit;
+		size_t brk = room;
 		while (brk > 0 && rest[brk] != ' ' && rest[brk - 1] != ' ')
 			brk--;
 		if (brk == 0) { /* a word longer than a line: break after a separator if one is near */
-			brk = fit;
-			while (brk > fit / 2 && !strchr("/\\_-", rest[brk - 1]))
+			brk = room;
+			while (brk > room / 2 && !strchr("/\\_-", rest[brk - 1]))
 				brk--;
-			if (brk <= fit / 2)
-				brk = fit ? fit : unit(rest, &(size_t){ 0 });
+			if (brk <= room / 2)
+				brk = room ? room : unit(rest, &(size_t){ 0 });
 		}
 		size_t end = brk;
 		while (end > 0 && rest[end - 1] == ' ')
@@ -409,8 +409,12 @@ static void print_below(FILE *o, const table *t, size_t r, const char *indent, s
 		if (active[i])
 			continue;
 		sb_reset(&pair);
-		for (const char *h = t->cols[i].head; *h; h++)
-			sb_addc(&pair, *h >= 'A' && *h <= 'Z' ? (char)(*h - 'A' + 'a') : *h);
+		for (const char *h = t->cols[i].head; *h; h++) {
+			char ch = *h;
+			if (ch >= 'A' && ch <= 'Z')
+				ch = (char)(ch + ('a' - 'A'));
+			sb_addc(&pair, ch);
+		}
 		sb_addc(&pair, ' ');
 		sb_adds(&pair, t->cells[r * t->ncols + i]);
 		if (line.len && room &&
