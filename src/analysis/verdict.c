@@ -8,7 +8,6 @@
 #include <strings.h>
 
 #include "analysis/survive.h"
-#include "formats/cert.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
