@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void judge(const evidence *e)
 {
-	verdict_opts vo = { .at = FUZZ_AT, .warn_days = FUZZ_WARN_DAYS };
+	verdict_opts vo = { FUZZ_AT, FUZZ_WARN_DAYS };
 
 	for (size_t i = 0; i < e->nvms; i++) {
 		verdict v;

@@ -87,7 +87,7 @@ static void hold(evidence *e, const char *path, const hv_cert *c, bool key)
 static verdict run(evidence *e, time_t at)
 {
 	verdict v;
-	verdict_opts o = { .at = at, .warn_days = 90, .npasswords = 1 };
+	verdict_opts o = { at, 90 };
 	verdict_for_vm(e, 0, &o, &v);
 	return v;
 }
@@ -359,8 +359,9 @@ START_TEST(no_password_given_is_said)
 	e.files[f].kind = EV_PFX;
 	evidence_fail(&e, f, HV_ERR_PASSWORD, "wrong password: 2 passwords tried");
 	verdict v;
-	verdict_opts o = { .at = T0 + DAY, .warn_days = 90 };
-	verdict_for_vm(&e, 0, &o, &v);
+	verdict_opts o = { T0 + DAY, 90 };
+	verdict_context x = { .passwords_known = true, .npasswords = 0 };
+	verdict_for_vm_in(&e, 0, &o, &x, &v);
 	ck_assert_str_eq(verdict_name(v.kind), "needs_password");
 	ck_assert(v.no_password_given);
 	ck_assert(has_reason(&v, "no password was given"));
@@ -395,11 +396,11 @@ START_TEST(rebuild_names_another_hosts_pair)
 	verdict_free(&v);
 	/* a pair another VM of the evidence needs is not "the wrong export" */
 	vm_with_kp(&e, "22222222-2222-3333-4444-555555555555", &other, 1);
-	verdict_opts o = { .at = T0 + DAY, .warn_days = 90, .npasswords = 1 };
+	verdict_opts o = { T0 + DAY, 90 };
 	strmap needed = STRMAP_INIT;
 	verdict_needed_build(&e, &needed);
-	o.needed = &needed;
-	verdict_for_vm(&e, 0, &o, &v);
+	verdict_context x = { .passwords_known = true, .npasswords = 1, .needed = &needed };
+	verdict_for_vm_in(&e, 0, &o, &x, &v);
 	ck_assert(!has_reason(&v, "HV-NEW"));
 	verdict_free(&v);
 	strmap_free(&needed);

@@ -38,22 +38,31 @@ static void fill_plan_vm(const evidence *e, const ev_vm *vm, dx_vm *d)
 
 void dx_evaluate(const evidence *e, const verdict_opts *o, time_t generated_at, dx_result *r)
 {
+	dx_evaluate_in(e, o, NULL, generated_at, r);
+}
+
+void dx_evaluate_in(const evidence *e, const verdict_opts *o, const verdict_context *c,
+		    time_t generated_at, dx_result *r)
+{
 	memset(r, 0, sizeof *r);
 	r->generated_at = generated_at;
 	r->evaluated_at = o->at;
 	r->warn_days = o->warn_days;
-	r->npasswords = o->npasswords;
+	r->passwords_known = c && c->passwords_known;
+	r->npasswords = c ? c->npasswords : 0;
 	r->vms = xcalloc(e->nvms + 1, sizeof *r->vms);
 	strmap needed = STRMAP_INIT;
-	verdict_opts vo = *o;
-	if (!vo.needed) {
+	verdict_context x = { false, 0, NULL };
+	if (c)
+		x = *c;
+	if (!x.needed) {
 		verdict_needed_build(e, &needed);
-		vo.needed = &needed;
+		x.needed = &needed;
 	}
 	for (size_t i = 0; i < e->nvms; i++) {
 		dx_vm *d = &r->vms[r->nvms++];
 		d->vm = i;
-		verdict_for_vm(e, i, &vo, &d->v);
+		verdict_for_vm_in(e, i, o, &x, &d->v);
 		fill_plan_vm(e, &e->vms[i], d);
 		plan_build(e, &d->v, &d->pv, &d->p);
 	}

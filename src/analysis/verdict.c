@@ -424,21 +424,21 @@ void verdict_needed_build(const evidence *e, strmap *m)
 }
 
 /* Not named by this verdict's key protector, nor (when known) by any VM's. */
-static bool other_cert(const verdict_opts *o, const verdict *v, const hv_cert *c)
+static bool other_cert(const verdict_context *x, const verdict *v, const hv_cert *c)
 {
 	if (c->role == CERT_ROLE_OTHER || needed_by(v, c))
 		return false;
-	return !o->needed || strmap_get(o->needed, c->sha256) == SIZE_MAX;
+	return !x->needed || strmap_get(x->needed, c->sha256) == SIZE_MAX;
 }
 
-static void name_other_certs(const evidence *e, const verdict_opts *o, verdict *v)
+static void name_other_certs(const evidence *e, const verdict_context *x, verdict *v)
 {
 	strbuf sb = STRBUF_INIT;
 	size_t shown = 0, hosts = 0, total = 0;
 	bool *done = xcalloc(e->nholdings + 1, sizeof *done);
 	for (size_t i = 0; i < e->nholdings; i++) {
 		const hv_cert *c = &e->holdings[i].cert;
-		if (done[i] || !other_cert(o, v, c))
+		if (done[i] || !other_cert(x, v, c))
 			continue;
 		const char *host = c->host ? c->host : "";
 		hosts++;
@@ -449,7 +449,7 @@ static void name_other_certs(const evidence *e, const verdict_opts *o, verdict *
 		/* every holding of this host, each certificate once */
 		for (size_t k = i; k < e->nholdings; k++) {
 			const ev_holding *h = &e->holdings[k];
-			if (done[k] || !other_cert(o, v, &h->cert) ||
+			if (done[k] || !other_cert(x, v, &h->cert) ||
 			    strcasecmp(h->cert.host ? h->cert.host : "", host) != 0)
 				continue;
 			bool key = h->has_private_key;
@@ -484,15 +484,15 @@ static void name_other_certs(const evidence *e, const verdict_opts *o, verdict *
 	sb_free(&sb);
 }
 
-static void decide_without_keys(const evidence *e, const verdict_opts *o, verdict *v)
+static void decide_without_keys(const evidence *e, const verdict_context *x, verdict *v)
 {
 	explain_missing(v);
 	if (v->nlocked) {
 		v->kind = V_NEEDS_PASSWORD;
-		name_other_certs(e, o, v);
+		name_other_certs(e, x, v);
 		for (size_t i = 0; i < v->nlocked; i++) {
 			const ev_file *f = &e->files[v->locked_files[i]];
-			if (f->status == HV_ERR_PASSWORD && !o->npasswords) {
+			if (f->status == HV_ERR_PASSWORD && x->passwords_known && !x->npasswords) {
 				v->no_password_given = true;
 				reason(v, false,
 				       "%s could not be opened: it needs a password and no password was "
@@ -539,7 +539,7 @@ static void decide_without_keys(const evidence *e, const verdict_opts *o, verdic
 		return;
 	}
 	v->kind = V_REBUILD;
-	name_other_certs(e, o, v);
+	name_other_certs(e, x, v);
 	reason(v, false,
 	       "No wrapping's encryption private key exists in the evidence: the key protector "
 	       "cannot be unwrapped, so the vTPM state is lost.");
@@ -643,6 +643,14 @@ static void judge_disks(const evidence *e, const ev_vm *vm, verdict *v)
 
 void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdict *v)
 {
+	verdict_for_vm_in(e, vmi, o, NULL, v);
+}
+
+void verdict_for_vm_in(const evidence *e, size_t vmi, const verdict_opts *o,
+		       const verdict_context *c, verdict *v)
+{
+	static const verdict_context none = { false, 0, NULL };
+	const verdict_context *x = c ? c : &none;
 	memset(v, 0, sizeof *v);
 	v->kp = SIZE_MAX;
 	v->best_wrapping = -1;
@@ -668,7 +676,7 @@ void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdic
 	else if (s.enc_only || s.sig_only)
 		decide_degraded(e, v);
 	else
-		decide_without_keys(e, o, v);
+		decide_without_keys(e, x, v);
 	judge_disks(e, vm, v);
 	if (kp->heuristic)
 		reason(v, true, "The key protector was found by scanning %s (%s), not in a documented "

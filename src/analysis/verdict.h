@@ -87,10 +87,18 @@ typedef struct {
 typedef struct {
 	time_t at;               /* evaluation date */
 	int warn_days;
+} verdict_opts;
+
+/*
+ * What a verdict may know about how the evidence was read, beyond the
+ * evidence itself (all optional: NULL or zero members mean "not known").
+ */
+typedef struct {
+	bool passwords_known;    /* npasswords is set */
 	size_t npasswords;       /* PFX password candidates given (0: none was given) */
 	const strmap *needed;    /* SHA-256 of every certificate some VM of the whole
 				    evidence needs (verdict_needed_build), or NULL */
-} verdict_opts;
+} verdict_context;
 
 /*
  * The certificates the key protectors of every VM of e name, by SHA-256
@@ -101,6 +109,9 @@ typedef struct {
 void verdict_needed_build(const evidence *e, strmap *m);
 
 void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdict *v);
+/* The same with what is known of how the evidence was read (c may be NULL). */
+void verdict_for_vm_in(const evidence *e, size_t vmi, const verdict_opts *o,
+		       const verdict_context *c, verdict *v);
 /*
  * The wrapping a one-line summary of the verdict shows: the one restored
  * with (best_wrapping), else the owner, else the first; -1 when none.

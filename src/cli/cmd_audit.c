@@ -208,14 +208,15 @@ static int evaluate(const audit_opts *o, evidence *e, time_t gen, FILE *out, aud
 	strmap needed = STRMAP_INIT;
 	verdict_needed_build(e, &needed); /* every VM's certificates, not only a window's */
 	verdict_opts vo = dx_verdict_opts(&o->dx);
-	vo.needed = &needed;
+	verdict_context vc = dx_verdict_context(&o->dx);
+	vc.needed = &needed;
 	size_t start = 0;
 	do {
 		evidence view = *e; /* shares everything; only the VM range differs */
 		view.vms = e->vms + start;
 		view.nvms = e->nvms - start < EVAL_WINDOW ? e->nvms - start : EVAL_WINDOW;
 		dx_result r;
-		dx_evaluate(&view, &vo, gen, &r);
+		dx_evaluate_in(&view, &vo, &vc, gen, &r);
 		for (size_t i = 0; i < r.nvms; i++) {
 			const dx_vm *d = &r.vms[i];
 			if (!vm_filter_keep(&o->dx.filter, &view.vms[d->vm], &d->v))

@@ -325,7 +325,8 @@ int cmd_diagnose(int argc, char **argv)
 	}
 	dx_result r;
 	verdict_opts vo = dx_verdict_opts(&a.o);
-	dx_evaluate(&e, &vo, time(NULL), &r);
+	verdict_context vc = dx_verdict_context(&a.o);
+	dx_evaluate_in(&e, &vo, &vc, time(NULL), &r);
 	dx_apply_filter(&e, &r, &a.o.filter);
 	if (a.fmt != OUT_JSON)
 		dx_sort_urgent(&e, &r);

@@ -144,8 +144,14 @@ bool dx_collect(const char *cmd, dx_opts *o, char *const *paths, size_t n, evide
 
 verdict_opts dx_verdict_opts(const dx_opts *o)
 {
-	verdict_opts v = { .at = o->at, .warn_days = o->warn_days, .npasswords = o->npasswords };
+	verdict_opts v = { .at = o->at, .warn_days = o->warn_days };
 	return v;
+}
+
+verdict_context dx_verdict_context(const dx_opts *o)
+{
+	verdict_context c = { .passwords_known = true, .npasswords = o->npasswords };
+	return c;
 }
 
 void dx_print_findings(const char *cmd, const evidence *e, const dx_opts *o)

@@ -75,6 +75,8 @@ bool dx_collect(const char *cmd, dx_opts *o, char *const *paths, size_t n, evide
 		void (*progress)(void *, const char *, uint64_t), void *progress_ctx);
 /* The verdict options of the command line. */
 verdict_opts dx_verdict_opts(const dx_opts *o);
+/* What the verdicts may know of the reading (the passwords given; after dx_collect). */
+verdict_context dx_verdict_context(const dx_opts *o);
 /*
  * Prints warnings and errors of the evidence on stderr, one line each.  A
  * PFX that could not be opened for want of its password is not repeated

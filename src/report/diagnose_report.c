@@ -715,7 +715,7 @@ void dx_report_text(FILE *o, const evidence *e, const dx_result *r, const vm_fil
 	if (!r->nvms && !e->nvms)
 		fprintf(o, "%sNo VM was found in the evidence%s: no configuration, key protector or "
 			   "guest state file.\n\n", out_c(C_YELLOW), out_c(C_NONE));
-	dx_evidence_text(o, e, true, r->npasswords, width);
+	dx_evidence_text(o, e, true, r->passwords_known ? r->npasswords : 1, width);
 	fputs("(SHA-256 of every file: --format json, field \"evidence\")\n", o);
 }
 
