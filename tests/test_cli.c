@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -312,6 +313,16 @@ START_TEST(plan_out_refuses_the_evidence_folder)
 	size_t n;
 	ck_assert_ptr_null(tu_read(target, &n));
 	tu_run_free(&r);
+	/* --plan-dir too, however the folder is spelled */
+	char *pdir = tu_join(s, "restorable/plans/");
+	char *argv2[] = { (char *)tu_bin(), "diagnose", "--plan-dir", pdir, s, NULL };
+	r = tu_run(argv2, NULL, NULL);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "inside the evidence"));
+	struct stat st;
+	ck_assert_int_ne(stat(pdir, &st), 0);
+	tu_run_free(&r);
+	free(pdir);
 	free(target);
 	free(s);
 }

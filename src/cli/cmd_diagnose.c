@@ -268,7 +268,14 @@ static int parse_args(int argc, char **argv, diag_args *a)
 		return cli_usage_error("diagnose");
 	}
 	const char *target = a->plan_out ? a->plan_out : a->plan_dir;
-	if (target && inside_evidence(target, argv + optind, (size_t)(argc - optind))) {
+	if (!target)
+		return -1;
+	char *t = xstrdup(target); /* "dir/" names dir: its parent decides */
+	for (size_t n = strlen(t); n > 1 && t[n - 1] == '/'; n--)
+		t[n - 1] = '\0';
+	bool inside = inside_evidence(t, argv + optind, (size_t)(argc - optind));
+	free(t);
+	if (inside) {
 		char *esc = term_escape(target);
 		cli_err("diagnose", "refusing to write %s inside the evidence", esc);
 		free(esc);

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/cert_report.h"
 #include "report/csv.h"
 #include "report/out.h"
 #include "report/table.h"

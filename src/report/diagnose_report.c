@@ -6,14 +6,15 @@
 
 #include "analysis/survive.h"
 #include "formats/kp.h"
-#include "report/cert_report.h"
 #include "report/disk_report.h"
 #include "report/kp_report.h"
 #include "report/out.h"
 #include "report/table.h"
 #include "report/term.h"
 #include "util/strbuf.h"
+#include "util/strmap.h"
 #include "util/text.h"
+#include "util/xalloc.h"
 
 #define WEAK_MAX 32 /* weaknesses listed per PFX file */
 
@@ -653,17 +654,17 @@ void dx_findings_text(FILE *o, const char *who, const evidence *e, hv_sev min,
 		      size_t npasswords)
 {
 	size_t locked = 0;
+	strmap paths = STRMAP_INIT; /* the PFX files that only lack their password */
+	for (size_t k = 0; k < e->nfiles; k++) {
+		const ev_file *f = &e->files[k];
+		if (f->kind == EV_PFX && f->status == HV_ERR_PASSWORD) {
+			strmap_put(&paths, xstrdup(f->path), k);
+			locked++;
+		}
+	}
 	for (size_t i = 0; i < e->findings.n; i++) {
 		const hv_finding *x = &e->findings.v[i];
-		if (x->sev < min)
-			continue;
-		bool skip = false;
-		for (size_t k = 0; x->file && k < e->nfiles && !skip; k++) {
-			const ev_file *f = &e->files[k];
-			skip = f->kind == EV_PFX && f->status == HV_ERR_PASSWORD &&
-			       strcmp(f->path, x->file) == 0;
-		}
-		if (skip)
+		if (x->sev < min || (x->file && strmap_get(&paths, x->file) != SIZE_MAX))
 			continue;
 		char *l = finding_format(x);
 		fprintf(o, "%s: %s: ", who, hv_sev_name(x->sev));
@@ -671,8 +672,7 @@ void dx_findings_text(FILE *o, const char *who, const evidence *e, hv_sev min,
 		fputc('\n', o);
 		free(l);
 	}
-	for (size_t k = 0; k < e->nfiles; k++)
-		locked += e->files[k].kind == EV_PFX && e->files[k].status == HV_ERR_PASSWORD;
+	strmap_free(&paths);
 	if (!locked || min > HV_SEV_WARN)
 		return;
 	if (!npasswords)
