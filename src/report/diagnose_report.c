@@ -225,7 +225,7 @@ json_object *dx_evidence_file_json(const evidence *e, size_t file)
 	jadd_enum(j, "sha256_scope", f->sha256[0] ? (f->sha256_metadata ? "metadata" : "file") : NULL);
 	jadd_int(j, "size", (int64_t)f->size);
 	jadd_enum(j, "kind", ev_kind_name(f->kind));
-	jadd_enum(j, "format", f->format_id);
+	jadd_str(j, "format", f->format_id); /* the reader's identifier, as inspect's format.id */
 	jadd_enum(j, "class", ev_class_name(f->cls));
 	jadd_str(j, "what", f->what);
 	jadd_enum(j, "status", hv_err_code(f->status));

@@ -46,7 +46,7 @@ json_object *json_text(const char *s);
 void jadd_str(json_object *o, const char *key, const char *val);
 /*
  * The one writer of enumerated values (verdicts, classes, states, kinds,
- * format identifiers): every such value in hvtpm's JSON is lower-case
+ * roles, origins): every such value in hvtpm's JSON is lower-case
  * snake_case, [a-z0-9_]+.  id is one of hvtpm's own names, never evidence
  * text; a '-' or ' ' in it is written as '_' and upper case as lower case,
  * so the rule holds whatever the table a name comes from.  NULL: null.
@@ -66,8 +66,8 @@ void out_json_line(FILE *o, json_object *doc);
 
 /*
  * 2: every enumerated value snake_case (verdicts no_vtpm, restorable_expired,
- * needs_password, rebuild_data_loss; evidence kind and format; certificate
- * status not_yet_valid); filter and weak_protection fields.
+ * needs_password, rebuild_data_loss; evidence kind; certificate status
+ * not_yet_valid); filter, vms_in_evidence and weak_protection fields.
  */
 #define HVTPM_SCHEMA_VERSION 2
 
