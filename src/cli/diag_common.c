@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "report/diagnose_report.h"
 #include "report/findings_report.h"
+#include "report/diagnose_report.h"
 #include "report/term.h"
 #include "util/exitcode.h"
 #include "util/strbuf.h"
