@@ -1452,6 +1452,8 @@ START_TEST(help_and_man_page_agree)
 	};
 	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
 		tu_run_result h = tu_hvtpm(cmds[i][0], cmds[i][1], cmds[i][2], NULL);
+		const char *line = "";
+		ck_assert_msg(widest_line(h.out, &line) <= 80, "%s --help: %.90s", cmds[i][0], line);
 		char opts[40][32];
 		size_t k = help_options(h.out, opts, 40);
 		for (size_t j = 0; j < k; j++) {
