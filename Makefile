@@ -9,12 +9,14 @@
 #   make lint       cppcheck and clang-tidy
 #   make fuzz-smoke every libFuzzer harness for a fixed number of runs
 #   make screenshot the samples' audit as HTML and its screenshot (README), in build/
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (binary, man page, bash and zsh completion)
 
 VERSION  := 0.1.0
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 DESTDIR  ?=
 CC       ?= cc
 BUILD    ?= build
@@ -154,12 +156,16 @@ fuzz-smoke fuzz:
 	@$(MAKE) --no-print-directory -f fuzz/Makefile $@ T=$(T)
 
 install: hvtpm
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+	    $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 0755 hvtpm $(DESTDIR)$(BINDIR)/hvtpm
 	install -m 0644 man/hvtpm.1 $(DESTDIR)$(MANDIR)/man1/hvtpm.1
+	install -m 0644 completions/hvtpm.bash $(DESTDIR)$(BASHCOMPDIR)/hvtpm
+	install -m 0644 completions/_hvtpm $(DESTDIR)$(ZSHCOMPDIR)/_hvtpm
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/hvtpm $(DESTDIR)$(MANDIR)/man1/hvtpm.1
+	rm -f $(DESTDIR)$(BINDIR)/hvtpm $(DESTDIR)$(MANDIR)/man1/hvtpm.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/hvtpm $(DESTDIR)$(ZSHCOMPDIR)/_hvtpm
 
 clean:
 	rm -rf build hvtpm fuzz/out samples.new

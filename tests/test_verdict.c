@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/filter.h"
 #include "analysis/plan.h"
 #include "analysis/verdict.h"
 #include "report/plan_ps.h"
@@ -151,11 +152,11 @@ START_TEST(expiry_moves_restorable_to_expired_on_the_right_day)
 	ck_assert_str_eq(verdict_name(v.kind), "restorable");
 	verdict_free(&v);
 	v = run(&e, na - 89 * DAY);
-	ck_assert_str_eq(verdict_name(v.kind), "restorable-expired");
+	ck_assert_str_eq(verdict_name(v.kind), "restorable_expired");
 	ck_assert(has_reason(&v, "expires on"));
 	verdict_free(&v);
 	v = run(&e, na + DAY);
-	ck_assert_str_eq(verdict_name(v.kind), "restorable-expired");
+	ck_assert_str_eq(verdict_name(v.kind), "restorable_expired");
 	ck_assert(has_reason(&v, "expired on"));
 	ck_assert_int_eq(verdict_exit_code(v.kind), 1);
 	verdict_free(&v);
@@ -197,7 +198,7 @@ START_TEST(locked_pfx_means_needs_password_never_rebuild)
 	e.files[f].kind = EV_PFX;
 	evidence_fail(&e, f, HV_ERR_PASSWORD, "wrong password (MAC check failed for 3 candidates)");
 	verdict v = run(&e, T0 + DAY);
-	ck_assert_str_eq(verdict_name(v.kind), "needs-password");
+	ck_assert_str_eq(verdict_name(v.kind), "needs_password");
 	ck_assert(has_reason(&v, "locked.pfx"));
 	ck_assert_uint_eq(v.nlocked, 1);
 	verdict_free(&v);
@@ -306,7 +307,7 @@ START_TEST(no_kp_is_no_vtpm_unless_tpm_enabled)
 	ck_assert_str_eq(vm->id, "AAAAAAAA-2222-3333-4444-555555555555");
 	vm->nconfigs = 0;
 	verdict v = run(&e, T0);
-	ck_assert_str_eq(verdict_name(v.kind), "no-vtpm");
+	ck_assert_str_eq(verdict_name(v.kind), "no_vtpm");
 	verdict_free(&v);
 	vm->tpm_enabled = TRI_YES;
 	vm->tpm_setting_seen = true;
@@ -315,6 +316,124 @@ START_TEST(no_kp_is_no_vtpm_unless_tpm_enabled)
 	ck_assert(has_reason(&v, "guest state file"));
 	verdict_free(&v);
 	evidence_free(&e);
+}
+END_TEST
+
+/* degraded: the encryption PFX is in the import list, the plan imports it first. */
+START_TEST(degraded_imports_the_key_it_has)
+{
+	evidence e;
+	evidence_init(&e);
+	pair p;
+	make_pair(&p, "UntrustedGuardian", "HV01", T0, T0 + 3652 * DAY);
+	vm_with_kp(&e, "11111111-2222-3333-4444-555555555555", &p, 1);
+	hold(&e, "enc.pfx", &p.enc, true);
+	hold(&e, "sig.cer", &p.sig, false);
+	verdict v = run(&e, T0 + DAY * 10);
+	ck_assert_str_eq(verdict_name(v.kind), "degraded");
+	ck_assert_uint_eq(v.nimport, 1);
+	ck_assert_str_eq(e.files[v.import_files[0]].path, "enc.pfx");
+	plan pl;
+	plan_vm pv = { .name = "file01" };
+	plan_build(&e, &v, &pv, &pl);
+	ck_assert_msg(strncmp(pl.steps[0], "Import enc.pfx", 14) == 0, "%s", pl.steps[0]);
+	ck_assert_ptr_nonnull(strstr(pl.steps[1], p.enc.thumbprint));
+	ck_assert_ptr_nonnull(strstr(pl.steps[2], "Find the signing private key"));
+	ck_assert_ptr_nonnull(strstr(pl.steps[2], "HV01"));
+	plan_free(&pl);
+	verdict_free(&v);
+	free_pair(&p);
+	evidence_free(&e);
+}
+END_TEST
+
+/* No candidate given: the reason and the plan say so, and name --try-default-passwords. */
+START_TEST(no_password_given_is_said)
+{
+	evidence e;
+	evidence_init(&e);
+	pair p;
+	make_pair(&p, "UntrustedGuardian", "HV01", T0, T0 + 3652 * DAY);
+	vm_with_kp(&e, "11111111-2222-3333-4444-555555555555", &p, 1);
+	size_t f = evidence_add_file(&e, "locked.pfx", NULL, 10);
+	e.files[f].kind = EV_PFX;
+	evidence_fail(&e, f, HV_ERR_PASSWORD, "wrong password: 2 passwords tried");
+	verdict v;
+	verdict_opts o = { T0 + DAY, 90 };
+	verdict_context x = { .passwords_known = true, .npasswords = 0 };
+	verdict_for_vm_in(&e, 0, &o, &x, &v);
+	ck_assert_str_eq(verdict_name(v.kind), "needs_password");
+	ck_assert(v.no_password_given);
+	ck_assert(has_reason(&v, "no password was given"));
+	ck_assert(!has_reason(&v, "2 passwords tried"));
+	plan pl;
+	plan_vm pv = { .name = "x" };
+	plan_build(&e, &v, &pv, &pl);
+	ck_assert_ptr_nonnull(strstr(pl.steps[0], "--try-default-passwords"));
+	plan_free(&pl);
+	verdict_free(&v);
+	free_pair(&p);
+	evidence_free(&e);
+}
+END_TEST
+
+/* The evidence holds another host's pair: the rebuild reason names it, thumbprints whole. */
+START_TEST(rebuild_names_another_hosts_pair)
+{
+	evidence e;
+	evidence_init(&e);
+	pair mine, other;
+	make_pair(&mine, "UntrustedGuardian", "HV-OLD", T0, T0 + 3652 * DAY);
+	make_pair(&other, "UntrustedGuardian", "HV-NEW", T0, T0 + 3652 * DAY);
+	vm_with_kp(&e, "11111111-2222-3333-4444-555555555555", &mine, 1);
+	hold(&e, "new-enc.pfx", &other.enc, true);
+	hold(&e, "new-sig.pfx", &other.sig, true);
+	verdict v = run(&e, T0 + DAY);
+	ck_assert_str_eq(verdict_name(v.kind), "rebuild");
+	ck_assert(has_reason(&v, "HV-NEW (encryption "));
+	ck_assert(has_reason(&v, other.enc.thumbprint));
+	ck_assert(has_reason(&v, other.sig.thumbprint));
+	verdict_free(&v);
+	/* a pair another VM of the evidence needs is not "the wrong export" */
+	vm_with_kp(&e, "22222222-2222-3333-4444-555555555555", &other, 1);
+	verdict_opts o = { T0 + DAY, 90 };
+	strmap needed = STRMAP_INIT;
+	verdict_needed_build(&e, &needed);
+	verdict_context x = { .passwords_known = true, .npasswords = 1, .needed = &needed };
+	verdict_for_vm_in(&e, 0, &o, &x, &v);
+	ck_assert(!has_reason(&v, "HV-NEW"));
+	verdict_free(&v);
+	strmap_free(&needed);
+	free_pair(&mine);
+	free_pair(&other);
+	evidence_free(&e);
+}
+END_TEST
+
+START_TEST(verdict_names_filters_and_urgency)
+{
+	verdict_kind k;
+	ck_assert(verdict_from_name("rebuild-data-loss", 17, &k));
+	ck_assert_int_eq(k, V_REBUILD_DATA_LOSS);
+	ck_assert(verdict_from_name("Needs_Password", 14, &k));
+	ck_assert_int_eq(k, V_NEEDS_PASSWORD);
+	ck_assert(!verdict_from_name("rebuilt", 7, &k));
+	unsigned mask = 0;
+	const char *bad = NULL;
+	size_t badlen = 0;
+	ck_assert(vm_filter_parse_verdicts("rebuild, no-vtpm,hgs", &mask, &bad, &badlen));
+	ck_assert_uint_eq(mask, (1u << V_REBUILD) | (1u << V_NO_VTPM) | (1u << V_HGS));
+	ck_assert(!vm_filter_parse_verdicts("hgs,,rebuild", &mask, &bad, &badlen));
+	ck_assert_uint_eq(badlen, 0);
+	for (int a = V_NO_VTPM; a <= V_REBUILD_DATA_LOSS; a++)
+		for (int b = V_NO_VTPM; b <= V_REBUILD_DATA_LOSS; b++)
+			if (verdict_exit_code((verdict_kind)a) > verdict_exit_code((verdict_kind)b))
+				ck_assert_int_lt(verdict_urgency((verdict_kind)a),
+						 verdict_urgency((verdict_kind)b));
+	ck_assert_int_eq(name_casecmp("SQL01", "sql01"), 0);
+	ck_assert_int_eq(name_casecmp("\xC3\x84RGER", "\xC3\xA4rger"), 0); /* Ä / ä */
+	ck_assert_int_eq(name_casecmp("\xD0\x91", "\xD0\xB1"), 0);         /* Б / б */
+	ck_assert_int_ne(name_casecmp("sql01", "sql02"), 0);
 }
 END_TEST
 
@@ -331,6 +450,10 @@ int main(void)
 	tcase_add_test(tc, no_keys_at_all_is_rebuild_with_plan);
 	tcase_add_test(tc, last_known_good_is_used_when_current_cannot_unwrap);
 	tcase_add_test(tc, no_kp_is_no_vtpm_unless_tpm_enabled);
+	tcase_add_test(tc, degraded_imports_the_key_it_has);
+	tcase_add_test(tc, no_password_given_is_said);
+	tcase_add_test(tc, rebuild_names_another_hosts_pair);
+	tcase_add_test(tc, verdict_names_filters_and_urgency);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -38,18 +38,35 @@ static void fill_plan_vm(const evidence *e, const ev_vm *vm, dx_vm *d)
 
 void dx_evaluate(const evidence *e, const verdict_opts *o, time_t generated_at, dx_result *r)
 {
+	dx_evaluate_in(e, o, NULL, generated_at, r);
+}
+
+void dx_evaluate_in(const evidence *e, const verdict_opts *o, const verdict_context *c,
+		    time_t generated_at, dx_result *r)
+{
 	memset(r, 0, sizeof *r);
 	r->generated_at = generated_at;
 	r->evaluated_at = o->at;
 	r->warn_days = o->warn_days;
+	r->passwords_known = c && c->passwords_known;
+	r->npasswords = c ? c->npasswords : 0;
 	r->vms = xcalloc(e->nvms + 1, sizeof *r->vms);
+	strmap needed = STRMAP_INIT;
+	verdict_context x = { false, 0, NULL };
+	if (c)
+		x = *c;
+	if (!x.needed) {
+		verdict_needed_build(e, &needed);
+		x.needed = &needed;
+	}
 	for (size_t i = 0; i < e->nvms; i++) {
 		dx_vm *d = &r->vms[r->nvms++];
 		d->vm = i;
-		verdict_for_vm(e, i, o, &d->v);
+		verdict_for_vm_in(e, i, o, &x, &d->v);
 		fill_plan_vm(e, &e->vms[i], d);
 		plan_build(e, &d->v, &d->pv, &d->p);
 	}
+	strmap_free(&needed);
 }
 
 static void vm_free_one(dx_vm *d)
@@ -60,12 +77,12 @@ static void vm_free_one(dx_vm *d)
 	free(d->switch_names);
 }
 
-void dx_filter(const evidence *e, dx_result *r, bool (*keep)(const evidence *, size_t, void *),
-	       void *ctx)
+void dx_filter(const evidence *e, dx_result *r,
+	       bool (*keep)(const evidence *, const dx_vm *, void *), void *ctx)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < r->nvms; i++) {
-		if (keep(e, r->vms[i].vm, ctx))
+		if (keep(e, &r->vms[i], ctx))
 			r->vms[k++] = r->vms[i];
 		else
 			vm_free_one(&r->vms[i]);

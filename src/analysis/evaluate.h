@@ -28,15 +28,24 @@ typedef struct {
 	time_t generated_at;
 	time_t evaluated_at;
 	int warn_days;
+	bool passwords_known;
+	size_t npasswords;  /* PFX password candidates that were given (verdict_context) */
 	dx_vm *vms;
 	size_t nvms;
 } dx_result;
 
 /* Judges every VM of e (in evidence order). */
 void dx_evaluate(const evidence *e, const verdict_opts *o, time_t generated_at, dx_result *r);
-/* Keeps only the VMs for which keep(e, vm index, ctx) is true. */
-void dx_filter(const evidence *e, dx_result *r, bool (*keep)(const evidence *, size_t, void *),
-	       void *ctx);
+/*
+ * The same with what is known of how the evidence was read (c may be NULL);
+ * when c->needed is NULL it is built from e (give it when e is a window of
+ * a larger evidence set).
+ */
+void dx_evaluate_in(const evidence *e, const verdict_opts *o, const verdict_context *c,
+		    time_t generated_at, dx_result *r);
+/* Keeps only the VMs for which keep(e, its result, ctx) is true (analysis/filter.h). */
+void dx_filter(const evidence *e, dx_result *r,
+	       bool (*keep)(const evidence *, const dx_vm *, void *), void *ctx);
 void dx_result_free(dx_result *r);
 /* How many VMs per verdict, in verdict order. */
 void dx_count(const dx_result *r, size_t counts[V_REBUILD_DATA_LOSS + 1]);

@@ -4,7 +4,7 @@
  * Recovery paths follow ../shared/docs/key-protector.md section 10: import
  * both certificates with their private keys into "Shielded VM Local
  * Certificates" (restorable); keep expired pairs and regenerate the local
- * guardian only for new VMs (restorable-expired); otherwise a new VM on the
+ * guardian only for new VMs (restorable_expired); otherwise a new VM on the
  * old disks with a fresh vTPM, BitLocker recovery, re-keying and the
  * identity side effects (rebuild).
  */
@@ -37,6 +37,7 @@ static const char *vm_label(const plan_vm *vm)
 	return vm->name && *vm->name ? vm->name : vm->id ? vm->id : "the VM";
 }
 
+/* Imports what the evidence holds with private keys, then checks the store for exactly those. */
 static void steps_import(const evidence *e, const verdict *v, plan *p)
 {
 	for (size_t i = 0; i < v->nimport; i++)
@@ -46,9 +47,36 @@ static void steps_import(const evidence *e, const verdict *v, plan *p)
 		     e->files[v->import_files[i]].path);
 	for (size_t i = 0; i < v->ncerts; i++) {
 		const vd_cert *c = &v->certs[i];
-		if (v->best_wrapping >= 0 && c->wrapping_id == v->wraps[v->best_wrapping].id)
+		if (v->best_wrapping < 0 || c->wrapping_id != v->wraps[v->best_wrapping].id)
+			continue;
+		if (c->state == HOLD_WITH_KEY)
 			step(p, "Check that the store then holds %s certificate %s with a private key "
 			     "(HasPrivateKey = True).", c->role, c->cert->thumbprint);
+		else
+			step(p, "Find the %s private key of certificate %s (host %s): it is not in the "
+			     "evidence%s. Look in other PFX exports and in the original host's store.",
+			     c->role, c->cert->thumbprint, c->cert->host ? c->cert->host : "unknown",
+			     c->state == HOLD_CERT_ONLY ? " (only the certificate is)" : "");
+	}
+}
+
+static void steps_locked(const evidence *e, const verdict *v, plan *p)
+{
+	if (v->no_password_given)
+		step(p, "Run hvtpm again with the PFX password: --password-file FILE (one candidate "
+			"per line), --ask-password or the HVTPM_PFX_PASSWORD environment variable; or "
+			"with --try-default-passwords (the passwords of common export scripts, P@ssword "
+			"among them).");
+	for (size_t i = 0; i < v->nlocked; i++) {
+		const ev_file *f = &e->files[v->locked_files[i]];
+		if (f->status == HV_ERR_PASSWORD)
+			step(p, "Open %s: %s (on Windows, Get-PfxData -FilePath FILE tells whether a "
+			     "password opens it).", f->path,
+			     v->no_password_given ? "it needs a password"
+						  : "find its password; none of those given opens it");
+		else
+			step(p, "Open %s on a machine that can (%s).", f->path,
+			     f->error ? f->error : hv_err_name(f->status));
 	}
 }
 
@@ -116,16 +144,13 @@ void plan_build(const evidence *e, const verdict *v, const plan_vm *vm, plan *p)
 		break;
 	case V_DEGRADED:
 		steps_import(e, v, p);
-		step(p, "Import every certificate and key you hold, try to start the VM, and look for "
-			"the missing private key (other PFX exports, the original host's store).");
+		step(p, "Import the VM (Import-VM -Path <the .vmcx>) and try to start it: unwrapping "
+			"needs only the encryption private key.");
 		step(p, "If the VM starts, move it to a complete guardian: Set-VMKeyProtector "
 			"-NewLocalKeyProtector, then back up the new pair (both PFX files, both keys).");
 		break;
 	case V_NEEDS_PASSWORD:
-		for (size_t i = 0; i < v->nlocked; i++)
-			step(p, "Open %s: find its password (try --password-file with candidates, or "
-			     "Get-PfxData on Windows) and run hvtpm again.",
-			     e->files[v->locked_files[i]].path);
+		steps_locked(e, v, p);
 		step(p, "Do not rebuild before every locked file has been opened.");
 		break;
 	case V_HGS:

@@ -39,12 +39,35 @@ static void set(surv_result *out, surv_kind k, strbuf *sb)
 	out->reason = sb_detach(sb);
 }
 
+/* The protector type as manage-bde -protectors -get names it, else our name for it. */
+static const char *manage_bde_name(uint16_t t)
+{
+	switch (t) {
+	case BDE_PROT_TPM: return "TPM";
+	case BDE_PROT_EXTERNAL_KEY: return "External Key";
+	case BDE_PROT_TPM_STARTUP_KEY: return "TPM And Startup Key";
+	case BDE_PROT_TPM_PIN: return "TPM And PIN";
+	case BDE_PROT_TPM_PIN_STARTUP_KEY: return "TPM And PIN And Startup Key";
+	case BDE_PROT_RECOVERY_PASSWORD: return "Numerical Password";
+	case BDE_PROT_CERTIFICATE: return "Certificate";
+	case BDE_PROT_PASSWORD: return "Password";
+	default: return bde_protection_name(t);
+	}
+}
+
+/*
+ * "Numerical Password ID {GUID} (recovery key ID 1A2B3C4D: ...)": the words
+ * manage-bde prints.  The GUID is the protector's ID, never the password:
+ * the 48-digit recovery password is not stored on the disk.
+ */
 static void describe(strbuf *sb, const bde_protector *p)
 {
-	sb_addf(sb, "%s%s %s", sb->len ? ", " : "", bde_protection_name(p->type_value),
+	sb_addf(sb, "%s%s ID {%s}", sb->len ? ", " : "", manage_bde_name(p->type_value),
 		p->guid_str);
 	if (p->recovery_key_id[0])
-		sb_addf(sb, " (recovery key ID %s)", p->recovery_key_id);
+		sb_addf(sb, " (recovery key ID %s; the 48-digit recovery password is not on the "
+			    "disk: look it up by this ID where it was escrowed)",
+			p->recovery_key_id);
 }
 
 /* Adds every protector for which keep() holds; returns how many. */

@@ -15,17 +15,41 @@
 const char *verdict_name(verdict_kind v)
 {
 	switch (v) {
-	case V_NO_VTPM: return "no-vtpm";
+	case V_NO_VTPM: return "no_vtpm";
 	case V_RESTORABLE: return "restorable";
-	case V_RESTORABLE_EXPIRED: return "restorable-expired";
+	case V_RESTORABLE_EXPIRED: return "restorable_expired";
 	case V_DEGRADED: return "degraded";
-	case V_NEEDS_PASSWORD: return "needs-password";
+	case V_NEEDS_PASSWORD: return "needs_password";
 	case V_HGS: return "hgs";
 	case V_UNKNOWN: return "unknown";
 	case V_REBUILD: return "rebuild";
-	case V_REBUILD_DATA_LOSS: return "rebuild-data-loss";
+	case V_REBUILD_DATA_LOSS: return "rebuild_data_loss";
 	}
 	return "unknown";
+}
+
+bool verdict_from_name(const char *s, size_t len, verdict_kind *out)
+{
+	for (int k = V_NO_VTPM; k <= V_REBUILD_DATA_LOSS; k++) {
+		const char *n = verdict_name((verdict_kind)k);
+		if (strlen(n) != len)
+			continue;
+		size_t i = 0;
+		for (; i < len; i++) {
+			char c = s[i];
+			if (c == '-')
+				c = '_';
+			else if (c >= 'A' && c <= 'Z')
+				c = (char)(c + ('a' - 'A'));
+			if (c != n[i])
+				break;
+		}
+		if (i == len) {
+			*out = (verdict_kind)k;
+			return true;
+		}
+	}
+	return false;
 }
 
 int verdict_exit_code(verdict_kind v)
@@ -41,6 +65,8 @@ int verdict_exit_code(verdict_kind v)
 		return 1;
 	}
 }
+
+#define OTHER_HOSTS_SHOWN 3 /* hosts named when the evidence holds another host's pair */
 
 static void reason(verdict *v, bool inferred, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -320,17 +346,20 @@ static void decide_restorable(const evidence *e, const verdict_opts *o, verdict 
 	       "regenerated.");
 }
 
-static void decide_degraded(const verdict_opts *o, verdict *v)
+static void decide_degraded(const evidence *e, verdict *v)
 {
-	(void)o;
 	v->kind = V_DEGRADED;
 	for (size_t i = 0; i < v->nwraps; i++) {
 		const vd_wrapping *w = &v->wraps[i];
 		if (w->enc == HOLD_WITH_KEY && w->sig != HOLD_WITH_KEY) {
+			const vd_cert *ce = find_vcert(v, w->id, "encryption");
+			const vd_cert *cs = find_vcert(v, w->id, "signing");
+			import_for(e, v, ce);
 			reason(v, false,
 			       "Wrapping %u: the encryption private key is in the evidence, the signing "
-			       "private key is not (%s).",
-			       w->id, w->sig == HOLD_CERT_ONLY ? "certificate only" : "nowhere");
+			       "private key is not (%s%s%s).",
+			       w->id, w->sig == HOLD_CERT_ONLY ? "certificate only" : "nowhere",
+			       cs ? ": " : "", cs ? cs->cert->thumbprint : "");
 			reason(v, true,
 			       "The VM can most likely start (unwrapping needs only the encryption key), "
 			       "but the key protector cannot be re-signed or changed; Hyper-V may refuse "
@@ -342,6 +371,7 @@ static void decide_degraded(const verdict_opts *o, verdict *v)
 	for (size_t i = 0; i < v->nwraps; i++) {
 		const vd_wrapping *w = &v->wraps[i];
 		if (w->sig == HOLD_WITH_KEY) {
+			import_for(e, v, find_vcert(v, w->id, "signing"));
 			reason(v, false,
 			       "Wrapping %u: the signing private key is in the evidence, the encryption "
 			       "private key is not (%s).",
@@ -355,7 +385,7 @@ static void decide_degraded(const verdict_opts *o, verdict *v)
 	}
 }
 
-static void explain_missing(const evidence *e, verdict *v)
+static void explain_missing(verdict *v)
 {
 	for (size_t i = 0; i < v->ncerts; i++) {
 		const vd_cert *c = &v->certs[i];
@@ -366,18 +396,113 @@ static void explain_missing(const evidence *e, verdict *v)
 		       c->state == HOLD_CERT_ONLY ? "present without its private key"
 						  : "not in the evidence");
 	}
-	(void)e;
 }
 
-static void decide_without_keys(const evidence *e, verdict *v)
+static bool needed_by(const verdict *v, const hv_cert *c)
 {
-	explain_missing(e, v);
+	for (size_t i = 0; i < v->ncerts; i++)
+		if (same_cert(v->certs[i].cert, c))
+			return true;
+	return false;
+}
+
+/*
+ * The local guardian certificates the evidence does hold that this key
+ * protector does not name (another host's pair: the wrong export brought),
+ * grouped by host, thumbprints in full.
+ */
+void verdict_needed_build(const evidence *e, strmap *m)
+{
+	for (size_t v = 0; v < e->nvms; v++)
+		for (size_t k = 0; k < e->vms[v].nkps; k++)
+			for (size_t w = 0; w < e->vms[v].kps[k].nw; w++) {
+				const ev_wrapping *x = &e->vms[v].kps[k].w[w];
+				if (x->enc)
+					strmap_put(m, xstrdup(x->enc->sha256), 1);
+				if (x->sig)
+					strmap_put(m, xstrdup(x->sig->sha256), 1);
+			}
+}
+
+/* Not named by this verdict's key protector, nor (when known) by any VM's. */
+static bool other_cert(const verdict_context *x, const verdict *v, const hv_cert *c)
+{
+	if (c->role == CERT_ROLE_OTHER || needed_by(v, c))
+		return false;
+	return !x->needed || strmap_get(x->needed, c->sha256) == SIZE_MAX;
+}
+
+static void name_other_certs(const evidence *e, const verdict_context *x, verdict *v)
+{
+	strbuf sb = STRBUF_INIT;
+	size_t shown = 0, hosts = 0, total = 0;
+	bool *done = xcalloc(e->nholdings + 1, sizeof *done);
+	for (size_t i = 0; i < e->nholdings; i++) {
+		const hv_cert *c = &e->holdings[i].cert;
+		if (done[i] || !other_cert(x, v, c))
+			continue;
+		const char *host = c->host ? c->host : "";
+		hosts++;
+		bool listed = hosts <= OTHER_HOSTS_SHOWN;
+		if (listed)
+			sb_addf(&sb, "%s%s (", shown ? "; " : "", *host ? host : "no host");
+		size_t in_host = 0;
+		/* every holding of this host, each certificate once */
+		for (size_t k = i; k < e->nholdings; k++) {
+			const ev_holding *h = &e->holdings[k];
+			if (done[k] || !other_cert(x, v, &h->cert) ||
+			    strcasecmp(h->cert.host ? h->cert.host : "", host) != 0)
+				continue;
+			bool key = h->has_private_key;
+			for (size_t m = k + 1; m < e->nholdings; m++) {
+				if (!done[m] && same_cert(&e->holdings[m].cert, &h->cert)) {
+					key |= e->holdings[m].has_private_key;
+					done[m] = true;
+				}
+			}
+			done[k] = true;
+			total++;
+			if (listed)
+				sb_addf(&sb, "%s%s %s%s", in_host ? ", " : "",
+					cert_role_name(h->cert.role), h->cert.thumbprint,
+					key ? " with its key" : "");
+			in_host++;
+		}
+		if (listed) {
+			sb_addc(&sb, ')');
+			shown++;
+		}
+	}
+	free(done);
+	if (total) {
+		if (hosts > OTHER_HOSTS_SHOWN)
+			sb_addf(&sb, "; and %zu more host(s)", hosts - OTHER_HOSTS_SHOWN);
+		reason(v, false,
+		       "The evidence does hold %zu other local guardian certificate(s), which no key "
+		       "protector in the evidence names: %s. Was the export of another host brought?",
+		       total, sb_str(&sb));
+	}
+	sb_free(&sb);
+}
+
+static void decide_without_keys(const evidence *e, const verdict_context *x, verdict *v)
+{
+	explain_missing(v);
 	if (v->nlocked) {
 		v->kind = V_NEEDS_PASSWORD;
+		name_other_certs(e, x, v);
 		for (size_t i = 0; i < v->nlocked; i++) {
 			const ev_file *f = &e->files[v->locked_files[i]];
-			reason(v, false, "%s could not be opened: %s.", f->path,
-			       f->error ? f->error : hv_err_name(f->status));
+			if (f->status == HV_ERR_PASSWORD && x->passwords_known && !x->npasswords) {
+				v->no_password_given = true;
+				reason(v, false,
+				       "%s could not be opened: it needs a password and no password was "
+				       "given (only no password and the empty password were tried).",
+				       f->path);
+			} else {
+				reason(v, false, "%s could not be opened: %s.", f->path,
+				       f->error ? f->error : hv_err_name(f->status));
+			}
 		}
 		reason(v, false,
 		       "Until it is opened, a needed private key may be inside: no rebuild verdict is "
@@ -415,6 +540,7 @@ static void decide_without_keys(const evidence *e, verdict *v)
 		return;
 	}
 	v->kind = V_REBUILD;
+	name_other_certs(e, x, v);
 	reason(v, false,
 	       "No wrapping's encryption private key exists in the evidence: the key protector "
 	       "cannot be unwrapped, so the vTPM state is lost.");
@@ -459,7 +585,7 @@ static void decide_no_kp(const evidence *e, const ev_vm *vm, verdict *v)
 
 /*
  * What the VM's disks say about a rebuild: a BitLocker volume protected by
- * the TPM alone cannot be unlocked with a fresh vTPM (rebuild-data-loss).
+ * the TPM alone cannot be unlocked with a fresh vTPM (rebuild_data_loss).
  */
 static void judge_disk(const ev_file *f, bool rebuild, bool *tpm_only, verdict *v)
 {
@@ -494,7 +620,7 @@ static void judge_disk(const ev_file *f, bool rebuild, bool *tpm_only, verdict *
 
 /*
  * What the VM's disks say about a rebuild: a BitLocker volume protected by
- * the TPM alone cannot be unlocked with a fresh vTPM (rebuild-data-loss).
+ * the TPM alone cannot be unlocked with a fresh vTPM (rebuild_data_loss).
  */
 static void judge_disks(const evidence *e, const ev_vm *vm, verdict *v)
 {
@@ -554,6 +680,14 @@ static void judge_signatures(const ev_kp *kp, verdict *v)
 
 void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdict *v)
 {
+	verdict_for_vm_in(e, vmi, o, NULL, v);
+}
+
+void verdict_for_vm_in(const evidence *e, size_t vmi, const verdict_opts *o,
+		       const verdict_context *c, verdict *v)
+{
+	static const verdict_context none = { false, 0, NULL };
+	const verdict_context *x = c ? c : &none;
 	memset(v, 0, sizeof *v);
 	v->kp = SIZE_MAX;
 	v->best_wrapping = -1;
@@ -577,9 +711,9 @@ void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdic
 	if (s.ok)
 		decide_restorable(e, o, v);
 	else if (s.enc_only || s.sig_only)
-		decide_degraded(o, v);
+		decide_degraded(e, v);
 	else
-		decide_without_keys(e, v);
+		decide_without_keys(e, x, v);
 	judge_disks(e, vm, v);
 	judge_signatures(kp, v);
 	if (kp->heuristic)
@@ -592,6 +726,38 @@ void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdic
 		       "%zu PFX file(s) that could not be opened are named after another host's "
 		       "guardian, so they were not counted as holding this VM's keys.",
 		       v->nlocked_other);
+}
+
+int verdict_shown_wrapping(const verdict *v)
+{
+	if (v->best_wrapping >= 0)
+		return v->best_wrapping;
+	for (size_t i = 0; i < v->nwraps; i++)
+		if (v->wraps[i].owner)
+			return (int)i;
+	return v->nwraps ? 0 : -1;
+}
+
+const vd_cert *verdict_cert(const verdict *v, int w, const char *role)
+{
+	if (w < 0 || (size_t)w >= v->nwraps)
+		return NULL;
+	return find_vcert(v, v->wraps[w].id, role);
+}
+
+bool verdict_expiry(const verdict *v, time_t *not_after, long *days_left)
+{
+	int w = verdict_shown_wrapping(v);
+	const vd_cert *c[2] = { verdict_cert(v, w, "encryption"), verdict_cert(v, w, "signing") };
+	const vd_cert *first = NULL;
+	for (int i = 0; i < 2; i++)
+		if (c[i] && (!first || c[i]->cert->not_after < first->cert->not_after))
+			first = c[i];
+	if (!first)
+		return false;
+	*not_after = first->cert->not_after;
+	*days_left = first->days_left;
+	return true;
 }
 
 void verdict_free(verdict *v)

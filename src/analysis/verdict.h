@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "model/evidence.h"
+#include "util/strmap.h"
 
 typedef enum {
 	V_NO_VTPM = 0,
@@ -27,7 +28,13 @@ typedef enum {
 	V_REBUILD_DATA_LOSS,
 } verdict_kind;
 
+/* "no_vtpm", "restorable", "restorable_expired", ... (snake_case, as JSON writes them). */
 const char *verdict_name(verdict_kind v);
+/*
+ * The verdict named by s[0..len): its name in any letter case, with '-'
+ * accepted for '_' (the spelling of schema 1).  False when none is.
+ */
+bool verdict_from_name(const char *s, size_t len, verdict_kind *out);
 /* Exit code contribution: 0, 1 or 2. */
 int verdict_exit_code(verdict_kind v);
 
@@ -74,6 +81,7 @@ typedef struct {
 	size_t *locked_files;    /* PFX files that could not be opened and may hold a key */
 	size_t nlocked;
 	size_t nlocked_other;    /* locked PFX files named after another host's guardian */
+	bool no_password_given;  /* the locked files were tried without any candidate */
 } verdict;
 
 typedef struct {
@@ -81,7 +89,42 @@ typedef struct {
 	int warn_days;
 } verdict_opts;
 
+/*
+ * What a verdict may know about how the evidence was read, beyond the
+ * evidence itself (all optional: NULL or zero members mean "not known").
+ */
+typedef struct {
+	bool passwords_known;    /* npasswords is set */
+	size_t npasswords;       /* PFX password candidates given (0: none was given) */
+	const strmap *needed;    /* SHA-256 of every certificate some VM of the whole
+				    evidence needs (verdict_needed_build), or NULL */
+} verdict_context;
+
+/*
+ * The certificates the key protectors of every VM of e name, by SHA-256
+ * (values unused).  With it, a verdict that names the local guardian
+ * certificates the evidence holds for no VM at all (a wrong export) does
+ * not also name those that other VMs need.
+ */
+void verdict_needed_build(const evidence *e, strmap *m);
+
 void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdict *v);
+/* The same with what is known of how the evidence was read (c may be NULL). */
+void verdict_for_vm_in(const evidence *e, size_t vmi, const verdict_opts *o,
+		       const verdict_context *c, verdict *v);
+/*
+ * The wrapping a one-line summary of the verdict shows: the one restored
+ * with (best_wrapping), else the owner, else the first; -1 when none.
+ */
+int verdict_shown_wrapping(const verdict *v);
+/* The certificate of role ("encryption", "signing") of wrapping index w, or NULL. */
+const vd_cert *verdict_cert(const verdict *v, int w, const char *role);
+/*
+ * When the certificates of the shown wrapping expire: the earlier notAfter
+ * of the two and its days left at the evaluation date.  False when the
+ * verdict relies on no certificate.
+ */
+bool verdict_expiry(const verdict *v, time_t *not_after, long *days_left);
 void verdict_free(verdict *v);
 
 #endif

@@ -7,8 +7,10 @@
 #ifndef HVTPM_CLI_H
 #define HVTPM_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 typedef int (*cmd_fn)(int argc, char **argv);
 
@@ -34,5 +36,20 @@ bool cli_parse_format(const char *cmd, const char *arg, out_format *out, bool al
 void cli_err(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "Try 'hvtpm CMD --help'." and returns the usage exit code. */
 int cli_usage_error(const char *cmd);
+
+/*
+ * getopt_long() without abbreviations (cli/opts.c): on the first call the
+ * whole command line is checked against the tables, every long option
+ * spelled in full; an unknown or malformed option is reported as
+ * "hvtpm CMD: unknown option '--name'", by its name only (a value after
+ * '=' or in the next word is never shown), and '?' is returned.
+ */
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts);
+/* The check cli_getopt makes first; true when every option is known and complete. */
+bool cli_check_options(const char *cmd, int argc, char *const *argv, const char *shortopts,
+		       const struct option *longopts);
+/* Parses an --at / --expiring-before date; prints a usage error naming opt when bad. */
+bool cli_parse_date(const char *cmd, const char *opt, const char *arg, time_t *out);
 
 #endif

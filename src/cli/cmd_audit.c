@@ -12,6 +12,7 @@
 #include "report/audit_report.h"
 #include "report/html_report.h"
 #include "report/out.h"
+#include "report/term.h"
 #include "util/exitcode.h"
 #include "util/text.h"
 
@@ -31,24 +32,33 @@ static const char usage_text[] =
 	"hold it, and summarises what expires, what cannot be opened, what no VM needs\n"
 	"and which VMs depend on a single copy of a key.\n"
 	"\n"
+	"The text report opens with one line per VM, worst first.\n"
+	"\n"
 	"Options:\n"
-	"  --at DATE                evaluate certificate validity at DATE (ISO 8601; default now)\n"
-	"  --warn-days N            certificates expiring within N days count as expiring (90)\n"
+	"  --at DATE                evaluate certificates at DATE (ISO 8601; default now)\n"
+	"  --warn-days N            certificates expiring within N days: expiring (90)\n"
 	"  --format FORMAT          text, json, csv, jsonl or html (text)\n"
 	"  --table vms|certs        the table --format csv writes (vms)\n"
+	"  --verdict LIST           only VMs with these verdicts (comma-separated)\n"
+	"  --expiring-before DATE   only VMs whose certificates expire before DATE\n"
 	"  --password-file FILE     PFX password candidates, one per line\n"
 	"  --ask-password           prompt for a PFX password (no echo)\n"
-	"  --try-default-passwords  also try a short list of common export passwords\n"
+	"  --try-default-passwords  also try common export-script passwords (P@ssword)\n"
 	"  --follow-symlinks        follow symbolic links inside evidence directories\n"
 	"  -q, --quiet              no progress line; only errors on stderr\n"
 	"  -h, --help               this help\n"
 	"\n"
+	"Verdicts: no_vtpm, restorable, restorable_expired, degraded, needs_password,\n"
+	"hgs, unknown, rebuild, rebuild_data_loss.  The filters select the VMs\n"
+	"reported; the certificate sections cover the whole evidence.  CSV text cells\n"
+	"starting with = + - @ TAB CR or ' get a ' in front (formula injection).\n"
+	"Long options are never abbreviated.\n"
 	"A progress line is drawn on stderr when it is a terminal.  The same evidence\n"
 	"and the same --at give the same bytes: generated_at is SOURCE_DATE_EPOCH when\n"
 	"set, else the --at date when given, else the current time.\n"
-	"Exit status: 0 every VM no-vtpm or restorable; 1 attention needed; 2 rebuild;\n"
-	"3 usage error; 4 input error (a file or archive member unreadable or refused);\n"
-	"5 internal error (the highest applies).\n";
+	"Exit status: 0 every VM reported no_vtpm or restorable; 1 attention needed;\n"
+	"2 rebuild; 3 usage error; 4 input error (a file or archive member unreadable or\n"
+	"refused); 5 internal error (the highest applies).\n";
 
 static const struct option longopts[] = {
 	{ "table", required_argument, NULL, OPT_TABLE },
@@ -85,15 +95,18 @@ static void progress_draw(void *ctx, const char *path, uint64_t bytes)
 	int n = snprintf(head, sizeof head, "audit: %llu files, %.0f MiB, %.0f MiB/s: ", p->files,
 			 mib, el > 0 ? mib / el : 0.0);
 	size_t room = n > 0 && n + 3 < PROGRESS_WIDTH ? PROGRESS_WIDTH - (size_t)n - 3 : 0;
-	size_t len = strlen(path);
-	const char *tail = len > room ? path + len - room : path;
+	char *esc = term_escape(path); /* the path is evidence: escaped for the terminal */
+	size_t len = strlen(esc);
+	const char *tail = len > room ? esc + len - room : esc;
+	while (tail > esc && ((unsigned char)*tail & 0xC0) == 0x80)
+		tail--; /* start on a character */
 	fputs("\r\033[K", stderr);
 	fputs(head, stderr);
-	if (tail != path)
+	if (tail != esc)
 		fputs("...", stderr);
-	for (; *tail; tail++) /* the path is evidence: no control characters to the terminal */
-		fputc((unsigned char)*tail < 0x20 || *tail == 0x7F ? '?' : *tail, stderr);
+	fputs(tail, stderr);
 	fflush(stderr);
+	free(esc);
 }
 
 static void progress_clear(const progress *p)
@@ -128,7 +141,7 @@ static bool parse_table(const char *arg, au_table *t)
 static int parse_args(int argc, char **argv, audit_opts *o)
 {
 	int c;
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = cli_getopt("audit", argc, argv, "qh", longopts)) != -1) {
 		int h = dx_opts_parse("audit", &o->dx, c == 'q' ? OPT_QUIET : c, optarg);
 		if (h < 0)
 			return cli_usage_error("audit");
@@ -189,27 +202,36 @@ static int evaluate(const audit_opts *o, evidence *e, time_t gen, FILE *out, aud
 {
 	bool json = o->fmt == OUT_JSON, jsonl = o->fmt == OUT_JSONL;
 	audit_begin(e, o->dx.at, o->dx.warn_days, a);
+	a->npasswords = o->dx.npasswords;
+	a->filter = &o->dx.filter;
 	if (json)
-		audit_json_begin(out, gen, o->dx.at, o->dx.warn_days);
-	int rc = HV_EXIT_OK;
+		audit_json_begin(out, gen, o->dx.at, o->dx.warn_days, &o->dx.filter);
+	int rc = e->nvms ? HV_EXIT_OK : HV_EXIT_ATTENTION;
+	strmap needed = STRMAP_INIT;
+	verdict_needed_build(e, &needed); /* every VM's certificates, not only a window's */
+	verdict_opts vo = dx_verdict_opts(&o->dx);
+	verdict_context vc = dx_verdict_context(&o->dx);
+	vc.needed = &needed;
 	size_t start = 0;
 	do {
 		evidence view = *e; /* shares everything; only the VM range differs */
 		view.vms = e->vms + start;
 		view.nvms = e->nvms - start < EVAL_WINDOW ? e->nvms - start : EVAL_WINDOW;
 		dx_result r;
-		verdict_opts vo = dx_verdict_opts(&o->dx);
-		dx_evaluate(&view, &vo, gen, &r);
-		int c = dx_exit_code(&view, &r);
-		if (c > rc)
-			rc = c;
+		dx_evaluate_in(&view, &vo, &vc, gen, &r);
 		for (size_t i = 0; i < r.nvms; i++) {
-			audit_add_vm(a, e, start + r.vms[i].vm, &r.vms[i].v);
+			const dx_vm *d = &r.vms[i];
+			if (!vm_filter_keep(&o->dx.filter, &view.vms[d->vm], &d->v))
+				continue;
+			int c = verdict_exit_code(d->v.kind);
+			if (c > rc)
+				rc = c;
+			audit_add_vm(a, e, start + d->vm, &d->v);
 			if (html)
-				html_audit_vm(html, &view, &r.vms[i]);
+				html_audit_vm(html, &view, d);
 			if (!json && !jsonl)
 				continue;
-			json_object *j = audit_vm_json(&view, &r, &r.vms[i], &a->vms[a->nvms - 1]);
+			json_object *j = audit_vm_json(&view, &r, d, &a->vms[a->nvms - 1]);
 			if (json)
 				audit_json_vm(out, j, a->nvms - 1);
 			else
@@ -218,6 +240,10 @@ static int evaluate(const audit_opts *o, evidence *e, time_t gen, FILE *out, aud
 		dx_result_free(&r);
 		start += view.nvms;
 	} while (start < e->nvms);
+	strmap_free(&needed);
+	int ev = evidence_exit_code(e);
+	if (ev > rc)
+		rc = ev;
 	audit_end(e, rc, a);
 	return rc;
 }
@@ -249,11 +275,14 @@ int cmd_audit(int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	dx_opts_init(&o.dx);
 	int rc = parse_args(argc, argv, &o);
-	if (rc >= 0)
+	if (rc >= 0) {
+		dx_opts_free(&o.dx);
 		return rc;
+	}
 	char *const *paths = argv + optind;
 	size_t npaths = (size_t)(argc - optind);
 	out_init_colour(stdout);
+	out_init_width(stdout);
 
 	evidence e;
 	evidence_init(&e);
@@ -266,9 +295,10 @@ int cmd_audit(int argc, char **argv)
 	progress_clear(&prog);
 	if (!ok) {
 		evidence_free(&e);
+		dx_opts_free(&o.dx);
 		return HV_EXIT_USAGE;
 	}
-	dx_print_findings(&e, o.dx.quiet);
+	dx_print_findings("audit", &e, &o.dx);
 	audit_sort_vms(&e);
 	audit_result a;
 	html_audit *html = o.fmt == OUT_HTML ? html_audit_begin() : NULL;
@@ -281,5 +311,6 @@ int cmd_audit(int argc, char **argv)
 		rc = HV_EXIT_INTERNAL;
 	audit_free(&a);
 	evidence_free(&e);
+	dx_opts_free(&o.dx);
 	return rc;
 }

@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "model/pipeline.h"
+#include "report/findings_report.h"
 #include "report/inspect_report.h"
 #include "report/out.h"
 #include "util/exitcode.h"
@@ -34,11 +35,13 @@ static const char usage_text[] =
 	"  --at DATE                evaluate certificate validity at DATE (default now)\n"
 	"  --password-file FILE     PFX password candidates, one per line\n"
 	"  --ask-password           prompt for a PFX password (no echo)\n"
-	"  --try-default-passwords  also try a short list of common export passwords\n"
+	"  --try-default-passwords  also try common export-script passwords (P@ssword)\n"
 	"  --follow-symlinks        follow symbolic links inside directories\n"
 	"  -h, --help               this help\n"
 	"\n"
-	"Every file ends in one class: used, damaged, unrecognised, unreadable or skipped.\n"
+	"Every file ends in one class: used, damaged, unrecognised, unreadable or\n"
+	"skipped.\n"
+	"Long options are never abbreviated.\n"
 	"Exit status: 0 every file read; 3 usage error; 4 a file is damaged, unreadable,\n"
 	"skipped or could not be opened; 5 internal error.\n";
 
@@ -69,6 +72,7 @@ typedef struct {
 	bool json;
 	size_t count;
 	size_t nclass[EVC_COUNT];
+	size_t locked;      /* PFX files that need a password we do not have */
 	int rc;
 } run_state;
 
@@ -91,7 +95,7 @@ static void on_file(void *ctx, file_facts *x)
 	run_state *rs = ctx;
 	if (x->vm)
 		vm_resolve_paths(x->vm, x->root);
-	findings_print(stderr, "hvtpm inspect", &x->findings, HV_SEV_NOTE);
+	findings_print_grouped(stderr, "hvtpm inspect", &x->findings, HV_SEV_NOTE);
 	if (rs->json) {
 		inspect_json_file(stdout, inspect_report_json(x, &rs->ro), rs->count);
 	} else {
@@ -101,6 +105,7 @@ static void on_file(void *ctx, file_facts *x)
 	}
 	rs->count++;
 	rs->nclass[x->cls]++;
+	rs->locked += x->status == HV_ERR_PASSWORD;
 	int rc = file_exit_code(x);
 	if (rc > rs->rc)
 		rs->rc = rc;
@@ -117,7 +122,7 @@ typedef struct {
 static int parse_args(int argc, char **argv, inspect_args *a)
 {
 	int c;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = cli_getopt("inspect", argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(usage_text, stdout);
@@ -130,10 +135,8 @@ static int parse_args(int argc, char **argv, inspect_args *a)
 				return cli_usage_error("inspect");
 			break;
 		case O_AT:
-			if (!iso_parse(optarg, &a->at)) {
-				cli_err("inspect", "--at wants an ISO 8601 date, not '%s'", optarg);
+			if (!cli_parse_date("inspect", "--at", optarg, &a->at))
 				return cli_usage_error("inspect");
-			}
 			break;
 		case O_PWFILE:
 			a->pwo.file = optarg;
@@ -195,6 +198,12 @@ int cmd_inspect(int argc, char **argv)
 		inspect_json_begin(stdout, g);
 	}
 	pipeline_run(argv + optind, (size_t)(argc - optind), &po);
+	if (rs.locked && !pw.n)
+		fprintf(stderr, "hvtpm inspect: %zu PFX file%s could not be opened: no password was "
+				"given. Give one with --password-file FILE, --ask-password or "
+				"HVTPM_PFX_PASSWORD, or try --try-default-passwords (passwords of common "
+				"export scripts, P@ssword among them).\n",
+			rs.locked, rs.locked == 1 ? "" : "s");
 	passwords_free(&pw);
 	if (rs.json)
 		inspect_json_end(stdout, rs.nclass, rs.count, rs.rc);

@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "report/host_scripts.h"
+#include "report/term.h"
 #include "util/exitcode.h"
 #include "util/strbuf.h"
 #include "util/text.h"
@@ -29,7 +30,8 @@ static const char usage_text[] =
 	"usage: hvtpm script export  [--dest PATH] [--warn-days N] [--out FILE]\n"
 	"       hvtpm script import  --from PATH [--out FILE]\n"
 	"       hvtpm script collect [--dest PATH] [--vm NAME]... [--export-vm]\n"
-	"                            [--include-certificates] [--warn-days N] [--out FILE]\n"
+	"                            [--include-certificates] [--warn-days N]\n"
+	"                            [--out FILE]\n"
 	"\n"
 	"Writes a PowerShell script to run on a Hyper-V host (elevated; try -WhatIf\n"
 	"first).  The scripts hold no password: they ask for one.\n"
@@ -79,7 +81,8 @@ static const char import_usage[] =
 
 static const char collect_usage[] =
 	"usage: hvtpm script collect [--dest PATH] [--vm NAME]... [--export-vm]\n"
-	"                            [--include-certificates] [--warn-days N] [--out FILE]\n"
+	"                            [--include-certificates] [--warn-days N]\n"
+	"                            [--out FILE]\n"
 	"\n"
 	"A script that gathers on a host what hvtpm diagnose needs: per VM its\n"
 	"configuration files (or an Export-VM), its key protector as raw bytes\n"
@@ -88,13 +91,13 @@ static const char collect_usage[] =
 	"hvtpm diagnose command to run.\n"
 	"\n"
 	"Options:\n"
-	"  --dest PATH              folder on the host for the collection (C:\\hvtpm-collect)\n"
+	"  --dest PATH              folder on the host (C:\\hvtpm-collect)\n"
 	"  --vm NAME                only this VM (repeatable; default every VM)\n"
 	"  --export-vm              Export-VM each VM (disks included) instead of copying\n"
 	"                           its configuration files\n"
 	"  --include-certificates   also export the Shielded VM certificates\n"
-	"  --warn-days N            with --include-certificates: expiry warning horizon (90)\n"
-	"  --out FILE               write the script to FILE (must not exist) instead of stdout\n"
+	"  --warn-days N            with --include-certificates: warning horizon (90)\n"
+	"  --out FILE               write the script to FILE (must not exist), not stdout\n"
 	"  -h, --help               this help\n"
 	"Script parameters: -Dest, -VMName, -ExportVM, -IncludeCertificates, -WarnDays,\n"
 	"-AnyGuardian, -TripleDES, -WhatIf.\n";
@@ -141,6 +144,15 @@ typedef struct {
 	const char **vms;
 	size_t nvms;
 } script_args;
+
+/* The long name of an option code. */
+static const char *opt_name(int c)
+{
+	for (const struct option *o = longopts; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return "?";
+}
 
 /* The letter of an option in kinds[].allowed. */
 static char opt_letter(int c)
@@ -233,26 +245,24 @@ static bool take_opt(script_args *a, int c, const char *arg)
 static int parse(int argc, char **argv, size_t k, script_args *a)
 {
 	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = cli_getopt(CMD, argc, argv, ":h", longopts)) != -1) {
 		if (c == 'h') {
 			fputs(kinds[k].usage, stdout);
 			return HV_EXIT_OK;
 		}
-		if (c == '?' || c == ':') {
-			cli_err(CMD, c == ':' ? "option %s needs a value" : "unknown option %s",
-				argv[optind - 1]);
+		if (c == '?' || c == ':')
 			return cli_usage_error(CMD);
-		}
 		if (!strchr(kinds[k].allowed, opt_letter(c))) {
-			cli_err(CMD, "%s does not take %s", kinds[k].name, argv[optind - 1]);
+			cli_err(CMD, "%s does not take --%s", kinds[k].name, opt_name(c));
 			return cli_usage_error(CMD);
 		}
 		if (!take_opt(a, c, optarg))
 			return cli_usage_error(CMD);
 	}
 	if (optind < argc) {
-		cli_err(CMD, "%s takes no arguments ('%s')", kinds[k].name, argv[optind]);
+		char *esc = term_escape(argv[optind]);
+		cli_err(CMD, "%s takes no arguments ('%s')", kinds[k].name, esc);
+		free(esc);
 		return cli_usage_error(CMD);
 	}
 	if (kinds[k].kind == SCRIPT_IMPORT && !a->h.from) {

@@ -8,9 +8,25 @@
 #include "cli/cli.h"
 #include "model/pipeline.h"
 #include "report/findings_report.h"
+#include "report/diagnose_report.h"
+#include "report/term.h"
 #include "util/exitcode.h"
+#include "util/strbuf.h"
 #include "util/text.h"
 #include "util/xalloc.h"
+
+/* "hvtpm CMD", the prefix of every line on stderr. */
+static const char *cmd_label(const char *cmd)
+{
+	if (strcmp(cmd, "diagnose") == 0)
+		return "hvtpm diagnose";
+	if (strcmp(cmd, "audit") == 0)
+		return "hvtpm audit";
+	return "hvtpm";
+}
+
+#define MAX_VMS 1024        /* --vm given this many times at most */
+#define NAMES_LISTED 20     /* VM names listed when --vm matches none */
 
 void dx_opts_init(dx_opts *o)
 {
@@ -20,28 +36,73 @@ void dx_opts_init(dx_opts *o)
 	o->pw.use_env = true;
 }
 
+void dx_opts_free(dx_opts *o)
+{
+	free(o->vms);
+	o->vms = NULL;
+	o->filter.vms = NULL;
+	o->filter.nvms = 0;
+}
+
+bool dx_opts_add_vm(const char *cmd, dx_opts *o, const char *want)
+{
+	if (o->filter.nvms >= MAX_VMS) {
+		cli_err(cmd, "--vm given more than %d times", MAX_VMS);
+		return false;
+	}
+	o->vms = xrealloc(o->vms, (o->filter.nvms + 1) * sizeof *o->vms);
+	o->vms[o->filter.nvms++] = want;
+	o->filter.vms = o->vms;
+	return true;
+}
+
+static bool parse_verdicts(const char *cmd, dx_opts *o, const char *arg)
+{
+	const char *bad = NULL;
+	size_t badlen = 0;
+	if (vm_filter_parse_verdicts(arg, &o->filter.verdicts, &bad, &badlen))
+		return true;
+	char *name = xstrndup(bad, badlen);
+	char *esc = term_escape(name);
+	strbuf all = STRBUF_INIT;
+	for (int k = V_NO_VTPM; k <= V_REBUILD_DATA_LOSS; k++)
+		sb_addf(&all, "%s%s", k ? ", " : "", verdict_name((verdict_kind)k));
+	cli_err(cmd, "--verdict: no verdict '%s' (verdicts: %s; several separated by commas)", esc,
+		sb_str(&all));
+	sb_free(&all);
+	free(esc);
+	free(name);
+	return false;
+}
+
 int dx_opts_parse(const char *cmd, dx_opts *o, int opt, const char *arg)
 {
 	switch (opt) {
 	case OPT_AT:
-		if (!iso_parse(arg, &o->at)) {
-			cli_err(cmd, "--at wants an ISO 8601 date such as 2026-10-01 or "
-				     "2026-10-01T12:00:00Z, not '%s'", arg);
+		if (!cli_parse_date(cmd, "--at", arg, &o->at))
 			return -1;
-		}
 		o->at_given = true;
 		return 1;
 	case OPT_WARN_DAYS: {
 		char *end;
 		errno = 0;
 		long d = strtol(arg, &end, 10);
-		if (errno || *end || d < 0 || d > 36500) {
-			cli_err(cmd, "--warn-days wants a number of days from 0 to 36500, not '%s'", arg);
+		if (errno || *end || end == arg || d < 0 || d > 36500) {
+			char *esc = term_escape(arg);
+			cli_err(cmd, "--warn-days wants a number of days from 0 to 36500, not '%s'", esc);
+			free(esc);
 			return -1;
 		}
 		o->warn_days = (int)d;
 		return 1;
 	}
+	case OPT_VERDICT:
+		return parse_verdicts(cmd, o, arg) ? 1 : -1;
+	case OPT_EXPIRING_BEFORE:
+		if (!cli_parse_date(cmd, "--expiring-before", arg, &o->filter.expiring_before))
+			return -1;
+		o->filter.expiring_given = true;
+		return 1;
 	case OPT_PASSWORD_FILE:
 		o->pw.file = arg;
 		return 1;
@@ -62,17 +123,17 @@ int dx_opts_parse(const char *cmd, dx_opts *o, int opt, const char *arg)
 	}
 }
 
-bool dx_collect(const char *cmd, const dx_opts *o, char *const *paths, size_t n, evidence *e,
+bool dx_collect(const char *cmd, dx_opts *o, char *const *paths, size_t n, evidence *e,
 		void (*progress)(void *, const char *, uint64_t), void *progress_ctx)
 {
-	(void)cmd;
 	hv_passwords pw;
 	passwords_init(&pw);
 	if (passwords_collect(&pw, &o->pw, &e->findings) != HV_OK) {
-		dx_print_findings(e, false);
+		findings_print(stderr, cmd_label(cmd), &e->findings, HV_SEV_WARN);
 		passwords_free(&pw);
 		return false;
 	}
+	o->npasswords = pw.n;
 	collect_opts co = { .pw = &pw, .follow_symlinks = o->follow_symlinks,
 			    .threads = pipeline_default_threads(),
 			    .progress = progress, .progress_ctx = progress_ctx };
@@ -85,13 +146,53 @@ bool dx_collect(const char *cmd, const dx_opts *o, char *const *paths, size_t n,
 
 verdict_opts dx_verdict_opts(const dx_opts *o)
 {
-	verdict_opts v = { o->at, o->warn_days };
+	verdict_opts v = { .at = o->at, .warn_days = o->warn_days };
 	return v;
 }
 
-void dx_print_findings(const evidence *e, bool quiet)
+verdict_context dx_verdict_context(const dx_opts *o)
 {
-	findings_print(stderr, "hvtpm", &e->findings, quiet ? HV_SEV_ERROR : HV_SEV_WARN);
+	verdict_context c = { .passwords_known = true, .npasswords = o->npasswords };
+	return c;
+}
+
+void dx_print_findings(const char *cmd, const evidence *e, const dx_opts *o)
+{
+	dx_findings_text(stderr, cmd_label(cmd), e, o->quiet ? HV_SEV_ERROR : HV_SEV_WARN,
+			 o->npasswords);
+}
+
+bool dx_check_vms(const char *cmd, const dx_opts *o, const evidence *e)
+{
+	bool ok = true;
+	for (size_t i = 0; i < o->filter.nvms; i++) {
+		bool found = false;
+		for (size_t k = 0; k < e->nvms && !found; k++)
+			found = vm_matches(&e->vms[k], o->filter.vms[i]);
+		if (found)
+			continue;
+		char *esc = term_escape(o->filter.vms[i]);
+		cli_err(cmd, "no VM '%s' in the evidence (names are matched whatever their case, "
+			     "ids with or without braces)", esc);
+		free(esc);
+		ok = false;
+	}
+	if (ok)
+		return true;
+	strbuf sb = STRBUF_INIT;
+	for (size_t k = 0; k < e->nvms && k < NAMES_LISTED; k++) {
+		const ev_vm *vm = &e->vms[k];
+		sb_adds(&sb, k ? ", " : "");
+		term_add(&sb, vm->name ? vm->name : vm->id);
+	}
+	if (e->nvms > NAMES_LISTED)
+		sb_addf(&sb, " and %zu more", e->nvms - NAMES_LISTED);
+	if (e->nvms)
+		cli_err(cmd, "VMs found (%zu): %s", e->nvms, sb_str(&sb));
+	else
+		cli_err(cmd, "no VM was found in the evidence at all");
+	sb_free(&sb);
+	return false;
 }
 
 time_t dx_generated_at(const dx_opts *o, time_t now)

@@ -2,10 +2,12 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
 #include "cli/cli.h"
+#include "report/term.h"
 #include "util/exitcode.h"
 
 static const struct cli_command commands[] = {
@@ -24,7 +26,8 @@ static void usage(FILE *out)
 	      out);
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fputs("\nRun 'hvtpm COMMAND --help' for a command's options; see hvtpm(1).\n"
+	fputs("\nRun 'hvtpm help COMMAND' (or 'hvtpm COMMAND --help') for a command's options;\n"
+	      "see hvtpm(1).\n"
 	      "Exit status: 0 ok, 1 attention needed, 2 rebuild needed, 3 usage error,\n"
 	      "4 input error, 5 internal error.\n",
 	      out);
@@ -60,12 +63,50 @@ bool cli_parse_format(const char *cmd, const char *arg, out_format *out, bool al
 	else if (html && strcmp(arg, "html") == 0)
 		*out = OUT_HTML;
 	else {
-		cli_err(cmd, "unknown --format '%s' (expected %s)", arg,
+		char *esc = term_escape(arg);
+		cli_err(cmd, "unknown --format '%s' (expected %s)", esc,
 			allow_csv ? "text, json, csv, jsonl or html"
 				  : html ? "text, json or html" : "text or json");
+		free(esc);
 		return false;
 	}
 	return true;
+}
+
+static const struct cli_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+	char *esc = term_escape(name);
+	cli_err(NULL, "unknown command '%s' (expected inspect, diagnose, audit or script)", esc);
+	free(esc);
+	return cli_usage_error(NULL);
+}
+
+/* "hvtpm help [COMMAND [SUBCOMMAND]]": the command's own --help. */
+static int help(int argc, char **argv)
+{
+	if (argc < 3) {
+		usage(stdout);
+		return HV_EXIT_OK;
+	}
+	const struct cli_command *c = find_command(argv[2]);
+	if (!c)
+		return unknown_command(argv[2]);
+	char name[16], flag[] = "--help";
+	snprintf(name, sizeof name, "%s", c->name);
+	if (argc >= 4 && strcmp(c->name, "script") == 0) {
+		char *args[] = { name, argv[3], flag, NULL };
+		return c->run(3, args);
+	}
+	char *args[] = { name, flag, NULL };
+	return c->run(2, args);
 }
 
 int main(int argc, char **argv)
@@ -79,20 +120,21 @@ int main(int argc, char **argv)
 		return HV_EXIT_USAGE;
 	}
 	const char *c = argv[1];
-	if (strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0 || strcmp(c, "help") == 0) {
+	if (strcmp(c, "--help") == 0 || strcmp(c, "-h") == 0) {
 		usage(stdout);
 		return HV_EXIT_OK;
+	}
+	if (strcmp(c, "help") == 0) {
+		optind = 1;
+		return help(argc, argv);
 	}
 	if (strcmp(c, "--version") == 0 || strcmp(c, "-V") == 0) {
 		printf("hvtpm %s\n", HVTPM_VERSION);
 		return HV_EXIT_OK;
 	}
-	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
-		if (strcmp(c, commands[i].name) == 0) {
-			optind = 1;
-			return commands[i].run(argc - 1, argv + 1);
-		}
-	}
-	cli_err(NULL, "unknown command '%s'", c);
-	return cli_usage_error(NULL);
+	const struct cli_command *cmd = find_command(c);
+	if (!cmd)
+		return unknown_command(c);
+	optind = 1;
+	return cmd->run(argc - 1, argv + 1);
 }

@@ -1,18 +1,18 @@
 /* audit_report.c - certificate index, summary and the audit as text, JSON, JSONL and CSV. */
 #include "report/audit_report.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/cert_report.h"
+#include "report/csv.h"
 #include "report/out.h"
+#include "report/table.h"
+#include "report/term.h"
 #include "util/strbuf.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
-#define NAME_COL_MAX 40      /* text tables: longer free-text cells are cut at the end */
-#define CUT_LEFT ((size_t)1 << 30)
-#define PATH_COL_MAX (CUT_LEFT | 72) /* paths keep their end (the file name) */
 
 /* ---- ordering ------------------------------------------------------------------------ */
 
@@ -196,32 +196,6 @@ static const au_cert *find_cert(const audit_result *a, const hv_cert *c)
 
 /* ---- per VM ------------------------------------------------------------------------- */
 
-/* The wrapping the table shows: the verdict's, else the owner, else the first. */
-static bool shown_wrapping(const verdict *v, uint32_t *wid)
-{
-	if (v->best_wrapping >= 0) {
-		*wid = v->wraps[v->best_wrapping].id;
-		return true;
-	}
-	for (size_t i = 0; i < v->nwraps; i++) {
-		if (v->wraps[i].owner) {
-			*wid = v->wraps[i].id;
-			return true;
-		}
-	}
-	if (v->nwraps)
-		*wid = v->wraps[0].id;
-	return v->nwraps > 0;
-}
-
-static const vd_cert *wrapping_cert(const verdict *v, uint32_t wid, const char *role)
-{
-	for (size_t i = 0; i < v->ncerts; i++)
-		if (v->certs[i].wrapping_id == wid && strcmp(v->certs[i].role, role) == 0)
-			return &v->certs[i];
-	return NULL;
-}
-
 /* How many files hold the private keys the verdict relies on, and the scarcest. */
 static void count_copies(const vd_cert *ve, const vd_cert *vs, au_vm *row)
 {
@@ -247,25 +221,18 @@ void audit_add_vm(audit_result *a, const evidence *e, size_t vm, const verdict *
 	row->vm = vm;
 	row->kind = v->kind;
 	row->kp = v->kp;
-	uint32_t wid = 0;
-	bool shown = shown_wrapping(v, &wid);
-	const vd_cert *ve = shown ? wrapping_cert(v, wid, "encryption") : NULL;
-	const vd_cert *vs = shown ? wrapping_cert(v, wid, "signing") : NULL;
+	int w = verdict_shown_wrapping(v);
+	const vd_cert *ve = verdict_cert(v, w, "encryption");
+	const vd_cert *vs = verdict_cert(v, w, "signing");
 	row->enc = ve ? find_cert(a, ve->cert) : NULL;
 	row->sig = vs ? find_cert(a, vs->cert) : NULL;
-	const au_cert *first = row->enc;
-	if (row->sig && (!first || row->sig->cert->not_after < first->cert->not_after))
-		first = row->sig;
-	if (first) {
-		row->first_not_after = first->cert->not_after;
-		row->days_left = first->days_left;
-	}
+	row->has_expiry = verdict_expiry(v, &row->first_not_after, &row->days_left);
+	row->missing = dx_missing_text(e, v);
 	count_copies(ve, vs, row);
 	a->counts[v->kind]++;
 	if (row->single)
 		a->single[a->nsingle++] = a->nvms;
 	a->nvms++;
-	(void)e;
 }
 
 void audit_end(const evidence *e, int exit_code, audit_result *a)
@@ -299,6 +266,8 @@ void audit_free(audit_result *a)
 	}
 	free(a->certs);
 	free(a->by_sha);
+	for (size_t i = 0; i < a->nvms; i++)
+		free(a->vms[i].missing);
 	free(a->vms);
 	free(a->expiring);
 	free(a->unneeded);
@@ -314,7 +283,7 @@ static const char *cert_status(const au_cert *c)
 	if (c->expired)
 		return "expired";
 	if (c->not_yet_valid)
-		return "not-yet-valid";
+		return "not_yet_valid";
 	return c->expiring ? "expiring" : "valid";
 }
 
@@ -337,14 +306,14 @@ json_object *audit_cert_json(const evidence *e, const au_cert *c)
 	jadd_str(o, "thumbprint_sha1", c->cert->thumbprint);
 	jadd_str(o, "sha256", c->cert->sha256);
 	jadd_str(o, "subject", c->cert->subject);
-	jadd_str(o, "role", c->role);
+	jadd_enum(o, "role", c->role);
 	jadd_str(o, "guardian", c->cert->guardian);
 	jadd_str(o, "host", c->cert->host);
 	jadd_bool(o, "local_guardian_pattern", c->cert->role != CERT_ROLE_OTHER);
 	jadd_str(o, "not_before", c->cert->not_before_iso);
 	jadd_str(o, "not_after", c->cert->not_after_iso);
 	jadd_int(o, "days_left", c->days_left);
-	jadd_str(o, "status", cert_status(c));
+	jadd_enum(o, "status", cert_status(c));
 	json_object *vms = json_object_new_array();
 	for (size_t i = 0; i < c->nvms; i++) {
 		json_object *j = json_object_new_object();
@@ -368,10 +337,10 @@ static json_object *single_json(const evidence *e, const au_vm *v, bool whose)
 	if (whose) {
 		jadd_str(o, "id", vm->id);
 		jadd_str(o, "name", vm->name);
-		jadd_str(o, "verdict", verdict_name(v->kind));
+		jadd_enum(o, "verdict", verdict_name(v->kind));
 	}
 	jadd_str(o, "thumbprint_sha1", v->single->cert->thumbprint);
-	jadd_str(o, "role", v->single->role);
+	jadd_enum(o, "role", v->single->role);
 	jadd_str(o, "path", e->files[v->single->with_key[0]].path);
 	return o;
 }
@@ -389,6 +358,7 @@ json_object *audit_summary_json(const evidence *e, const audit_result *a)
 {
 	json_object *o = json_object_new_object();
 	jadd_int(o, "vms", (int64_t)a->nvms);
+	jadd_int(o, "vms_in_evidence", (int64_t)e->nvms);
 	jadd_int(o, "files", (int64_t)e->nfiles);
 	json_object *cl = json_object_new_object();
 	for (int c = 0; c < EVC_COUNT; c++)
@@ -404,12 +374,12 @@ json_object *audit_summary_json(const evidence *e, const audit_result *a)
 		const au_cert *c = &a->certs[a->expiring[i]];
 		json_object *j = json_object_new_object();
 		jadd_str(j, "thumbprint_sha1", c->cert->thumbprint);
-		jadd_str(j, "role", c->role);
+		jadd_enum(j, "role", c->role);
 		jadd_str(j, "guardian", c->cert->guardian);
 		jadd_str(j, "host", c->cert->host);
 		jadd_str(j, "not_after", c->cert->not_after_iso);
 		jadd_int(j, "days_left", c->days_left);
-		jadd_str(j, "status", cert_status(c));
+		jadd_enum(j, "status", cert_status(c));
 		jadd_int(j, "vm_count", (int64_t)c->nvms);
 		json_object_array_add(ex, j);
 	}
@@ -419,7 +389,7 @@ json_object *audit_summary_json(const evidence *e, const audit_result *a)
 		const ev_file *f = &e->files[a->pfx_failed[i]];
 		json_object *j = json_object_new_object();
 		jadd_str(j, "path", f->path);
-		jadd_str(j, "class", hv_err_code(f->status));
+		jadd_enum(j, "class", hv_err_code(f->status));
 		jadd_str(j, "reason", f->error);
 		json_object_array_add(pf, j);
 	}
@@ -510,11 +480,12 @@ static void evidence_stream(FILE *o, const evidence *e, bool *first)
 {
 	array_open(o, "evidence", first);
 	for (size_t i = 0; i < e->nfiles; i++)
-		array_item(o, dx_evidence_file_json(&e->files[i]), i);
+		array_item(o, dx_evidence_file_json(e, i), i);
 	array_close(o, e->nfiles);
 }
 
-void audit_json_begin(FILE *o, time_t generated_at, time_t evaluated_at, int warn_days)
+void audit_json_begin(FILE *o, time_t generated_at, time_t evaluated_at, int warn_days,
+		      const vm_filter *f)
 {
 	char g[32], at[32];
 	time_to_iso(generated_at, g);
@@ -525,6 +496,11 @@ void audit_json_begin(FILE *o, time_t generated_at, time_t evaluated_at, int war
 	member(o, "generated_at", json_object_new_string(g), &first);
 	member(o, "evaluated_at", json_object_new_string(at), &first);
 	member(o, "warn_days", json_object_new_int64(warn_days), &first);
+	json_object *fj = dx_filter_json(f);
+	if (fj)
+		member(o, "filter", fj, &first);
+	else
+		fputs(",\n  \"filter\": null", o);
 	array_open(o, "vms", &first);
 }
 
@@ -581,33 +557,6 @@ void audit_jsonl_end(FILE *o, const evidence *e, const audit_result *a)
 
 /* ---- CSV ----------------------------------------------------------------------------- */
 
-void audit_csv_field(FILE *o, const char *s)
-{
-	if (!s)
-		return;
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, o);
-		return;
-	}
-	fputc('"', o);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', o);
-		fputc(*s, o);
-	}
-	fputc('"', o);
-}
-
-static void csv_row(FILE *o, const char *const *cells, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			fputc(',', o);
-		audit_csv_field(o, cells[i]);
-	}
-	fputs("\r\n", o);
-}
-
 static void join_files(strbuf *sb, const evidence *e, const size_t *files, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -629,19 +578,29 @@ static void csv_vm(FILE *o, const evidence *e, const au_vm *v)
 	}
 	char code[8], date[32] = "", days[24] = "", copies[24];
 	snprintf(code, sizeof code, "%d", verdict_exit_code(v->kind));
-	if (v->first_not_after) {
+	if (v->has_expiry) {
 		time_to_iso(v->first_not_after, date);
 		snprintf(days, sizeof days, "%ld", v->days_left);
 	}
 	snprintf(copies, sizeof copies, "%zu", v->key_copies);
-	const char *cells[] = {
-		vm->id, vm->name ? vm->name : "", verdict_name(v->kind), code,
-		vm->tpm_enabled == TRI_UNKNOWN ? "" : vm->tpm_enabled == TRI_YES ? "true" : "false",
-		sb_str(&cfg), v->kp < vm->nkps ? e->files[vm->kps[v->kp].file].path : "",
-		v->enc ? v->enc->cert->thumbprint : "", v->sig ? v->sig->cert->thumbprint : "",
-		date, days, copies, v->single ? "yes" : "no", sb_str(&miss),
+	const csv_cell cells[] = {
+		csv_txt(vm->id),
+		csv_txt(vm->name),
+		csv_txt(verdict_name(v->kind)),
+		{ code, true },
+		csv_txt(vm->tpm_enabled == TRI_UNKNOWN ? NULL
+			: vm->tpm_enabled == TRI_YES ? "true" : "false"),
+		csv_txt(sb_str(&cfg)),
+		csv_txt(v->kp < vm->nkps ? e->files[vm->kps[v->kp].file].path : NULL),
+		csv_txt(v->enc ? v->enc->cert->thumbprint : NULL),
+		csv_txt(v->sig ? v->sig->cert->thumbprint : NULL),
+		csv_txt(date),
+		{ days, true },
+		{ copies, true },
+		csv_txt(v->single ? "yes" : "no"),
+		csv_txt(sb_str(&miss)),
 	};
-	csv_row(o, cells, sizeof cells / sizeof *cells);
+	csv_write_row(o, cells, sizeof cells / sizeof *cells);
 	sb_free(&cfg);
 	sb_free(&miss);
 }
@@ -659,14 +618,23 @@ static void csv_cert(FILE *o, const evidence *e, const au_cert *c)
 	char days[24], nvm[24];
 	snprintf(days, sizeof days, "%ld", c->days_left);
 	snprintf(nvm, sizeof nvm, "%zu", c->nvms);
-	const char *cells[] = {
-		c->cert->thumbprint, c->cert->sha256, c->role,
-		c->cert->guardian ? c->cert->guardian : "", c->cert->host ? c->cert->host : "",
-		c->cert->subject ? c->cert->subject : "", c->cert->not_before_iso,
-		c->cert->not_after_iso, days, cert_status(c), nvm, sb_str(&ids), sb_str(&with),
-		sb_str(&without),
+	const csv_cell cells[] = {
+		csv_txt(c->cert->thumbprint),
+		csv_txt(c->cert->sha256),
+		csv_txt(c->role),
+		csv_txt(c->cert->guardian),
+		csv_txt(c->cert->host),
+		csv_txt(c->cert->subject),
+		csv_txt(c->cert->not_before_iso),
+		csv_txt(c->cert->not_after_iso),
+		{ days, true },
+		csv_txt(cert_status(c)),
+		{ nvm, true },
+		csv_txt(sb_str(&ids)),
+		csv_txt(sb_str(&with)),
+		csv_txt(sb_str(&without)),
 	};
-	csv_row(o, cells, sizeof cells / sizeof *cells);
+	csv_write_row(o, cells, sizeof cells / sizeof *cells);
 	sb_free(&ids);
 	sb_free(&with);
 	sb_free(&without);
@@ -685,11 +653,11 @@ void audit_report_csv(FILE *o, const evidence *e, const audit_result *a, au_tabl
 		"files_without_key",
 	};
 	if (t == AU_TABLE_VMS) {
-		csv_row(o, vm_head, sizeof vm_head / sizeof *vm_head);
+		csv_write_texts(o, vm_head, sizeof vm_head / sizeof *vm_head);
 		for (size_t i = 0; i < a->nvms; i++)
 			csv_vm(o, e, &a->vms[i]);
 	} else {
-		csv_row(o, cert_head, sizeof cert_head / sizeof *cert_head);
+		csv_write_texts(o, cert_head, sizeof cert_head / sizeof *cert_head);
 		for (size_t i = 0; i < a->ncerts; i++)
 			csv_cert(o, e, &a->certs[i]);
 	}
@@ -697,130 +665,9 @@ void audit_report_csv(FILE *o, const evidence *e, const audit_result *a, au_tabl
 
 /* ---- text ---------------------------------------------------------------------------- */
 
-/* An aligned table: cells escaped for the terminal, cut to a column's cap. */
-typedef struct {
-	size_t ncols;
-	char **cells;          /* row-major */
-	out_colour *colour;    /* per cell */
-	size_t nrows, caprows;
-	size_t *width;
-} table;
-
-static size_t display_width(const char *s)
-{
-	size_t w = 0;
-	for (; *s; s++)
-		w += ((unsigned char)*s & 0xC0) != 0x80;
-	return w;
-}
-
-/* The byte offset after the first n characters of s. */
-static size_t chars_prefix(const char *s, size_t n)
-{
-	size_t i = 0;
-	for (size_t w = 0; s[i] && w < n; w++) {
-		i++;
-		while (((unsigned char)s[i] & 0xC0) == 0x80)
-			i++;
-	}
-	return i;
-}
-
-/* s escaped for the terminal and cut to cap characters (CUT_LEFT: keep the end). */
-static char *cell_text(const char *s, size_t cap)
-{
-	char *t = cert_report_escape(s && *s ? s : "-");
-	bool left = cap & CUT_LEFT;
-	cap &= ~CUT_LEFT;
-	size_t w = display_width(t);
-	if (!cap || w <= cap)
-		return t;
-	strbuf sb = STRBUF_INIT;
-	if (left) {
-		sb_adds(&sb, "...");
-		sb_adds(&sb, t + chars_prefix(t, w - (cap - 3)));
-	} else {
-		sb_add(&sb, t, chars_prefix(t, cap - 3));
-		sb_adds(&sb, "...");
-	}
-	free(t);
-	return sb_detach(&sb);
-}
-
-static void table_init(table *t, size_t ncols)
-{
-	memset(t, 0, sizeof *t);
-	t->ncols = ncols;
-	t->width = xcalloc(ncols, sizeof *t->width);
-}
-
-/* Adds a row of ncols cells; caps[i] limits a column (0: none). */
-static void table_row(table *t, const char *const *cells, const size_t *caps,
-		      const out_colour *colour)
-{
-	size_t need = (t->nrows + 1) * t->ncols, cap = t->caprows * t->ncols;
-	if (need > cap) {
-		size_t rows = t->caprows ? t->caprows * 2 : 64;
-		t->cells = xrealloc(t->cells, rows * t->ncols * sizeof *t->cells);
-		t->colour = xrealloc(t->colour, rows * t->ncols * sizeof *t->colour);
-		t->caprows = rows;
-	}
-	for (size_t i = 0; i < t->ncols; i++) {
-		char *c = cell_text(cells[i], caps ? caps[i] : 0);
-		size_t w = display_width(c);
-		if (w > t->width[i])
-			t->width[i] = w;
-		t->cells[t->nrows * t->ncols + i] = c;
-		t->colour[t->nrows * t->ncols + i] = colour ? colour[i] : C_NONE;
-	}
-	t->nrows++;
-}
-
-static void table_print(FILE *o, table *t, const char *indent)
-{
-	for (size_t r = 0; r < t->nrows; r++) {
-		fputs(indent, o);
-		for (size_t i = 0; i < t->ncols; i++) {
-			const char *c = t->cells[r * t->ncols + i];
-			out_colour k = r == 0 ? C_BOLD : t->colour[r * t->ncols + i];
-			bool last = i + 1 == t->ncols;
-			size_t pad = last ? 0 : t->width[i] - display_width(c) + 2;
-			fprintf(o, "%s%s%s%*s", k ? out_c(k) : "", c, k ? out_c(C_NONE) : "",
-				(int)pad, "");
-		}
-		fputc('\n', o);
-	}
-	for (size_t i = 0; i < t->nrows * t->ncols; i++)
-		free(t->cells[i]);
-	free(t->cells);
-	free(t->colour);
-	free(t->width);
-	memset(t, 0, sizeof *t);
-}
-
-static out_colour verdict_colour(verdict_kind k)
-{
-	switch (verdict_exit_code(k)) {
-	case 0: return C_GREEN;
-	case 1: return C_YELLOW;
-	default: return C_RED;
-	}
-}
-
 static out_colour status_colour(const au_cert *c)
 {
 	return c->expired ? C_RED : c->expiring || c->not_yet_valid ? C_YELLOW : C_NONE;
-}
-
-static void text_verdicts(FILE *o, const audit_result *a)
-{
-	fputs("Verdicts:\n", o);
-	if (!a->nvms)
-		fputs("  (no VM found)\n", o);
-	for (int k = 0; k <= V_REBUILD_DATA_LOSS; k++)
-		if (a->counts[k])
-			fprintf(o, "  %s%-18s%s %zu\n", out_c(verdict_colour((verdict_kind)k)),
-				verdict_name((verdict_kind)k), out_c(C_NONE), a->counts[k]);
 }
 
 static const char *cert_name(const au_cert *c)
@@ -828,167 +675,279 @@ static const char *cert_name(const au_cert *c)
 	return c->cert->guardian ? c->cert->guardian : c->cert->subject;
 }
 
-static void text_expiring(FILE *o, const audit_result *a)
+/* A blank line, then a section title wrapped to width. */
+static void title(FILE *o, size_t width, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void title(FILE *o, size_t width, const char *fmt, ...)
 {
-	fprintf(o, "\nExpired or expiring certificates, by date (%zu):\n", a->nexpiring);
+	strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	fputc('\n', o);
+	text_wrap(o, width, "", "  ", sb_str(&sb));
+	sb_free(&sb);
+}
+
+static int cmp_row_urgent(const void *pa, const void *pb, void *ctx)
+{
+	const evidence *e = ctx;
+	const au_vm *a = *(const au_vm *const *)pa, *b = *(const au_vm *const *)pb;
+	int ua = verdict_urgency(a->kind), ub = verdict_urgency(b->kind);
+	if (ua != ub)
+		return ua < ub ? -1 : 1;
+	if (a->has_expiry != b->has_expiry)
+		return a->has_expiry ? -1 : 1;
+	if (a->has_expiry && a->first_not_after != b->first_not_after)
+		return a->first_not_after < b->first_not_after ? -1 : 1;
+	const ev_vm *va = &e->vms[a->vm], *vb = &e->vms[b->vm];
+	int c = name_casecmp(va->name ? va->name : "", vb->name ? vb->name : "");
+	return c ? c : strcmp(va->id, vb->id);
+}
+
+/* The VMs worst first: VM, VERDICT, DAYS LEFT, COPIES, WHAT IS MISSING. */
+static void text_summary(FILE *o, const evidence *e, const audit_result *a, size_t width)
+{
+	static const tb_col cols[] = {
+		{ "VM", TB_WRAP, 10, false, false },
+		{ "VERDICT", TB_FIXED, 0, false, false },
+		{ "DAYS LEFT", TB_WRAP, 4, true, false },
+		{ "COPIES", TB_FIXED, 0, true, false },
+		{ "WHAT IS MISSING", TB_WRAP, 12, false, false },
+	};
+	const au_vm **rows = xcalloc(a->nvms + 1, sizeof *rows);
+	for (size_t i = 0; i < a->nvms; i++)
+		rows[i] = &a->vms[i];
+	if (a->nvms > 1)
+		qsort_r(rows, a->nvms, sizeof *rows, cmp_row_urgent, (void *)e);
+	table *t = table_new(cols, 5);
+	for (size_t i = 0; i < a->nvms; i++) {
+		const au_vm *v = rows[i];
+		const ev_vm *vm = &e->vms[v->vm];
+		char days[24] = "", copies[24] = "";
+		if (v->has_expiry)
+			snprintf(days, sizeof days, "%ld", v->days_left);
+		if (v->key_copies)
+			snprintf(copies, sizeof copies, "%zu", v->key_copies);
+		const char *cells[] = { vm->name ? vm->name : vm->id, verdict_name(v->kind), days,
+					copies, v->missing };
+		out_colour col[5] = { C_NONE, dx_verdict_colour(v->kind), C_NONE,
+				      v->single ? C_YELLOW : C_NONE };
+		table_add(t, cells, col);
+	}
+	table_print(o, t, "  ", width);
+	table_free(t);
+	free(rows);
+}
+
+static void text_answer(FILE *o, const audit_result *a, size_t width)
+{
+	const char *what;
+	switch (a->exit_code) {
+	case 0: what = "every VM reported can be restored as it is"; break;
+	case 1: what = a->nvms ? "attention needed, but no VM must be rebuilt" : "no VM was found";
+		break;
+	case 2: what = "at least one VM must be rebuilt and BitLocker re-keyed"; break;
+	default: what = "some evidence could not be read (see Evidence below)"; break;
+	}
+	strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "Exit status %d: %s.", a->exit_code, what);
+	if (a->nsingle)
+		sb_addf(&sb, " %zu VM%s depend%s on a private key held in one file only.", a->nsingle,
+			a->nsingle == 1 ? "" : "s", a->nsingle == 1 ? "s" : "");
+	if (a->nexpiring)
+		sb_addf(&sb, " %zu certificate%s expired or expire%s within %d days.", a->nexpiring,
+			a->nexpiring == 1 ? " has" : "s have", a->nexpiring == 1 ? "s" : "",
+			a->warn_days);
+	text_wrap(o, width, "", "", sb_str(&sb));
+	sb_free(&sb);
+}
+
+static void text_verdicts(FILE *o, const audit_result *a, size_t width)
+{
+	strbuf sb = STRBUF_INIT;
+	sb_adds(&sb, "Verdicts:");
+	bool any = false;
+	for (int rank = 0; rank <= V_REBUILD_DATA_LOSS; rank++) { /* worst first */
+		verdict_kind v = V_NO_VTPM;
+		for (int u = V_NO_VTPM; u <= V_REBUILD_DATA_LOSS; u++)
+			if (verdict_urgency((verdict_kind)u) == rank)
+				v = (verdict_kind)u;
+		if (!a->counts[v])
+			continue;
+		sb_addf(&sb, "%s %zu %s%s%s", any ? "," : "", a->counts[v],
+			out_c(dx_verdict_colour(v)), verdict_name(v), out_c(C_NONE));
+		any = true;
+	}
+	if (!any)
+		sb_adds(&sb, " no VM found");
+	sb_addc(&sb, '.');
+	text_wrap(o, width, "", "  ", sb_str(&sb));
+	sb_free(&sb);
+}
+
+/* A certificate table: the date, days, status, role, name and host stay on the line. */
+static table *cert_table(bool counts)
+{
+	static const tb_col cols[] = {
+		{ "NOT AFTER", TB_FIXED, 0, false, false },
+		{ "DAYS", TB_FIXED, 0, true, false },
+		{ "ROLE", TB_FIXED, 0, false, true },
+		{ "GUARDIAN/SUBJECT", TB_WRAP, 16, false, false },
+		{ "HOST", TB_FIXED, 0, false, false },
+		{ "STATUS", TB_FIXED, 0, false, true },
+		{ "THUMBPRINT", TB_FIXED, 0, false, true },
+		{ "VMS", TB_FIXED, 0, true, true },
+		{ "WITH KEY", TB_FIXED, 0, true, true },
+		{ "CERT ONLY", TB_FIXED, 0, true, true },
+	};
+	return table_new(cols, counts ? 10 : 8);
+}
+
+static void cert_row(table *t, const au_cert *c, bool counts)
+{
+	char days[24], nvm[24], nw[24], nwo[24];
+	snprintf(days, sizeof days, "%ld", c->days_left);
+	snprintf(nvm, sizeof nvm, "%zu", c->nvms);
+	snprintf(nw, sizeof nw, "%zu", c->nwith);
+	snprintf(nwo, sizeof nwo, "%zu", c->nwithout);
+	const char *cells[] = { c->cert->not_after_iso, days, c->role, cert_name(c),
+				c->cert->host, cert_status(c), c->cert->thumbprint, nvm, nw, nwo };
+	out_colour col[10] = { C_NONE, status_colour(c), C_NONE, C_NONE, C_NONE, status_colour(c),
+			       C_NONE, C_NONE, c->nvms && !c->nwith ? C_RED : C_NONE };
+	(void)counts;
+	table_add(t, cells, col);
+}
+
+static void text_expiring(FILE *o, const audit_result *a, size_t width)
+{
+	title(o, width, "Expired or expiring certificates, by date (%zu):", a->nexpiring);
 	if (!a->nexpiring)
 		return;
-	table t;
-	table_init(&t, 8);
-	static const char *const head[] = { "NOT AFTER", "DAYS", "STATUS", "ROLE",
-					    "GUARDIAN/SUBJECT", "HOST", "THUMBPRINT", "VMS" };
-	static const size_t caps[] = { 0, 0, 0, 0, NAME_COL_MAX, NAME_COL_MAX, 0, 0 };
-	table_row(&t, head, NULL, NULL);
-	for (size_t i = 0; i < a->nexpiring; i++) {
-		const au_cert *c = &a->certs[a->expiring[i]];
-		char days[24], nvm[24];
-		snprintf(days, sizeof days, "%ld", c->days_left);
-		snprintf(nvm, sizeof nvm, "%zu", c->nvms);
-		const char *cells[] = { c->cert->not_after_iso, days, cert_status(c), c->role,
-					cert_name(c), c->cert->host, c->cert->thumbprint, nvm };
-		out_colour col[8] = { C_NONE, C_NONE, status_colour(c) };
-		table_row(&t, cells, caps, col);
-	}
-	table_print(o, &t, "  ");
+	table *t = cert_table(false);
+	for (size_t i = 0; i < a->nexpiring; i++)
+		cert_row(t, &a->certs[a->expiring[i]], false);
+	table_print(o, t, "  ", width);
+	table_free(t);
 }
 
-static void text_pfx_failed(FILE *o, const evidence *e, const audit_result *a)
+static void text_pfx_failed(FILE *o, const evidence *e, const audit_result *a, size_t width)
 {
-	fprintf(o, "\nPFX files that could not be opened (%zu):\n", a->npfx_failed);
+	title(o, width, "PFX files that could not be opened (%zu):", a->npfx_failed);
+	strbuf sb = STRBUF_INIT;
 	for (size_t i = 0; i < a->npfx_failed; i++) {
 		const ev_file *f = &e->files[a->pfx_failed[i]];
-		char *p = cert_report_escape(f->path), *m = cert_report_escape(f->error);
-		fprintf(o, "  %s\n      %s: %s\n", p, hv_err_name(f->status), m);
-		free(p);
-		free(m);
+		sb_reset(&sb);
+		term_add(&sb, f->path);
+		text_wrap(o, width, "  ", "    ", sb_str(&sb));
+		sb_reset(&sb);
+		if (f->status == HV_ERR_PASSWORD && !a->npasswords) {
+			sb_adds(&sb, "needs a password, and none was given (--password-file, "
+				     "--ask-password, --try-default-passwords)");
+		} else {
+			term_add(&sb, f->error ? f->error : hv_err_name(f->status));
+		}
+		text_wrap(o, width, "      ", "      ", sb_str(&sb));
 	}
+	sb_free(&sb);
 }
 
-static void text_unneeded(FILE *o, const evidence *e, const audit_result *a)
+static void text_unneeded(FILE *o, const evidence *e, const audit_result *a, size_t width)
 {
-	fprintf(o, "\nCertificates held that no VM needs (%zu):\n", a->nunneeded);
+	title(o, width, "Certificates held that no VM needs (%zu):", a->nunneeded);
 	if (!a->nunneeded)
 		return;
-	table t;
-	table_init(&t, 5);
-	static const char *const head[] = { "THUMBPRINT", "NOT AFTER", "SUBJECT", "KEY",
-					    "FIRST FILE" };
-	static const size_t caps[] = { 0, 0, NAME_COL_MAX, 0, PATH_COL_MAX };
-	table_row(&t, head, NULL, NULL);
+	static const tb_col cols[] = {
+		{ "NOT AFTER", TB_FIXED, 0, false, false },
+		{ "KEY", TB_FIXED, 0, false, false },
+		{ "SUBJECT", TB_WRAP, 16, false, false },
+		{ "FIRST FILE", TB_CUT_MIDDLE, 24, false, false },
+		{ "THUMBPRINT", TB_FIXED, 0, false, true },
+	};
+	table *t = table_new(cols, 5);
 	for (size_t i = 0; i < a->nunneeded; i++) {
 		const au_cert *c = &a->certs[a->unneeded[i]];
 		size_t f = c->nwith ? c->with_key[0] : c->without_key[0];
-		const char *cells[] = { c->cert->thumbprint, c->cert->not_after_iso,
-					c->cert->subject, c->nwith ? "yes" : "no",
-					e->files[f].path };
-		table_row(&t, cells, caps, NULL);
+		const char *cells[] = { c->cert->not_after_iso, c->nwith ? "yes" : "no",
+					c->cert->subject, e->files[f].path, c->cert->thumbprint };
+		table_add(t, cells, NULL);
 	}
-	table_print(o, &t, "  ");
+	table_print(o, t, "  ", width);
+	table_free(t);
 }
 
-static void text_single(FILE *o, const evidence *e, const audit_result *a)
+static void text_single(FILE *o, const evidence *e, const audit_result *a, size_t width)
 {
-	fprintf(o, "\nVMs whose private key exists in one file only (%zu): keep a second copy\n",
-		a->nsingle);
+	title(o, width, "VMs whose private key exists in one file only (%zu): keep a second copy",
+	      a->nsingle);
 	if (!a->nsingle)
 		return;
-	table t;
-	table_init(&t, 5);
-	static const char *const head[] = { "VM", "ID", "ROLE", "THUMBPRINT", "ONLY COPY" };
-	static const size_t caps[] = { NAME_COL_MAX, 0, 0, 0, PATH_COL_MAX };
-	table_row(&t, head, NULL, NULL);
+	static const tb_col cols[] = {
+		{ "VM", TB_WRAP, 12, false, false },
+		{ "ROLE", TB_FIXED, 0, false, false },
+		{ "ONLY COPY", TB_CUT_MIDDLE, 24, false, false },
+		{ "THUMBPRINT", TB_FIXED, 0, false, true },
+		{ "ID", TB_FIXED, 0, false, true },
+	};
+	table *t = table_new(cols, 5);
 	for (size_t i = 0; i < a->nsingle; i++) {
 		const au_vm *v = &a->vms[a->single[i]];
 		const ev_vm *vm = &e->vms[v->vm];
-		const char *cells[] = { vm->name, vm->id, v->single->role,
-					v->single->cert->thumbprint,
-					e->files[v->single->with_key[0]].path };
-		table_row(&t, cells, caps, NULL);
+		const char *cells[] = { vm->name ? vm->name : vm->id, v->single->role,
+					e->files[v->single->with_key[0]].path,
+					v->single->cert->thumbprint, vm->id };
+		table_add(t, cells, NULL);
 	}
-	table_print(o, &t, "  ");
+	table_print(o, t, "  ", width);
+	table_free(t);
 }
 
-static void text_file_errors(FILE *o, const evidence *e)
+static void text_certs(FILE *o, const audit_result *a, size_t width)
 {
-	fputc('\n', o);
-	dx_evidence_text(o, e);
-}
-
-static void text_vms(FILE *o, const evidence *e, const audit_result *a)
-{
-	fprintf(o, "\nVMs (%zu):\n", a->nvms);
-	if (!a->nvms)
-		return;
-	table t;
-	table_init(&t, 7);
-	static const char *const head[] = { "VM", "ID", "VERDICT", "FIRST NOT AFTER", "DAYS",
-					    "KEY COPIES", "KEY PROTECTOR" };
-	static const size_t caps[] = { NAME_COL_MAX, 0, 0, 0, 0, 0, PATH_COL_MAX };
-	table_row(&t, head, NULL, NULL);
-	for (size_t i = 0; i < a->nvms; i++) {
-		const au_vm *v = &a->vms[i];
-		const ev_vm *vm = &e->vms[v->vm];
-		char date[32] = "", days[24] = "", copies[40] = "";
-		if (v->first_not_after) {
-			time_to_iso(v->first_not_after, date);
-			snprintf(days, sizeof days, "%ld", v->days_left);
-		}
-		if (v->key_copies)
-			snprintf(copies, sizeof copies, "%zu%s", v->key_copies,
-				 v->single ? " (single)" : "");
-		const char *kp = v->kp < vm->nkps ? e->files[vm->kps[v->kp].file].path : NULL;
-		const char *cells[] = { vm->name, vm->id, verdict_name(v->kind), date, days,
-					copies, kp };
-		out_colour col[7] = { C_NONE, C_NONE, verdict_colour(v->kind) };
-		table_row(&t, cells, caps, col);
-	}
-	table_print(o, &t, "  ");
-}
-
-static void text_certs(FILE *o, const audit_result *a)
-{
-	fprintf(o, "\nCertificates (%zu), by date:\n", a->ncerts);
+	title(o, width, "Certificates (%zu), by date:", a->ncerts);
 	if (!a->ncerts)
 		return;
-	table t;
-	table_init(&t, 10);
-	static const char *const head[] = { "NOT AFTER", "DAYS", "STATUS", "ROLE",
-					    "GUARDIAN/SUBJECT", "HOST", "THUMBPRINT", "VMS",
-					    "WITH KEY", "CERT ONLY" };
-	static const size_t caps[] = { 0, 0, 0, 0, NAME_COL_MAX, NAME_COL_MAX, 0, 0, 0, 0 };
-	table_row(&t, head, NULL, NULL);
-	for (size_t i = 0; i < a->ncerts; i++) {
-		const au_cert *c = &a->certs[i];
-		char days[24], nvm[24], nw[24], nwo[24];
-		snprintf(days, sizeof days, "%ld", c->days_left);
-		snprintf(nvm, sizeof nvm, "%zu", c->nvms);
-		snprintf(nw, sizeof nw, "%zu", c->nwith);
-		snprintf(nwo, sizeof nwo, "%zu", c->nwithout);
-		const char *cells[] = { c->cert->not_after_iso, days, cert_status(c), c->role,
-					cert_name(c), c->cert->host, c->cert->thumbprint, nvm, nw,
-					nwo };
-		out_colour col[10] = { C_NONE, C_NONE, status_colour(c), C_NONE, C_NONE, C_NONE,
-				       C_NONE, C_NONE, c->nvms && !c->nwith ? C_RED : C_NONE };
-		table_row(&t, cells, caps, col);
-	}
-	table_print(o, &t, "  ");
+	table *t = cert_table(true);
+	for (size_t i = 0; i < a->ncerts; i++)
+		cert_row(t, &a->certs[i], true);
+	table_print(o, t, "  ", width);
+	table_free(t);
 }
 
 void audit_report_text(FILE *o, const evidence *e, const audit_result *a)
 {
+	size_t width = out_width();
 	char at[32];
 	time_to_iso(a->evaluated_at, at);
-	fprintf(o, "%shvtpm audit%s: %zu VM(s) in %zu evidence file(s), evaluated at %s (warn "
-		   "within %d days)\n\n", out_c(C_BOLD), out_c(C_NONE), a->nvms, e->nfiles, at,
-		a->warn_days);
-	text_verdicts(o, a);
-	fprintf(o, "\nCertificates: %zu distinct\n", a->ncerts);
-	text_expiring(o, a);
-	text_pfx_failed(o, e, a);
-	text_unneeded(o, e, a);
-	text_single(o, e, a);
-	text_file_errors(o, e);
-	text_vms(o, e, a);
-	text_certs(o, a);
+	strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "%shvtpm audit%s: %zu VM%s in %zu evidence file(s), evaluated at %s (warn "
+		     "within %d days)", out_c(C_BOLD), out_c(C_NONE), a->nvms,
+		a->nvms == 1 ? "" : "s", e->nfiles, at, a->warn_days);
+	text_wrap(o, width, "", "  ", sb_str(&sb));
+	if (a->filter && vm_filter_active(a->filter)) {
+		sb_reset(&sb);
+		dx_filter_text(&sb, a->filter);
+		sb_addf(&sb, ": %zu of the %zu VMs in the evidence; the certificate sections cover "
+			     "the whole evidence.", a->nvms, e->nvms);
+		text_wrap(o, width, "", "  ", sb_str(&sb));
+	}
+	sb_free(&sb);
+	fputc('\n', o);
+	if (a->nvms) {
+		text_summary(o, e, a, width);
+		fputc('\n', o);
+	}
+	text_answer(o, a, width);
+	fputc('\n', o);
+	text_verdicts(o, a, width);
+	fprintf(o, "Certificates: %zu distinct\n", a->ncerts);
+	text_expiring(o, a, width);
+	text_pfx_failed(o, e, a, width);
+	text_unneeded(o, e, a, width);
+	text_single(o, e, a, width);
+	fputc('\n', o);
+	dx_evidence_text(o, e, false, a->npasswords, width);
+	text_certs(o, a, width);
 	fputs("\n(Reasons, plans and the SHA-256 of every file: --format json)\n", o);
 }

@@ -8,16 +8,16 @@
  * certificates by notAfter then SHA-1 thumbprint, evidence files in walk
  * order (directory entries in byte order, archive members as stored).
  *
- * JSON (schema_version 1): the diagnose document (schema_version, tool,
- * generated_at, evaluated_at, warn_days, vms, evidence, errors; each VM as
+ * JSON (schema_version 2): the diagnose document (schema_version, tool,
+ * generated_at, evaluated_at, warn_days, filter, vms, evidence, errors; each VM as
  * dx_vm_json plus private_key_copies and single_copy {thumbprint_sha1, role,
  * path} or null) with two more top-level keys:
  *   certificates[]  thumbprint_sha1, sha256, subject, role, guardian, host,
  *                   local_guardian_pattern, not_before, not_after, days_left,
- *                   status (valid|expiring|expired|not-yet-valid), vms[]
+ *                   status (valid|expiring|expired|not_yet_valid), vms[]
  *                   {id, name}, held_with_private_key[] and
  *                   held_without_private_key[] {path, sha256}
- *   summary         vms, files, verdicts {name: count, every verdict},
+ *   summary         vms, vms_in_evidence, files, verdicts {name: count, every verdict},
  *                   certificates, expired_or_expiring[] (by date),
  *                   pfx_not_opened[] {path, class, reason},
  *                   certificates_no_vm_needs[], single_copy_vms[]
@@ -30,8 +30,10 @@
  * VM object above), then "certificate" records, then one "summary" record
  * (the summary object plus "errors", the diagnose error list).
  *
- * CSV (RFC 4180: CRLF line ends, fields with a comma, quote, CR or LF
- * quoted, quotes doubled; lists inside a cell joined with ';'), one table:
+ * CSV (report/csv.h: RFC 4180, CRLF line ends, fields with a comma, quote,
+ * CR or LF quoted, quotes doubled, text cells starting with = + - @ TAB CR
+ * or ' written with a ' in front; lists inside a cell joined with ';'), one
+ * table:
  *   vms    id,name,verdict,exit_code,tpm_enabled,config_files,
  *          key_protector_source,encryption_thumbprint,signing_thumbprint,
  *          first_not_after,days_left,private_key_copies,single_copy,missing
@@ -47,6 +49,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "analysis/filter.h"
 #include "analysis/verdict.h"
 #include "model/evidence.h"
 #include "report/diagnose_report.h"
@@ -77,6 +80,8 @@ typedef struct {
 	long days_left;
 	size_t key_copies;       /* files holding the scarcer private key needed (0: none) */
 	const au_cert *single;   /* a needed private key held in exactly one file, or NULL */
+	char *missing;           /* what it lacks for a restore, in a few words (owned) */
+	bool has_expiry;         /* first_not_after and days_left are set */
 } au_vm;
 
 typedef struct {
@@ -98,6 +103,8 @@ typedef struct {
 	size_t nsingle;
 	size_t nfile_errors;     /* evidence files with a status other than ok */
 	int exit_code;
+	size_t npasswords;       /* PFX password candidates given */
+	const vm_filter *filter; /* the filter applied (NULL: none) */
 } audit_result;
 
 typedef enum { AU_TABLE_VMS = 0, AU_TABLE_CERTS } au_table;
@@ -110,6 +117,7 @@ void audit_sort_vms(evidence *e);
  * may be freed afterwards), then the summary.
  */
 void audit_begin(const evidence *e, time_t at, int warn_days, audit_result *a);
+/* Only the VMs kept by a filter are added; the certificate index is not filtered. */
 void audit_add_vm(audit_result *a, const evidence *e, size_t vm, const verdict *v);
 void audit_end(const evidence *e, int exit_code, audit_result *a);
 void audit_free(audit_result *a);
@@ -122,15 +130,19 @@ json_object *audit_cert_json(const evidence *e, const au_cert *c);
 json_object *audit_summary_json(const evidence *e, const audit_result *a);
 
 /* JSON, streamed: begin, every VM in order (each taken), end. */
-void audit_json_begin(FILE *o, time_t generated_at, time_t evaluated_at, int warn_days);
+void audit_json_begin(FILE *o, time_t generated_at, time_t evaluated_at, int warn_days,
+		      const vm_filter *f);
 void audit_json_vm(FILE *o, json_object *vm, size_t index);
 void audit_json_end(FILE *o, const evidence *e, const audit_result *a);
 /* JSONL: every VM record as it is evaluated (taken), then the rest. */
 void audit_jsonl_vm(FILE *o, json_object *vm);
 void audit_jsonl_end(FILE *o, const evidence *e, const audit_result *a);
+/*
+ * Text, fitted to out_width(): the summary table of VMs worst first (VM,
+ * VERDICT, DAYS LEFT, COPIES, WHAT IS MISSING), the one-line answer, then
+ * the certificate and evidence sections.
+ */
 void audit_report_text(FILE *o, const evidence *e, const audit_result *a);
 void audit_report_csv(FILE *o, const evidence *e, const audit_result *a, au_table t);
-/* One CSV field, RFC 4180 quoted when needed. */
-void audit_csv_field(FILE *o, const char *s);
 
 #endif

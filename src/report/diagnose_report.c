@@ -6,11 +6,17 @@
 
 #include "analysis/survive.h"
 #include "formats/kp.h"
-#include "report/cert_report.h"
 #include "report/disk_report.h"
 #include "report/kp_report.h"
 #include "report/out.h"
+#include "report/table.h"
+#include "report/term.h"
+#include "util/strbuf.h"
+#include "util/strmap.h"
 #include "util/text.h"
+#include "util/xalloc.h"
+
+#define WEAK_MAX 32 /* weaknesses listed per PFX file */
 
 static const char *hold_name(hold_state s)
 {
@@ -37,7 +43,7 @@ static json_object *kp_json(const evidence *e, const ev_kp *kp)
 	jadd_str(o, "source_sha256", e->files[kp->file].sha256);
 	jadd_str(o, "location", kp->location);
 	jadd_str(o, "form", kp->form);
-	jadd_str(o, "origin", kp_origin_name(kp->origin));
+	jadd_enum(o, "origin", kp_origin_name(kp->origin));
 	jadd_bool(o, "heuristic", kp->heuristic);
 	jadd_bool(o, "empty", kp->empty);
 	jadd_str(o, "payload_sha256", kp->sha256[0] ? kp->sha256 : NULL);
@@ -67,7 +73,7 @@ static json_object *kp_json(const evidence *e, const ev_kp *kp)
 static json_object *cert_json(const evidence *e, const dx_result *r, const vd_cert *c)
 {
 	json_object *o = json_object_new_object();
-	jadd_str(o, "role", c->role);
+	jadd_enum(o, "role", c->role);
 	jadd_int(o, "wrapping_id", c->wrapping_id);
 	jadd_bool(o, "owner", c->owner);
 	jadd_str(o, "guardian", c->cert->guardian);
@@ -80,7 +86,7 @@ static json_object *cert_json(const evidence *e, const dx_result *r, const vd_ce
 	jadd_int(o, "days_left", c->days_left);
 	jadd_bool(o, "expired", c->expired);
 	jadd_bool(o, "expiring", c->expiring);
-	jadd_str(o, "held", hold_name(c->state));
+	jadd_enum(o, "held", hold_name(c->state));
 	json_object *ev = json_object_new_array();
 	for (size_t i = 0; i < c->nholdings; i++) {
 		const ev_holding *h = &e->holdings[c->holdings[i]];
@@ -102,7 +108,7 @@ static json_object *disk_json(const ev_file *f)
 	json_object *j = json_object_new_object();
 	jadd_str(j, "path", f->path);
 	jadd_str(j, "sha256", f->sha256[0] ? f->sha256 : NULL);
-	jadd_str(j, "sha256_scope", f->sha256[0] ? (f->sha256_metadata ? "metadata" : "file") : NULL);
+	jadd_enum(j, "sha256_scope", f->sha256[0] ? (f->sha256_metadata ? "metadata" : "file") : NULL);
 	if (!f->disk) {
 		jadd_null(j, "survivability");
 		jadd_str(j, "survivability_reason", f->error ? f->error : "not read");
@@ -111,7 +117,7 @@ static json_object *disk_json(const ev_file *f)
 	}
 	disk_survival sv;
 	survive_disk(f->disk, &sv);
-	jadd_str(j, "survivability", surv_kind_id(sv.overall.kind));
+	jadd_enum(j, "survivability", surv_kind_id(sv.overall.kind));
 	jadd_str(j, "survivability_reason", sv.overall.reason);
 	json_object_object_add(j, "detail", disk_report_json(f->disk, &sv));
 	disk_survival_free(&sv);
@@ -141,14 +147,14 @@ json_object *dx_vm_json(const evidence *e, const dx_result *r, const dx_vm *d)
 	json_object *o = json_object_new_object();
 	jadd_str(o, "id", vm->id);
 	jadd_str(o, "name", vm->name);
-	jadd_str(o, "verdict", verdict_name(v->kind));
+	jadd_enum(o, "verdict", verdict_name(v->kind));
 	jadd_int(o, "exit_code", verdict_exit_code(v->kind));
 	json_object *rs = json_object_new_array(), *rd = json_object_new_array();
 	for (size_t i = 0; i < v->nreasons; i++) {
 		json_object_array_add(rs, json_object_new_string(v->reasons[i].text));
 		json_object *j = json_object_new_object();
 		jadd_str(j, "text", v->reasons[i].text);
-		jadd_str(j, "confidence", v->reasons[i].inferred ? "inferred" : "confirmed");
+		jadd_enum(j, "confidence", v->reasons[i].inferred ? "inferred" : "confirmed");
 		json_object_array_add(rd, j);
 	}
 	json_object_object_add(o, "reasons", rs);
@@ -191,27 +197,80 @@ json_object *dx_vm_json(const evidence *e, const dx_result *r, const dx_vm *d)
 	return o;
 }
 
-json_object *dx_evidence_file_json(const ev_file *f)
+size_t dx_weaknesses(const evidence *e, size_t file, const char **out, size_t max)
 {
+	static const char pre[] = "weak protection: ";
+	const ev_file *f = &e->files[file];
+	size_t n = 0;
+	if (f->kind != EV_PFX)
+		return 0;
+	for (size_t i = 0; i < e->findings.n; i++) {
+		const hv_finding *x = &e->findings.v[i];
+		if (!x->file || strcmp(x->file, f->path) != 0 ||
+		    strncmp(x->msg, pre, sizeof pre - 1) != 0)
+			continue;
+		if (n < max)
+			out[n] = x->msg + sizeof pre - 1;
+		n++;
+	}
+	return n;
+}
+
+json_object *dx_evidence_file_json(const evidence *e, size_t file)
+{
+	const ev_file *f = &e->files[file];
 	json_object *j = json_object_new_object();
 	jadd_str(j, "path", f->path);
 	jadd_str(j, "sha256", f->sha256[0] ? f->sha256 : NULL);
-	jadd_str(j, "sha256_scope", f->sha256[0] ? (f->sha256_metadata ? "metadata" : "file") : NULL);
+	jadd_enum(j, "sha256_scope", f->sha256[0] ? (f->sha256_metadata ? "metadata" : "file") : NULL);
 	jadd_int(j, "size", (int64_t)f->size);
-	jadd_str(j, "kind", ev_kind_name(f->kind));
-	jadd_str(j, "format", f->format_id);
-	jadd_str(j, "class", ev_class_name(f->cls));
+	jadd_enum(j, "kind", ev_kind_name(f->kind));
+	jadd_str(j, "format", f->format_id); /* the reader's identifier, as inspect's format.id */
+	jadd_enum(j, "class", ev_class_name(f->cls));
 	jadd_str(j, "what", f->what);
-	jadd_str(j, "status", hv_err_code(f->status));
+	jadd_enum(j, "status", hv_err_code(f->status));
 	jadd_str(j, "error", f->error);
 	jadd_str(j, "claimed_format", f->claimed);
+	if (f->kind == EV_PFX) {
+		const char *w[WEAK_MAX];
+		size_t n = dx_weaknesses(e, file, w, WEAK_MAX);
+		json_object *a = json_object_new_array();
+		for (size_t i = 0; i < n && i < WEAK_MAX; i++)
+			json_object_array_add(a, json_text(w[i]));
+		json_object_object_add(j, "weak_protection", a);
+	}
 	return j;
+}
+
+json_object *dx_filter_json(const vm_filter *f)
+{
+	if (!f || !vm_filter_active(f))
+		return NULL;
+	json_object *o = json_object_new_object();
+	json_object *vms = json_object_new_array();
+	for (size_t i = 0; i < f->nvms; i++)
+		json_object_array_add(vms, json_text(f->vms[i]));
+	json_object_object_add(o, "vms", vms);
+	json_object *vs = json_object_new_array();
+	for (int k = V_NO_VTPM; k <= V_REBUILD_DATA_LOSS; k++)
+		if (f->verdicts & (1u << k))
+			json_object_array_add(vs, json_enum(verdict_name((verdict_kind)k)));
+	json_object_object_add(o, "verdicts", vs);
+	if (f->expiring_given) {
+		char b[32];
+		time_to_iso(f->expiring_before, b);
+		jadd_str(o, "expiring_before", b);
+	} else {
+		jadd_null(o, "expiring_before");
+	}
+	return o;
 }
 
 json_object *dx_summary_json(const evidence *e, const dx_result *r)
 {
 	json_object *o = json_object_new_object();
 	jadd_int(o, "vms", (int64_t)r->nvms);
+	jadd_int(o, "vms_in_evidence", (int64_t)e->nvms);
 	jadd_int(o, "files", (int64_t)e->nfiles);
 	json_object *c = json_object_new_object();
 	for (int i = 0; i < EVC_COUNT; i++)
@@ -231,7 +290,7 @@ json_object *dx_evidence_json(const evidence *e)
 {
 	json_object *a = json_object_new_array();
 	for (size_t i = 0; i < e->nfiles; i++)
-		json_object_array_add(a, dx_evidence_file_json(&e->files[i]));
+		json_object_array_add(a, dx_evidence_file_json(e, i));
 	return a;
 }
 
@@ -244,7 +303,7 @@ json_object *dx_errors_json(const evidence *e)
 			continue;
 		json_object *j = json_object_new_object();
 		jadd_str(j, "path", f->path);
-		jadd_str(j, "class", hv_err_code(f->status));
+		jadd_enum(j, "class", hv_err_code(f->status));
 		jadd_str(j, "reason", f->error);
 		json_object_array_add(a, j);
 	}
@@ -258,14 +317,14 @@ json_object *dx_errors_json(const evidence *e)
 			jadd_int(j, "offset", (int64_t)x->offset);
 		else
 			jadd_null(j, "offset");
-		jadd_str(j, "class", hv_sev_name(x->sev));
+		jadd_enum(j, "class", hv_sev_name(x->sev));
 		jadd_str(j, "reason", x->msg);
 		json_object_array_add(a, j);
 	}
 	return a;
 }
 
-json_object *dx_report_json(const evidence *e, const dx_result *r)
+json_object *dx_report_json(const evidence *e, const dx_result *r, const vm_filter *f)
 {
 	json_object *o = json_object_new_object();
 	char g[32], at[32];
@@ -276,6 +335,7 @@ json_object *dx_report_json(const evidence *e, const dx_result *r)
 	jadd_str(o, "generated_at", g);
 	jadd_str(o, "evaluated_at", at);
 	jadd_int(o, "warn_days", r->warn_days);
+	json_object_object_add(o, "filter", dx_filter_json(f));
 	json_object *vms = json_object_new_array();
 	for (size_t i = 0; i < r->nvms; i++)
 		json_object_array_add(vms, dx_vm_json(e, r, &r->vms[i]));
@@ -286,7 +346,7 @@ json_object *dx_report_json(const evidence *e, const dx_result *r)
 	return o;
 }
 
-static out_colour verdict_colour(verdict_kind k)
+out_colour dx_verdict_colour(verdict_kind k)
 {
 	switch (verdict_exit_code(k)) {
 	case 0: return C_GREEN;
@@ -295,141 +355,396 @@ static out_colour verdict_colour(verdict_kind k)
 	}
 }
 
-static void text_cert(FILE *o, const evidence *e, const vd_cert *c)
+/* "encryption and signing private keys", "signing private key" ... */
+static void missing_keys(strbuf *sb, const verdict *v, int w)
 {
-	char *subj = cert_report_escape(c->cert->guardian ? c->cert->guardian : c->cert->subject);
-	char *host = cert_report_escape(c->cert->host);
-	fprintf(o, "    %-10s w%-3u %s  guardian %s, host %s\n", c->role, c->wrapping_id,
-		c->cert->thumbprint, subj, host);
-	fprintf(o, "    %-10s      valid %s .. %s, %s%ld days left%s%s\n", "", c->cert->not_before_iso,
+	const vd_cert *ce = verdict_cert(v, w, "encryption"), *cs = verdict_cert(v, w, "signing");
+	bool me = ce && ce->state != HOLD_WITH_KEY, ms = cs && cs->state != HOLD_WITH_KEY;
+	const vd_cert *any = me ? ce : cs;
+	if (!me && !ms) {
+		sb_adds(sb, "private keys");
+		return;
+	}
+	sb_addf(sb, "%s%s%s private key%s", me ? "encryption" : "", me && ms ? " and " : "",
+		ms ? "signing" : "", me && ms ? "s" : "");
+	if (any->cert->host)
+		sb_addf(sb, " of host %s", any->cert->host);
+	else if (any->cert->subject)
+		sb_addf(sb, " of %s", any->cert->subject);
+}
+
+char *dx_missing_text(const evidence *e, const verdict *v)
+{
+	(void)e;
+	strbuf sb = STRBUF_INIT;
+	long days = 0;
+	time_t na;
+	bool exp = verdict_expiry(v, &na, &days);
+	switch (v->kind) {
+	case V_NO_VTPM:
+		sb_adds(&sb, "nothing (no vTPM)");
+		break;
+	case V_RESTORABLE:
+		sb_adds(&sb, "nothing");
+		break;
+	case V_RESTORABLE_EXPIRED:
+		sb_adds(&sb, exp && days < 0 ? "nothing; the certificates have expired"
+					     : "nothing; the certificates expire soon");
+		break;
+	case V_DEGRADED:
+	case V_REBUILD:
+	case V_REBUILD_DATA_LOSS:
+		missing_keys(&sb, v, verdict_shown_wrapping(v));
+		if (v->kind == V_REBUILD_DATA_LOSS)
+			sb_adds(&sb, "; a disk is TPM-only");
+		break;
+	case V_NEEDS_PASSWORD:
+		if (v->no_password_given)
+			sb_addf(&sb, "a password (none was given) for %zu PFX file%s", v->nlocked,
+				v->nlocked == 1 ? "" : "s");
+		else
+			sb_addf(&sb, "the password of %zu PFX file%s", v->nlocked,
+				v->nlocked == 1 ? "" : "s");
+		break;
+	case V_HGS:
+		sb_adds(&sb, "a host of its Host Guardian Service");
+		break;
+	case V_UNKNOWN:
+		sb_adds(&sb, "its key protector (.vmgs, .vmrs or a saved one)");
+		break;
+	}
+	return sb_detach(&sb);
+}
+
+void dx_days_text(const verdict *v, char out[24])
+{
+	time_t na;
+	long days;
+	if (verdict_expiry(v, &na, &days))
+		snprintf(out, 24, "%ld", days);
+	else
+		snprintf(out, 24, "-");
+}
+
+/* The one-line answer under the table. */
+static void answer(FILE *o, const evidence *e, const dx_result *r, size_t width)
+{
+	int rc = dx_exit_code(e, r);
+	const char *what;
+	switch (rc) {
+	case 0: what = "every VM reported can be restored as it is"; break;
+	case 1: what = r->nvms ? "attention needed, but no VM must be rebuilt"
+			       : "no VM was found"; break;
+	case 2: what = "at least one VM must be rebuilt and BitLocker re-keyed"; break;
+	default: what = "some evidence could not be read (see Evidence at the end)"; break;
+	}
+	strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "Exit status %d: %s.%s", rc, what,
+		r->nvms ? " Details per VM follow, in the same order." : "");
+	text_wrap(o, width, "", "", sb_str(&sb));
+	sb_free(&sb);
+}
+
+void dx_summary_table(FILE *o, const evidence *e, const dx_result *r, size_t width)
+{
+	static const tb_col cols[] = {
+		{ "VM", TB_WRAP, 10, false, false },
+		{ "VERDICT", TB_FIXED, 0, false, false },
+		{ "DAYS LEFT", TB_WRAP, 4, true, false },
+		{ "WHAT IS MISSING", TB_WRAP, 12, false, false },
+	};
+	table *t = table_new(cols, 4);
+	for (size_t i = 0; i < r->nvms; i++) {
+		const dx_vm *d = &r->vms[i];
+		const ev_vm *vm = &e->vms[d->vm];
+		char days[24];
+		dx_days_text(&d->v, days);
+		char *miss = dx_missing_text(e, &d->v);
+		const char *cells[] = { vm->name ? vm->name : vm->id, verdict_name(d->v.kind), days,
+					miss };
+		out_colour col[4] = { C_NONE, dx_verdict_colour(d->v.kind) };
+		table_add(t, cells, col);
+		free(miss);
+	}
+	table_print(o, t, "  ", width);
+	table_free(t);
+}
+
+static void text_cert(FILE *o, const evidence *e, const vd_cert *c, size_t width)
+{
+	strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "%-10s w%-3u %s  guardian ", c->role, c->wrapping_id, c->cert->thumbprint);
+	term_add(&sb, c->cert->guardian ? c->cert->guardian : c->cert->subject);
+	sb_adds(&sb, ", host ");
+	term_add(&sb, c->cert->host);
+	text_wrap(o, width, "    ", "                    ", sb_str(&sb));
+	sb_reset(&sb);
+	sb_addf(&sb, "valid %s .. %s, %s%ld days left%s%s", c->cert->not_before_iso,
 		c->cert->not_after_iso, c->expired || c->expiring ? out_c(C_YELLOW) : "",
 		c->days_left, c->expired ? " (expired)" : "",
 		c->expired || c->expiring ? out_c(C_NONE) : "");
-	if (!c->nholdings)
-		fprintf(o, "    %-10s      held: %snowhere in the evidence%s\n", "", out_c(C_RED),
-			out_c(C_NONE));
+	text_wrap(o, width, "                    ", "                    ", sb_str(&sb));
+	if (!c->nholdings) {
+		sb_reset(&sb);
+		sb_addf(&sb, "held: %snowhere in the evidence%s", out_c(C_RED), out_c(C_NONE));
+		text_wrap(o, width, "                    ", "                      ", sb_str(&sb));
+	}
 	for (size_t i = 0; i < c->nholdings; i++) {
 		const ev_holding *h = &e->holdings[c->holdings[i]];
-		char *p = cert_report_escape(e->files[h->file].path);
-		fprintf(o, "    %-10s      held: %s (%s)\n", "", p,
-			h->has_private_key ? "with private key" : "certificate only");
-		free(p);
+		sb_reset(&sb);
+		sb_adds(&sb, "held: ");
+		term_add(&sb, e->files[h->file].path);
+		sb_addf(&sb, " (%s)", h->has_private_key ? "with private key" : "certificate only");
+		text_wrap(o, width, "                    ", "                      ", sb_str(&sb));
 	}
-	free(subj);
-	free(host);
+	sb_free(&sb);
 }
 
-static void text_vm(FILE *o, const evidence *e, const dx_vm *d)
+static void text_kps(FILE *o, const evidence *e, const ev_vm *vm, const verdict *v,
+		     size_t width)
 {
-	const ev_vm *vm = &e->vms[d->vm];
-	const verdict *v = &d->v;
-	char *name = cert_report_escape(vm->name ? vm->name : "(unnamed)");
-	fprintf(o, "%sVM %s%s  %s\n", out_c(C_BOLD), name, out_c(C_NONE), vm->id);
-	free(name);
-	fprintf(o, "  verdict:  %s%s%s\n", out_c(verdict_colour(v->kind)), verdict_name(v->kind),
-		out_c(C_NONE));
-	fputs("  why:\n", o);
-	for (size_t i = 0; i < v->nreasons; i++) {
-		char *t = cert_report_escape(v->reasons[i].text);
-		fprintf(o, "    - %s%s\n", v->reasons[i].inferred ? "(inferred) " : "", t);
-		free(t);
+	if (!vm->nkps)
+		return;
+	fputs("  key protectors:\n", o);
+	strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < vm->nkps; i++) {
+		const ev_kp *kp = &vm->kps[i];
+		sb_reset(&sb);
+		sb_addf(&sb, "%c %-15s ", i == v->kp ? '*' : ' ', kp_origin_name(kp->origin));
+		term_add(&sb, e->files[kp->file].path);
+		sb_adds(&sb, ", ");
+		term_add(&sb, kp->location);
+		sb_addf(&sb, "%s%s", kp->empty ? " (empty)" : "", kp->heuristic ? " (heuristic)" : "");
+		text_wrap(o, width, "    ", "                      ", sb_str(&sb));
 	}
-	if (vm->nkps) {
-		fputs("  key protectors:\n", o);
-		for (size_t i = 0; i < vm->nkps; i++) {
-			const ev_kp *kp = &vm->kps[i];
-			char *p = cert_report_escape(e->files[kp->file].path);
-			char *l = cert_report_escape(kp->location);
-			fprintf(o, "    %c %-15s %s, %s%s%s\n", i == v->kp ? '*' : ' ',
-				kp_origin_name(kp->origin), p, l, kp->empty ? " (empty)" : "",
-				kp->heuristic ? " (heuristic)" : "");
-			free(p);
-			free(l);
-		}
-	}
+	sb_free(&sb);
 	const ev_kp *cur, *lkg;
 	if (current_and_lkg(vm, &cur, &lkg)) {
 		kp_diff diff;
 		kp_compare(cur->doc, lkg->doc, &diff);
 		if (diff.same) {
-			fputs("  last-known-good key protector: the same wrappings as the current one\n", o);
+			text_wrap(o, width, "  ", "    ", "last-known-good key protector: the same "
+							   "wrappings as the current one");
 		} else {
-			fputs("  last-known-good key protector DIFFERS from the current one:\n", o);
-			kp_compare_report_text(o, &diff);
+			text_wrap(o, width, "  ", "    ", "last-known-good key protector DIFFERS from "
+							   "the current one:");
+			char *buf = NULL;
+			size_t len = 0;
+			FILE *m = open_memstream(&buf, &len);
+			if (m) {
+				kp_compare_report_text(m, &diff);
+				fclose(m);
+				text_wrap_block(o, width, buf);
+				free(buf);
+			}
 		}
 		kp_diff_free(&diff);
 	}
-	if (v->ncerts) {
-		fputs("  certificates:\n", o);
-		for (size_t i = 0; i < v->ncerts; i++)
-			text_cert(o, e, &v->certs[i]);
-	}
+}
+
+static void text_disks(FILE *o, const evidence *e, const ev_vm *vm, size_t width)
+{
+	strbuf sb = STRBUF_INIT;
 	for (size_t i = 0; i < vm->ndisks; i++) {
 		const ev_file *f = &e->files[vm->disks[i]];
-		char *p = cert_report_escape(f->path);
 		const char *sk = "not read";
 		disk_survival sv = { 0 };
 		if (f->disk) {
 			survive_disk(f->disk, &sv);
 			sk = surv_kind_id(sv.overall.kind);
 		}
-		fprintf(o, "  disk:     %s: %s\n", p, sk);
+		sb_reset(&sb);
+		term_add(&sb, f->path);
+		sb_addf(&sb, ": %s", sk);
+		text_wrap(o, width, "  disk:     ", "            ", sb_str(&sb));
 		disk_survival_free(&sv);
-		free(p);
 	}
 	for (size_t i = 0; i < vm->nmissing; i++) {
-		char *m = cert_report_escape(vm->missing[i]);
-		fprintf(o, "  missing:  %s\n", m);
-		free(m);
+		sb_reset(&sb);
+		term_add(&sb, vm->missing[i]);
+		text_wrap(o, width, "  missing:  ", "            ", sb_str(&sb));
 	}
+	sb_free(&sb);
+}
+
+static void text_vm(FILE *o, const evidence *e, const dx_vm *d, size_t width)
+{
+	const ev_vm *vm = &e->vms[d->vm];
+	const verdict *v = &d->v;
+	strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "%sVM ", out_c(C_BOLD));
+	term_add(&sb, vm->name ? vm->name : "(unnamed)");
+	sb_addf(&sb, "%s  ", out_c(C_NONE));
+	term_add(&sb, vm->id);
+	text_wrap(o, width, "", "    ", sb_str(&sb));
+	fprintf(o, "  verdict:  %s%s%s\n", out_c(dx_verdict_colour(v->kind)), verdict_name(v->kind),
+		out_c(C_NONE));
+	fputs("  why:\n", o);
+	for (size_t i = 0; i < v->nreasons; i++) {
+		sb_reset(&sb);
+		sb_adds(&sb, v->reasons[i].inferred ? "(inferred) " : "");
+		term_add(&sb, v->reasons[i].text);
+		text_wrap(o, width, "    - ", "      ", sb_str(&sb));
+	}
+	text_kps(o, e, vm, v, width);
+	if (v->ncerts) {
+		fputs("  certificates:\n", o);
+		for (size_t i = 0; i < v->ncerts; i++)
+			text_cert(o, e, &v->certs[i], width);
+	}
+	text_disks(o, e, vm, width);
 	if (d->p.nsteps) {
 		fputs("  plan:\n", o);
 		for (size_t i = 0; i < d->p.nsteps; i++) {
-			char *s = cert_report_escape(d->p.steps[i]);
-			fprintf(o, "    %zu. %s\n", i + 1, s);
-			free(s);
+			char num[32];
+			snprintf(num, sizeof num, "    %zu. ", i + 1);
+			sb_reset(&sb);
+			term_add(&sb, d->p.steps[i]);
+			text_wrap(o, width, num, "       ", sb_str(&sb));
 		}
 	}
+	sb_free(&sb);
 	fputc('\n', o);
 }
 
-void dx_evidence_text(FILE *o, const evidence *e)
+void dx_evidence_text(FILE *o, const evidence *e, bool list_locked, size_t npasswords,
+		      size_t width)
 {
-	fprintf(o, "Evidence: %zu file(s):", e->nfiles);
+	strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "Evidence: %zu file(s):", e->nfiles);
 	for (int c = 0; c < EVC_COUNT; c++)
-		fprintf(o, "%s %zu %s", c ? "," : "", e->nclass[c], ev_class_name((ev_class)c));
-	fputs(".\n", o);
+		sb_addf(&sb, "%s %zu %s", c ? "," : "", e->nclass[c], ev_class_name((ev_class)c));
+	sb_adds(&sb, ".");
+	text_wrap(o, width, "", "  ", sb_str(&sb));
 	for (size_t i = 0; i < e->nfiles; i++) {
 		const ev_file *f = &e->files[i];
-		if (f->cls == EVC_USED && f->status == HV_OK)
+		const char *w[1];
+		size_t nweak = f->status == HV_OK ? dx_weaknesses(e, i, w, 1) : 0;
+		bool locked = f->cls == EVC_USED && f->status != HV_OK;
+		if (f->cls == EVC_USED && f->status == HV_OK && !nweak)
 			continue;
-		char *p = cert_report_escape(f->path);
-		char *m = cert_report_escape(f->error ? f->error : f->what);
-		fprintf(o, "  %-12s %s: %s\n", f->cls == EVC_USED ? "not opened" : ev_class_name(f->cls),
-			p, m);
-		free(p);
-		free(m);
+		if (locked && !list_locked)
+			continue;
+		sb_reset(&sb);
+		term_add(&sb, f->path);
+		sb_adds(&sb, ": ");
+		const char *label = ev_class_name(f->cls);
+		if (nweak) {
+			label = "weak";
+			sb_addf(&sb, "weak protection (%zu): ", nweak);
+			term_add(&sb, w[0]);
+			sb_adds(&sb, nweak > 1 ? ", ... (--format json lists all)" : "");
+		} else if (locked && f->status == HV_ERR_PASSWORD && !npasswords) {
+			label = "not opened";
+			sb_adds(&sb, "needs a password, and none was given (--password-file, "
+				     "--ask-password, --try-default-passwords)");
+		} else {
+			if (locked)
+				label = "not opened";
+			term_add(&sb, f->error ? f->error : f->what);
+		}
+		char first[32];
+		snprintf(first, sizeof first, "  %-12s ", label);
+		text_wrap(o, width, first, "               ", sb_str(&sb));
 	}
+	sb_free(&sb);
 }
 
-void dx_report_text(FILE *o, const evidence *e, const dx_result *r)
+void dx_findings_text(FILE *o, const char *who, const evidence *e, hv_sev min,
+		      size_t npasswords)
 {
+	size_t locked = 0;
+	strmap paths = STRMAP_INIT; /* the PFX files that only lack their password */
+	for (size_t k = 0; k < e->nfiles; k++) {
+		const ev_file *f = &e->files[k];
+		if (f->kind == EV_PFX && f->status == HV_ERR_PASSWORD) {
+			strmap_put(&paths, xstrdup(f->path), k);
+			locked++;
+		}
+	}
+	for (size_t i = 0; i < e->findings.n; i++) {
+		const hv_finding *x = &e->findings.v[i];
+		if (x->sev < min || (x->file && strmap_get(&paths, x->file) != SIZE_MAX))
+			continue;
+		char *l = finding_format(x);
+		fprintf(o, "%s: %s: ", who, hv_sev_name(x->sev));
+		term_put(o, l);
+		fputc('\n', o);
+		free(l);
+	}
+	strmap_free(&paths);
+	if (!locked || min > HV_SEV_WARN)
+		return;
+	if (!npasswords)
+		fprintf(o, "%s: %zu PFX file%s could not be opened: no password was given. Give one "
+			   "with --password-file FILE, --ask-password or HVTPM_PFX_PASSWORD, or try "
+			   "--try-default-passwords (passwords of common export scripts, P@ssword "
+			   "among them).\n",
+			who, locked, locked == 1 ? "" : "s");
+	else
+		fprintf(o, "%s: %zu PFX file%s could not be opened with the %zu password%s given "
+			   "(listed in the report).\n",
+			who, locked, locked == 1 ? "" : "s", npasswords, npasswords == 1 ? "" : "s");
+}
+
+void dx_report_text(FILE *o, const evidence *e, const dx_result *r, const vm_filter *f)
+{
+	size_t width = out_width();
 	char at[32];
 	time_to_iso(r->evaluated_at, at);
-	size_t counts[V_REBUILD_DATA_LOSS + 1];
-	dx_count(r, counts);
-	fprintf(o, "%shvtpm diagnose%s: %zu VM(s), evaluated at %s (warn within %d days)\n",
-		out_c(C_BOLD), out_c(C_NONE), r->nvms, at, r->warn_days);
-	for (int k = 0; k <= V_REBUILD_DATA_LOSS; k++)
-		if (counts[k])
-			fprintf(o, "  %s%-18s%s %zu\n", out_c(verdict_colour((verdict_kind)k)),
-				verdict_name((verdict_kind)k), out_c(C_NONE), counts[k]);
+	strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "%shvtpm diagnose%s: %zu VM%s, evaluated at %s (warn within %d days)",
+		out_c(C_BOLD), out_c(C_NONE), r->nvms, r->nvms == 1 ? "" : "s", at, r->warn_days);
+	text_wrap(o, width, "", "  ", sb_str(&sb));
+	if (f && vm_filter_active(f)) {
+		sb_reset(&sb);
+		dx_filter_text(&sb, f);
+		sb_addf(&sb, ": %zu of the %zu VMs in the evidence.", r->nvms, e->nvms);
+		text_wrap(o, width, "", "  ", sb_str(&sb));
+	}
+	sb_free(&sb);
+	fputc('\n', o);
+	if (r->nvms) {
+		dx_summary_table(o, e, r, width);
+		fputc('\n', o);
+	}
+	answer(o, e, r, width);
 	fputc('\n', o);
 	for (size_t i = 0; i < r->nvms; i++)
-		text_vm(o, e, &r->vms[i]);
+		text_vm(o, e, &r->vms[i], width);
 	if (!r->nvms && !e->nvms)
 		fprintf(o, "%sNo VM was found in the evidence%s: no configuration, key protector or "
 			   "guest state file.\n\n", out_c(C_YELLOW), out_c(C_NONE));
-	dx_evidence_text(o, e);
+	dx_evidence_text(o, e, true, r->passwords_known ? r->npasswords : 1, width);
 	fputs("(SHA-256 of every file: --format json, field \"evidence\")\n", o);
+}
+
+void dx_filter_text(strbuf *sb, const vm_filter *f)
+{
+	sb_adds(sb, "Only VMs");
+	const char *sep = " ";
+	if (f->nvms) {
+		sb_addf(sb, "%snamed ", sep);
+		for (size_t i = 0; i < f->nvms; i++) {
+			sb_adds(sb, i ? ", " : "");
+			term_add(sb, f->vms[i]);
+		}
+		sep = "; ";
+	}
+	if (f->verdicts) {
+		sb_addf(sb, "%swith verdict ", sep);
+		bool first = true;
+		for (int k = V_NO_VTPM; k <= V_REBUILD_DATA_LOSS; k++) {
+			if (!(f->verdicts & (1u << k)))
+				continue;
+			sb_addf(sb, "%s%s", first ? "" : " or ", verdict_name((verdict_kind)k));
+			first = false;
+		}
+		sep = "; ";
+	}
+	if (f->expiring_given) {
+		char b[32];
+		time_to_iso(f->expiring_before, b);
+		sb_addf(sb, "%swhose certificates expire before %s", sep, b);
+	}
 }

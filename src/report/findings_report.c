@@ -2,6 +2,7 @@
 #include "report/findings_report.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "report/out.h"
 #include "report/term.h"
@@ -18,6 +19,44 @@ void findings_print(FILE *o, const char *who, const hv_findings *f, hv_sev min)
 		fputc('\n', o);
 		free(l);
 	}
+}
+
+static bool is_weak(const hv_finding *x)
+{
+	static const char pre[] = "weak protection: ";
+	return x->sev == HV_SEV_NOTE && strncmp(x->msg, pre, sizeof pre - 1) == 0;
+}
+
+void findings_print_grouped(FILE *o, const char *who, const hv_findings *f, hv_sev min)
+{
+	size_t weak = 0;
+	const hv_finding *first = NULL;
+	for (size_t i = 0; i < f->n; i++) {
+		const hv_finding *x = &f->v[i];
+		if (x->sev < min)
+			continue;
+		if (is_weak(x)) {
+			if (!weak++)
+				first = x;
+			continue;
+		}
+		char *l = finding_format(x);
+		fprintf(o, "%s: %s: ", who, hv_sev_name(x->sev));
+		term_put(o, l);
+		fputc('\n', o);
+		free(l);
+	}
+	if (!weak)
+		return;
+	fprintf(o, "%s: note: ", who);
+	if (first->file) {
+		term_put(o, first->file);
+		fputs(": ", o);
+	}
+	fprintf(o, "weak protection (%zu): ", weak);
+	term_put(o, first->msg + strlen("weak protection: "));
+	fputs(weak > 1 ? ", ... (all under 'weaknesses' in the report and in --format json)\n"
+		       : "\n", o);
 }
 
 json_object *findings_json(const hv_findings *f)

@@ -4,12 +4,40 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "util/strbuf.h"
 #include "util/text.h"
 
 static bool colour;
+static size_t term_width;
+
+void out_init_width(FILE *stream)
+{
+	term_width = 0;
+	if (!isatty(fileno(stream)))
+		return;
+	const char *c = getenv("COLUMNS");
+	if (c && *c) {
+		char *end;
+		long v = strtol(c, &end, 10);
+		if (!*end && v >= 20 && v <= 1000) {
+			term_width = (size_t)v;
+			return;
+		}
+	}
+	struct winsize ws;
+	if (ioctl(fileno(stream), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		term_width = ws.ws_col;
+	else
+		term_width = 80;
+}
+
+size_t out_width(void)
+{
+	return term_width;
+}
 
 void out_init_colour(FILE *stream)
 {
@@ -86,6 +114,35 @@ void jadd_str(json_object *o, const char *key, const char *val)
 	json_object_object_add(o, sb_str(&k), json_object_new_string(hex));
 	sb_free(&k);
 	free(hex);
+}
+
+void enum_id(const char *id, char *out, size_t n)
+{
+	size_t k = 0;
+	for (; id && id[k] && k + 1 < n; k++) {
+		char c = id[k];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+			c = '_';
+		out[k] = c;
+	}
+	if (n)
+		out[k] = '\0';
+}
+
+json_object *json_enum(const char *id)
+{
+	if (!id)
+		return NULL;
+	char buf[64];
+	enum_id(id, buf, sizeof buf);
+	return json_object_new_string(buf);
+}
+
+void jadd_enum(json_object *o, const char *key, const char *id)
+{
+	json_object_object_add(o, key, json_enum(id));
 }
 
 void jadd_int(json_object *o, const char *key, int64_t val)

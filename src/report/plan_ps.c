@@ -31,33 +31,34 @@ static void assign(strbuf *sb, const char *var, const char *value)
 	sb_addc(sb, '\n');
 }
 
-static void ps_header(strbuf *sb, const verdict *v, const plan_vm *vm, const char *at)
+static void ps_header(strbuf *sb, size_t nvms, const char *at)
 {
 	sb_addf(sb,
 		"# hvtpm recovery plan\n"
-		"# Verdict:  %s\n"
 		"# Made:     %s by hvtpm " HVTPM_VERSION "\n"
-		"# The VM's name and id are in $VMName and $VMId below (evidence text is\n"
-		"# never written into a comment).\n"
+		"# VMs:      %zu, one section each (worst first); each section says its verdict.\n"
+		"# Every VM name and id is in $VMName and $VMId at the top of its section\n"
+		"# (evidence text is never written into a comment).\n"
 		"#\n"
 		"# Review every step before running it. Run it first with -WhatIf:\n"
 		"#     .\\plan.ps1 -WhatIf\n"
+		"# Only some of the VMs (by name or id):\n"
+		"#     .\\plan.ps1 -Only web01, sql01 -WhatIf\n"
 		"# This script holds no passwords: it asks for them when it needs them.\n"
 		"# It is idempotent: steps already done are skipped.\n"
 		"#Requires -RunAsAdministrator\n"
 		"[CmdletBinding(SupportsShouldProcess = $true)]\n"
-		"param([switch]$RegenerateGuardian)\n"
-		"$ErrorActionPreference = 'Stop'\n",
-		verdict_name(v->kind), at);
-	assign(sb, "VMName", vm_label(vm));
-	assign(sb, "VMId", vm->id ? vm->id : "");
+		"param([string[]]$Only, [switch]$RegenerateGuardian)\n"
+		"$ErrorActionPreference = 'Stop'\n"
+		"$Store = '" STORE "'\n"
+		"$PfxPassword = $null\n",
+		at, nvms);
 }
 
 /* The thumbprints are SHA-1 hex computed by hvtpm, but go through ps_lit too. */
 static void ps_import(strbuf *sb, const evidence *e, const verdict *v)
 {
-	sb_adds(sb, "\n# 1. Import the guardian certificates with their private keys.\n"
-		    "$Store = '" STORE "'\n"
+	sb_adds(sb, "\n# Import the guardian certificates the evidence holds with their private keys.\n"
 		    "if (-not (Test-Path $Store)) {\n"
 		    "    if ($PSCmdlet.ShouldProcess($Store, 'create certificate store')) {\n"
 		    "        New-Item -Path $Store -Force | Out-Null\n"
@@ -69,27 +70,38 @@ static void ps_import(strbuf *sb, const evidence *e, const verdict *v)
 		if (v->best_wrapping >= 0 && c->wrapping_id == v->wraps[v->best_wrapping].id) {
 			sb_adds(sb, "    ");
 			ps_lit_add(sb, c->cert->thumbprint);
-			sb_addf(sb, "   # %s\n", strcmp(c->role, "signing") == 0 ? "signing" : "encryption");
+			sb_addf(sb, "   # %s%s\n", strcmp(c->role, "signing") == 0 ? "signing" : "encryption",
+				c->state == HOLD_WITH_KEY ? "" : " (its private key is not in the evidence)");
 		}
 	}
-	sb_adds(sb, ")\n$Files = @(\n");
-	for (size_t i = 0; i < v->nimport; i++) {
-		sb_adds(sb, "    ");
-		ps_lit_add(sb, e->files[v->import_files[i]].path);
-		sb_addc(sb, '\n');
+	sb_adds(sb, ")\n");
+	if (v->nimport) {
+		sb_adds(sb, "$Files = @(\n");
+		for (size_t i = 0; i < v->nimport; i++) {
+			sb_adds(sb, "    ");
+			ps_lit_add(sb, e->files[v->import_files[i]].path);
+			sb_addc(sb, '\n');
+		}
+		sb_adds(sb, ")\n"
+			    "$missing = @($Needed | Where-Object { -not (Test-Path (Join-Path $Store $_)) })\n"
+			    "if ($missing.Count -gt 0) {\n"
+			    "    foreach ($f in $Files) {\n"
+			    "        if (-not $PSCmdlet.ShouldProcess($f, 'Import-PfxCertificate')) { continue }\n"
+			    "        if (-not $PfxPassword) {\n"
+			    "            $PfxPassword = Read-Host -AsSecureString -Prompt 'PFX password'\n"
+			    "        }\n"
+			    "        try {\n"
+			    "            Import-PfxCertificate -FilePath $f -CertStoreLocation $Store -Password $PfxPassword | Out-Null\n"
+			    "        } catch {\n"
+			    "            $PfxPassword = Read-Host -AsSecureString -Prompt \"Password of $f (the last one did not open it)\"\n"
+			    "            Import-PfxCertificate -FilePath $f -CertStoreLocation $Store -Password $PfxPassword | Out-Null\n"
+			    "        }\n"
+			    "    }\n"
+			    "}\n");
+	} else {
+		sb_adds(sb, "# No file of the evidence holds one of these private keys: nothing to import.\n");
 	}
-	sb_adds(sb, ")\n"
-		    "$missing = $Needed | Where-Object { -not (Test-Path (Join-Path $Store $_)) }\n"
-		    "if ($missing -and $Files.Count -gt 0) {\n"
-		    "    $pw = Read-Host -AsSecureString -Prompt 'PFX password'\n"
-		    "    foreach ($f in $Files) {\n"
-		    "        if ($PSCmdlet.ShouldProcess($f, 'Import-PfxCertificate')) {\n"
-		    "            Import-PfxCertificate -FilePath $f -CertStoreLocation $Store -Password $pw | Out-Null\n"
-		    "        }\n"
-		    "    }\n"
-		    "    $pw.Dispose()\n"
-		    "}\n"
-		    "foreach ($t in $Needed) {\n"
+	sb_adds(sb, "foreach ($t in $Needed) {\n"
 		    "    $c = Get-Item (Join-Path $Store $t) -ErrorAction SilentlyContinue\n"
 		    "    if (-not $c) { Write-Warning \"$t is not in the store\" }\n"
 		    "    elseif (-not $c.HasPrivateKey) { Write-Warning \"$t has no private key\" }\n"
@@ -258,15 +270,50 @@ static void ps_body(strbuf *sb, const evidence *e, const verdict *v, const plan_
 	}
 }
 
+/* One VM's section: its name and id, then its steps, run unless -Only leaves it out. */
+static void ps_section(strbuf *sb, const evidence *e, const verdict *v, const plan_vm *vm,
+		       size_t index, size_t n)
+{
+	sb_addf(sb, "\n# ==== VM %zu of %zu: verdict %s ====\n", index + 1, n, verdict_name(v->kind));
+	assign(sb, "VMName", vm_label(vm));
+	assign(sb, "VMId", vm->id ? vm->id : "");
+	sb_adds(sb, "if (-not $Only -or $Only -contains $VMName -or $Only -contains $VMId) {\n"
+		    "Write-Host \"== $VMName ($VMId)\"\n");
+	ps_body(sb, e, v, vm);
+	sb_adds(sb, "}\n");
+}
+
+static void ps_footer(strbuf *sb)
+{
+	sb_adds(sb, "\nif ($PfxPassword) { $PfxPassword.Dispose() }\n");
+}
+
+static void ps_write(FILE *o, strbuf *sb)
+{
+	for (size_t i = 0; i < sb->len; i++)
+		if (!ps_script_byte_ok((unsigned char)sb->buf[i]))
+			sb->buf[i] = '?';
+	fwrite(sb_str(sb), 1, sb->len, o);
+}
+
 void plan_powershell(FILE *o, const evidence *e, const verdict *v, const plan_vm *vm,
 		     const char *at)
 {
 	strbuf sb = STRBUF_INIT;
-	ps_header(&sb, v, vm, at);
-	ps_body(&sb, e, v, vm);
-	for (size_t i = 0; i < sb.len; i++)
-		if (!ps_script_byte_ok((unsigned char)sb.buf[i]))
-			sb.buf[i] = '?';
-	fwrite(sb_str(&sb), 1, sb.len, o);
+	ps_header(&sb, 1, at);
+	ps_section(&sb, e, v, vm, 0, 1);
+	ps_footer(&sb);
+	ps_write(o, &sb);
+	sb_free(&sb);
+}
+
+void plan_powershell_all(FILE *o, const evidence *e, const dx_result *r, const char *at)
+{
+	strbuf sb = STRBUF_INIT;
+	ps_header(&sb, r->nvms, at);
+	for (size_t i = 0; i < r->nvms; i++)
+		ps_section(&sb, e, &r->vms[i].v, &r->vms[i].pv, i, r->nvms);
+	ps_footer(&sb);
+	ps_write(o, &sb);
 	sb_free(&sb);
 }

@@ -1,6 +1,8 @@
 /*
- * plan_ps.h - a verdict's plan as a PowerShell script: commented,
- * idempotent, -WhatIf aware, no passwords (it prompts for them).
+ * plan_ps.h - verdicts' plans as one PowerShell script: commented,
+ * idempotent, -WhatIf aware, no passwords (it prompts for them, once for
+ * every PFX file that opens with the same password).  One section per VM,
+ * each run unless -Only names other VMs (by name or id).
  *
  * The script is pure printable ASCII.  Every string taken from the
  * evidence (VM name and id, paths, template ids) is written by ps_lit()
@@ -12,6 +14,7 @@
 
 #include <stdio.h>
 
+#include "analysis/evaluate.h"
 #include "analysis/plan.h"
 #include "analysis/verdict.h"
 #include "model/evidence.h"
@@ -19,5 +22,8 @@
 /* Writes the script for one VM's verdict to o. */
 void plan_powershell(FILE *o, const evidence *e, const verdict *v, const plan_vm *vm,
 		     const char *generated_at);
+/* Writes one script for every VM of r, in r's order. */
+void plan_powershell_all(FILE *o, const evidence *e, const dx_result *r,
+			 const char *generated_at);
 
 #endif

@@ -268,6 +268,17 @@ static json_object *json_flag(const vm_flag *fl)
 	return o;
 }
 
+/* The JSON identifier of a resolution rule (winpath_rule_name is display text). */
+static const char *rule_id(winpath_rule r)
+{
+	switch (r) {
+	case WINPATH_SAME_FOLDER: return "same_folder";
+	case WINPATH_VHD_FOLDER: return "vhd_folder";
+	case WINPATH_PARENT_VHD_FOLDER: return "parent_vhd_folder";
+	}
+	return "unknown";
+}
+
 static json_object *json_candidates(const winpath_list *l)
 {
 	json_object *a = json_object_new_array();
@@ -275,7 +286,7 @@ static json_object *json_candidates(const winpath_list *l)
 		const winpath_candidate *c = &l->v[i];
 		json_object *o = json_object_new_object();
 		put(o, "path", jstr(c->path));
-		put(o, "rule", json_object_new_string(winpath_rule_name(c->rule)));
+		put(o, "rule", json_enum(rule_id(c->rule)));
 		put(o, "exists", json_object_new_boolean(c->exists));
 		put(o, "outside_tree", json_object_new_boolean(c->outside_tree));
 		put(o, "via_symlink", json_object_new_boolean(c->via_symlink));
@@ -324,7 +335,7 @@ static json_object *json_drives(const vm_model *vm)
 	for (size_t i = 0; i < vm->ndrives; i++) {
 		const vm_drive *d = &vm->drives[i];
 		json_object *o = json_object_new_object();
-		put(o, "controller", json_object_new_string(vm_ctrl_name(d->ctrl)));
+		put(o, "controller", json_enum(vm_ctrl_name(d->ctrl)));
 		put(o, "controller_instance", jstr(d->ctrl_instance));
 		put(o, "in_manifest", json_object_new_boolean(d->in_manifest));
 		put(o, "controller_index", json_object_new_int64(d->ctrl_index));
@@ -376,7 +387,7 @@ static json_object *json_devices(const vm_model *vm)
 static void json_identity(json_object *o, const vm_model *vm)
 {
 	put(o, "source", jstr(vm->source_path));
-	put(o, "kind", json_object_new_string(vm_kind_name(vm->kind)));
+	put(o, "kind", json_enum(vm_kind_name(vm->kind)));
 	put(o, "name", jstr(vm->name));
 	put(o, "id", jstr(vm->id ? vm->id : vm->id_raw));
 	put(o, "id_is_guid", json_object_new_boolean(vm->id != NULL));

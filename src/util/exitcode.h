@@ -3,7 +3,7 @@
 #define HVTPM_EXITCODE_H
 
 enum hv_exit {
-	HV_EXIT_OK = 0,        /* success; every VM no-vtpm or restorable */
+	HV_EXIT_OK = 0,        /* success; every VM no_vtpm or restorable */
 	HV_EXIT_ATTENTION = 1, /* a verdict that needs attention */
 	HV_EXIT_REBUILD = 2,   /* at least one VM must be rebuilt */
 	HV_EXIT_USAGE = 3,     /* bad command line */
