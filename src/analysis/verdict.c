@@ -649,32 +649,17 @@ static void judge_disks(const evidence *e, const ev_vm *vm, verdict *v)
  */
 static void judge_signatures(const ev_kp *kp, verdict *v)
 {
-	const kp_doc *d = kp->doc;
-	if (!d)
-		return;
-	size_t failed = 0;
-	uint32_t wid = 0;
-	bool guardian = d->guardian_sig.status == KP_SIG_FAILED;
-	failed += guardian;
-	for (size_t i = 0; i < d->n; i++) {
-		const kp_wrapping *w = &d->w[i];
-		bool bad = w->signing_sig.status == KP_SIG_FAILED ||
-			   w->encryption_sig.status == KP_SIG_FAILED;
-		if (bad && !failed)
-			wid = w->id;
-		failed += bad;
-	}
-	if (!failed)
+	if (!kp->sig_failures)
 		return;
 	strbuf sb = STRBUF_INIT;
-	if (guardian)
+	if (kp->sig_failed_guardian)
 		sb_adds(&sb, "the guardian signature over the wrappings");
 	else
-		sb_addf(&sb, "a certificate signature of wrapping %u", wid);
+		sb_addf(&sb, "a certificate signature of wrapping %u", kp->sig_failed_wrapping);
 	reason(v, false,
 	       "A signature in the key protector does NOT verify (%s%s): the document is not as "
 	       "its guardian signed it; it may have been altered.",
-	       sb_str(&sb), failed > 1 ? ", and more" : "");
+	       sb_str(&sb), kp->sig_failures > 1 ? ", and more" : "");
 	sb_free(&sb);
 }
 

@@ -37,8 +37,13 @@ static size_t add_file_record(evidence *e, file_facts *x)
 	r->kind = x->kind;
 	r->format_id = x->format_id;
 	r->sha256_metadata = x->sha256_metadata;
-	r->what = x->what;
-	x->what = NULL;
+	r->what = evidence_intern_str(e, x->what);
+	if (x->nweak) {
+		r->weak = xcalloc(x->nweak, sizeof *r->weak);
+		for (size_t i = 0; i < x->nweak; i++)
+			r->weak[i] = evidence_intern_str(e, x->weak[i]);
+		r->nweak = x->nweak;
+	}
 	r->status = x->status;
 	r->error = x->error;
 	x->error = NULL;
@@ -82,7 +87,11 @@ void collector_add(collector *c, file_facts *x)
 {
 	evidence *e = c->e;
 	size_t f = add_file_record(e, x);
-	findings_move(&e->findings, &x->findings);
+	/* Notes stay with inspect: the evidence keeps what diagnose and audit print. */
+	for (size_t i = 0; i < x->findings.n; i++)
+		if (x->findings.v[i].sev >= HV_SEV_WARN)
+			findings_add(&e->findings, x->findings.v[i].sev, x->findings.v[i].file,
+				     x->findings.v[i].offset, "%s", x->findings.v[i].msg);
 	for (size_t i = 0; i < x->ncerts; i++)
 		evidence_add_holding(e, f, &x->certs[i].cert, x->certs[i].has_private_key,
 				     x->certs[i].detail);
@@ -96,7 +105,7 @@ void collector_add(collector *c, file_facts *x)
 			continue;
 		ev_kp *kp = &x->kps[i].kp;
 		kp->file = f;
-		evidence_intern_kp(e, kp);
+		evidence_settle_kp(e, kp);
 		if (config) {
 			config_rec *r = &c->configs[c->nconfigs - 1];
 			r->kps = xrealloc(r->kps, (r->nkps + 1) * sizeof *r->kps);

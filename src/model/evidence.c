@@ -64,6 +64,7 @@ static void kp_release(ev_kp *kp)
 	free(kp->location);
 	free(kp->form);
 	free(kp->w);
+	free(kp->algorithms);
 	if (kp->doc && kp->doc_free)
 		kp->doc_free(kp->doc);
 }
@@ -88,9 +89,9 @@ void evidence_free(evidence *e)
 {
 	for (size_t i = 0; i < e->nfiles; i++) {
 		free(e->files[i].path);
-		free(e->files[i].what);
 		free(e->files[i].error);
 		free(e->files[i].claimed);
+		free(e->files[i].weak);
 		if (e->files[i].disk) {
 			disk_facts_free(e->files[i].disk);
 			free(e->files[i].disk);
@@ -108,6 +109,13 @@ void evidence_free(evidence *e)
 	if (e->cert_index) {
 		strmap_free(e->cert_index);
 		free(e->cert_index);
+	}
+	for (size_t i = 0; i < e->nstrs; i++)
+		free(e->strs[i]);
+	free(e->strs);
+	if (e->str_index) {
+		strmap_free(e->str_index);
+		free(e->str_index);
 	}
 	for (size_t i = 0; i < e->nvms; i++)
 		vm_release(&e->vms[i]);
@@ -183,19 +191,58 @@ static void borrow(evidence *e, hv_cert *c)
 	c->x509 = NULL;
 }
 
-void evidence_intern_kp(evidence *e, ev_kp *kp)
+const char *evidence_intern_str(evidence *e, const char *s)
+{
+	if (!s)
+		return NULL;
+	if (!e->str_index)
+		e->str_index = xcalloc(1, sizeof(strmap));
+	size_t i = strmap_get(e->str_index, s);
+	if (i != SIZE_MAX)
+		return e->strs[i];
+	e->strs = xgrow(e->strs, &e->capstrs, e->nstrs + 1, sizeof *e->strs);
+	e->strs[e->nstrs] = xstrdup(s);
+	strmap_put(e->str_index, xstrdup(s), e->nstrs);
+	return e->strs[e->nstrs++];
+}
+
+/* Signature failures: checked, and wrong (not "cannot be checked"). */
+static void settle_signatures(ev_kp *kp, const kp_doc *d)
+{
+	kp->sig_failed_guardian = d->guardian_sig.status == KP_SIG_FAILED;
+	kp->sig_failures = kp->sig_failed_guardian;
+	for (size_t i = 0; i < d->n; i++) {
+		const kp_wrapping *w = &d->w[i];
+		bool bad = w->signing_sig.status == KP_SIG_FAILED ||
+			   w->encryption_sig.status == KP_SIG_FAILED;
+		if (bad && !kp->sig_failures)
+			kp->sig_failed_wrapping = w->id;
+		kp->sig_failures += bad;
+	}
+}
+
+void evidence_settle_kp(evidence *e, ev_kp *kp)
 {
 	kp_doc *d = kp->doc;
-	for (size_t i = 0; d && !d->certs_borrowed && i < d->n; i++) {
-		borrow(e, &d->w[i].encryption);
-		borrow(e, &d->w[i].signing);
-	}
-	if (d)
+	if (d) {
+		for (size_t i = 0; !d->certs_borrowed && i < d->n; i++) {
+			borrow(e, &d->w[i].encryption);
+			borrow(e, &d->w[i].signing);
+		}
 		d->certs_borrowed = true;
+		settle_signatures(kp, d);
+		kp->has_max_offline_unwraps = d->has_max_offline_unwraps;
+		kp->algorithms = xcalloc(d->nalgorithms + 1, sizeof *kp->algorithms);
+		for (size_t i = 0; i < d->nalgorithms; i++)
+			kp->algorithms[kp->nalgorithms++] = evidence_intern_str(e, d->algorithms[i]);
+	}
 	for (size_t i = 0; i < kp->nw; i++) {
 		kp->w[i].enc = evidence_intern_cert(e, kp->w[i].enc);
 		kp->w[i].sig = evidence_intern_cert(e, kp->w[i].sig);
 	}
+	if (d && kp->doc_free)
+		kp->doc_free(d);
+	kp->doc = NULL;
 }
 
 void evidence_add_holding(evidence *e, size_t file, hv_cert *c, bool has_key, const char *detail)

@@ -56,11 +56,13 @@ typedef struct {
 	ev_kind kind;
 	ev_class cls;
 	const char *format_id; /* the reader that took it (model/identify.h), or NULL */
-	char *what;          /* one-line description for people */
+	const char *what;    /* one-line description for people (pooled: evidence_intern_str) */
 	hv_err status;       /* HV_OK, or why it could not be used */
 	char *error;         /* one line when status != HV_OK */
 	char *claimed;       /* the format its name claims when the content differs, or NULL */
 	bool input_error;    /* counts towards exit code 4 (damaged, unreadable, refused) */
+	const char **weak;   /* weak export protection, one line each (pooled strings) */
+	size_t nweak;
 	disk_facts *disk;    /* a disk image: what was read of it, or NULL */
 } ev_file;
 
@@ -105,9 +107,16 @@ typedef struct {
 	bool has_owner;
 	uint32_t owner_id;
 	uint64_t max_offline_unwraps;
+	bool has_max_offline_unwraps;
 	ev_wrapping *w;
 	size_t nw;
-	void *doc;           /* the decoded document (kp_doc*), owned */
+	/* What the decoded document said, kept once the document is freed: */
+	size_t sig_failures;     /* signatures that checked and failed */
+	bool sig_failed_guardian;  /* the guardian signature over the wrappings is one of them */
+	uint32_t sig_failed_wrapping; /* else the first wrapping whose certificate signature failed */
+	const char **algorithms; /* every @Algorithm URI in document order (pooled strings) */
+	size_t nalgorithms;
+	void *doc;           /* the decoded document (kp_doc*), owned; NULL once settled */
 	void (*doc_free)(void *);
 	char sha256[65];     /* of the KP payload bytes */
 } ev_kp;
@@ -145,6 +154,10 @@ typedef struct {
 	hv_cert **certs;
 	size_t ncerts, capcerts;
 	void *cert_index;     /* strmap*, private to evidence.c */
+	/* Strings many records share (descriptions, algorithm URIs), once each. */
+	char **strs;
+	size_t nstrs, capstrs;
+	void *str_index;      /* strmap*, private to evidence.c */
 } evidence;
 
 void evidence_init(evidence *e);
@@ -161,8 +174,15 @@ void evidence_add_holding(evidence *e, size_t file, hv_cert *c, bool has_key, co
  * the parsed X509 dropped).  The pointer stays valid until evidence_free.
  */
 const hv_cert *evidence_intern_cert(evidence *e, const hv_cert *c);
-/* Points a key protector's wrappings (and its document's) at pooled certificates. */
-void evidence_intern_kp(evidence *e, ev_kp *kp);
+/*
+ * Settles a key protector into the evidence set: its wrappings point at
+ * pooled certificates, what the reports and the verdict read of its
+ * document (signature failures, algorithm URIs) is copied into it, and the
+ * document is freed.
+ */
+void evidence_settle_kp(evidence *e, ev_kp *kp);
+/* The evidence set's one copy of s (NULL stays NULL); valid until evidence_free. */
+const char *evidence_intern_str(evidence *e, const char *s);
 /* Finds or creates the VM entry with this id (case-insensitive GUID match). */
 ev_vm *evidence_vm(evidence *e, const char *id);
 ev_kp *evidence_vm_add_kp(ev_vm *vm);

@@ -77,6 +77,9 @@ static void free_payload(file_facts *x)
 		vm_free(&x->repos[i].vm);
 	}
 	free(x->repos);
+	for (size_t i = 0; i < x->nweak; i++)
+		free(x->weak[i]);
+	free(x->weak);
 }
 
 void facts_free(file_facts *x)

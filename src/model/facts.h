@@ -75,6 +75,8 @@ typedef struct {
 	char *error;           /* one line when status != HV_OK */
 	char *claimed;         /* the format the file name claims, when it differs, or NULL */
 	hv_findings findings;  /* warnings and errors of the readers, naming the file */
+	char **weak;           /* weak export protection (a PFX's PBE/MAC), one line each */
+	size_t nweak;
 	char *hint_id;         /* VM id the file name or an embedded tree gives, or NULL */
 	const char *root;      /* the path given on the command line it was found under */
 

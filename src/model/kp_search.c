@@ -58,6 +58,7 @@ static void fill_wrappings(ev_kp *kp, kp_doc *d, bool keep)
 		kp->owner_id = d->w[d->owner].id;
 	}
 	kp->max_offline_unwraps = d->max_offline_unwraps;
+	kp->has_max_offline_unwraps = d->has_max_offline_unwraps;
 }
 
 static hv_err decode_payload(const kp_input *in, const char *src, uint64_t base, bool keep,

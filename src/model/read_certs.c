@@ -57,6 +57,12 @@ static hv_err open_pfx(hv_source *s, const identify_opts *o, file_facts *out)
 		if (tmp.v[i].sev == HV_SEV_WARN && strncmp(tmp.v[i].msg, "weak protection", 15) == 0)
 			tmp.v[i].sev = HV_SEV_NOTE;
 	findings_move(&out->findings, &tmp);
+	if (p->nweak) {
+		out->weak = xcalloc(p->nweak, sizeof *out->weak);
+		for (size_t i = 0; i < p->nweak; i++)
+			out->weak[i] = xstrdup(p->weaknesses[i]);
+		out->nweak = p->nweak;
+	}
 	const char *by = p->opened_by_label ? p->opened_by_label : "no password";
 	if (rc == HV_ERR_CORRUPT || rc == HV_ERR_IO || rc == HV_ERR_LIMIT) {
 		facts_set(out, EV_PFX, EVC_DAMAGED, "PFX (PKCS#12) that could not be read");

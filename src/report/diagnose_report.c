@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/kp_diff.h"
 #include "analysis/survive.h"
 #include "formats/kp.h"
 #include "report/disk_report.h"
@@ -32,7 +33,7 @@ static json_object *str_array(const char *const *v, size_t n)
 {
 	json_object *a = json_object_new_array();
 	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_string(v[i]));
+		json_object_array_add(a, json_text(v[i]));
 	return a;
 }
 
@@ -130,7 +131,7 @@ static bool current_and_lkg(const ev_vm *vm, const ev_kp **cur, const ev_kp **lk
 	*cur = *lkg = NULL;
 	for (size_t i = 0; i < vm->nkps; i++) {
 		const ev_kp *k = &vm->kps[i];
-		if (!k->doc)
+		if (k->empty || !k->nw)
 			continue;
 		if (k->origin == KP_CURRENT && !*cur)
 			*cur = k;
@@ -151,7 +152,7 @@ json_object *dx_vm_json(const evidence *e, const dx_result *r, const dx_vm *d)
 	jadd_int(o, "exit_code", verdict_exit_code(v->kind));
 	json_object *rs = json_object_new_array(), *rd = json_object_new_array();
 	for (size_t i = 0; i < v->nreasons; i++) {
-		json_object_array_add(rs, json_object_new_string(v->reasons[i].text));
+		json_object_array_add(rs, json_text(v->reasons[i].text));
 		json_object *j = json_object_new_object();
 		jadd_str(j, "text", v->reasons[i].text);
 		jadd_enum(j, "confidence", v->reasons[i].inferred ? "inferred" : "confirmed");
@@ -161,7 +162,7 @@ json_object *dx_vm_json(const evidence *e, const dx_result *r, const dx_vm *d)
 	json_object_object_add(o, "reason_details", rd);
 	json_object *cf = json_object_new_array();
 	for (size_t i = 0; i < vm->nconfigs; i++)
-		json_object_array_add(cf, json_object_new_string(e->files[vm->configs[i]].path));
+		json_object_array_add(cf, json_text(e->files[vm->configs[i]].path));
 	json_object_object_add(o, "config_files", cf);
 	if (vm->tpm_enabled == TRI_UNKNOWN)
 		jadd_null(o, "tpm_enabled");
@@ -178,7 +179,7 @@ json_object *dx_vm_json(const evidence *e, const dx_result *r, const dx_vm *d)
 	const ev_kp *cur, *lkg;
 	if (current_and_lkg(vm, &cur, &lkg)) {
 		kp_diff diff;
-		kp_compare(cur->doc, lkg->doc, &diff);
+		ev_kp_compare(cur, lkg, &diff);
 		json_object_object_add(o, "current_vs_last_known_good", kp_compare_report_json(&diff));
 		kp_diff_free(&diff);
 	} else {
@@ -199,21 +200,10 @@ json_object *dx_vm_json(const evidence *e, const dx_result *r, const dx_vm *d)
 
 size_t dx_weaknesses(const evidence *e, size_t file, const char **out, size_t max)
 {
-	static const char pre[] = "weak protection: ";
 	const ev_file *f = &e->files[file];
-	size_t n = 0;
-	if (f->kind != EV_PFX)
-		return 0;
-	for (size_t i = 0; i < e->findings.n; i++) {
-		const hv_finding *x = &e->findings.v[i];
-		if (!x->file || strcmp(x->file, f->path) != 0 ||
-		    strncmp(x->msg, pre, sizeof pre - 1) != 0)
-			continue;
-		if (n < max)
-			out[n] = x->msg + sizeof pre - 1;
-		n++;
-	}
-	return n;
+	for (size_t i = 0; i < f->nweak && i < max; i++)
+		out[i] = f->weak[i];
+	return f->nweak;
 }
 
 json_object *dx_evidence_file_json(const evidence *e, size_t file)
@@ -521,7 +511,7 @@ static void text_kps(FILE *o, const evidence *e, const ev_vm *vm, const verdict 
 	const ev_kp *cur, *lkg;
 	if (current_and_lkg(vm, &cur, &lkg)) {
 		kp_diff diff;
-		kp_compare(cur->doc, lkg->doc, &diff);
+		ev_kp_compare(cur, lkg, &diff);
 		if (diff.same) {
 			text_wrap(o, width, "  ", "    ", "last-known-good key protector: the same "
 							   "wrappings as the current one");

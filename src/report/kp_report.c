@@ -106,7 +106,7 @@ json_object *kp_report_json(const kp_doc *d, time_t at)
 	json_object_object_add(o, "transport_key_signature",
 			       d->tks_sig.present ? sig_json(&d->tks_sig) : NULL);
 	for (size_t i = 0; i < d->nalgorithms; i++)
-		json_object_array_add(algs, json_object_new_string(d->algorithms[i]));
+		json_object_array_add(algs, json_text(d->algorithms[i]));
 	json_object_object_add(o, "algorithms", algs);
 	jadd_int(o, "problems", (int64_t)d->problems);
 	for (size_t i = 0; i < d->n; i++)
@@ -247,7 +247,7 @@ static json_object *strs_json(char *const *s, size_t n)
 	json_object *a = json_object_new_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, json_object_new_string(s[i]));
+		json_object_array_add(a, json_text(s[i]));
 	return a;
 }
 

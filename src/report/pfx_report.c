@@ -148,8 +148,11 @@ void pfx_report_text(FILE *o, const char *name, const pfx_file *p, time_t at)
 	text_keys(o, p);
 	if (p->nweak > 0) {
 		fprintf(o, INDENT1 "weaknesses:\n");
-		for (size_t i = 0; i < p->nweak; i++)
-			fprintf(o, INDENT2 "- %s\n", p->weaknesses[i]);
+		for (size_t i = 0; i < p->nweak; i++) {
+			char *w = cert_report_escape(p->weaknesses[i]);
+			fprintf(o, INDENT2 "- %s\n", w);
+			free(w);
+		}
 	}
 }
 
@@ -284,7 +287,7 @@ json_object *pfx_report_json(const char *name, const pfx_file *p, time_t at)
 	json_object_object_add(o, "certificates", json_certs(p, at));
 	json_object_object_add(o, "keys", json_keys(p));
 	for (size_t i = 0; i < p->nweak; i++)
-		json_object_array_add(w, json_object_new_string(p->weaknesses[i]));
+		json_object_array_add(w, json_text(p->weaknesses[i]));
 	json_object_object_add(o, "weaknesses", w);
 	return o;
 }
@@ -313,10 +316,12 @@ void certfile_report_text(FILE *o, const char *name, const certfile *c, time_t a
 	}
 	for (size_t i = 0; i < c->nkeys; i++) {
 		const certfile_key *k = &c->keys[i];
-		fprintf(o, INDENT2 "key #%zu  %s, %s\n", i, k->pem_label,
+		char *label = cert_report_escape(k->pem_label);
+		fprintf(o, INDENT2 "key #%zu  %s, %s\n", i, label,
 			k->encrypted ? "encrypted, not read"
 				     : k->matched_cert >= 0 ? "belongs to a certificate above"
 							    : "matches no certificate");
+		free(label);
 	}
 }
 
