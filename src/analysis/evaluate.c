@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/vm.h"
 #include "util/exitcode.h"
 #include "util/xalloc.h"
 
@@ -15,25 +14,19 @@ static void fill_plan_vm(const evidence *e, const ev_vm *vm, dx_vm *d)
 	p->name = vm->name;
 	p->id = vm->id;
 	p->secure_boot = -1;
-	const vm_model *m = vm->vm;
-	if (!m)
+	if (!vm->has_settings)
 		return;
+	const ev_settings *s = &vm->settings;
 	p->config_path = e->files[vm->vm_file].path;
-	p->generation = m->generation;
-	p->memory_mb = m->has_memory ? m->memory_mb : 0;
-	p->processors = m->has_processors ? m->processors : 0;
-	if (m->has_secure_boot)
-		p->secure_boot = m->secure_boot ? 1 : 0;
-	p->secure_boot_template = m->secure_boot_template;
-	d->disk_paths = xcalloc(m->ndrives + 1, sizeof *d->disk_paths);
-	for (size_t i = 0; i < m->ndrives; i++)
-		if (vm_drive_is_disk(&m->drives[i]) && m->drives[i].path && *m->drives[i].path)
-			d->disk_paths[p->ndisks++] = m->drives[i].path;
-	p->disks = d->disk_paths;
-	d->switch_names = xcalloc(m->nnics + 1, sizeof *d->switch_names);
-	for (size_t i = 0; i < m->nnics; i++)
-		d->switch_names[p->nswitches++] = m->nics[i].switch_name ? m->nics[i].switch_name : "";
-	p->switches = d->switch_names;
+	p->generation = s->generation;
+	p->memory_mb = s->memory_mb;
+	p->processors = s->processors;
+	p->secure_boot = s->secure_boot;
+	p->secure_boot_template = s->secure_boot_template;
+	p->disks = (const char *const *)s->disks;
+	p->ndisks = s->ndisks;
+	p->switches = (const char *const *)s->switches;
+	p->nswitches = s->nswitches;
 }
 
 void dx_evaluate(const evidence *e, const verdict_opts *o, time_t generated_at, dx_result *r)
@@ -73,8 +66,6 @@ static void vm_free_one(dx_vm *d)
 {
 	verdict_free(&d->v);
 	plan_free(&d->p);
-	free(d->disk_paths);
-	free(d->switch_names);
 }
 
 void dx_filter(const evidence *e, dx_result *r,

@@ -18,10 +18,7 @@ typedef struct {
 	size_t vm;          /* index into evidence.vms */
 	verdict v;
 	plan p;
-	plan_vm pv;
-	/* storage behind pv's arrays */
-	const char **disk_paths;
-	const char **switch_names;
+	plan_vm pv;         /* views of the evidence */
 } dx_vm;
 
 typedef struct {

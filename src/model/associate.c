@@ -61,18 +61,31 @@ static size_t member_file(collector *c, const winpath_candidate *w)
  * comparisons.  Keys: the canonical GUID, or the id as given when it is no
  * GUID (the matching rule of evidence_vm()).
  */
-static ev_vm *vm_for_id(collector *c, const char *id)
+static void map_vms(collector *c)
 {
-	evidence *e = c->e;
-	char *canon = guid_canonical(id);
-	const char *key = canon ? canon : id;
+	const evidence *e = c->e;
 	for (; c->vms_mapped < e->nvms; c->vms_mapped++) {
 		const char *vid = e->vms[c->vms_mapped].id;
 		char *k = guid_canonical(vid);
 		strmap_put(&c->vm_ids, k ? k : xstrdup(vid), c->vms_mapped);
 	}
-	size_t i = strmap_get(&c->vm_ids, key);
-	if (i >= e->nvms) {
+}
+
+/* The index of the VM entry for id, or SIZE_MAX. */
+static size_t vm_index(collector *c, const char *id)
+{
+	map_vms(c);
+	char *canon = guid_canonical(id);
+	size_t i = strmap_get(&c->vm_ids, canon ? canon : id);
+	free(canon);
+	return i < c->e->nvms ? i : SIZE_MAX;
+}
+
+static ev_vm *vm_for_id(collector *c, const char *id)
+{
+	evidence *e = c->e;
+	size_t i = vm_index(c, id);
+	if (i == SIZE_MAX) {
 		evidence scratch;
 		evidence_init(&scratch);
 		ev_vm *nv = evidence_vm(&scratch, id);
@@ -80,10 +93,10 @@ static ev_vm *vm_for_id(collector *c, const char *id)
 		e->vms[e->nvms] = *nv;
 		free(scratch.vms); /* the entry's contents now belong to e */
 		i = e->nvms++;
-		strmap_put(&c->vm_ids, xstrdup(key), i);
+		char *canon = guid_canonical(id);
+		strmap_put(&c->vm_ids, canon ? canon : xstrdup(id), i);
 		c->vms_mapped = e->nvms;
 	}
-	free(canon);
 	return &e->vms[i];
 }
 
@@ -133,16 +146,13 @@ static size_t resolved_file(collector *c, const winpath_list *l, bool disk)
 
 /* ---- configurations -------------------------------------------------------------------- */
 
-static void attach_drives(collector *c, const vm_model *m)
+static void attach_drives(collector *c, const config_rec *r)
 {
-	for (size_t i = 0; i < m->ndrives; i++) {
-		const vm_drive *d = &m->drives[i];
-		if (!vm_drive_is_disk(d) || !d->path || !*d->path)
-			continue;
-		size_t f = resolved_file(c, &d->resolved, true);
-		ev_vm *vm = vm_for_id(c, m->id);
+	for (size_t i = 0; i < r->ndisk_resolved; i++) {
+		size_t f = resolved_file(c, &r->disk_resolved[i], true);
+		ev_vm *vm = vm_for_id(c, r->id);
 		if (f == SIZE_MAX)
-			add_missing(vm, "disk", d->path);
+			add_missing(vm, "disk", r->settings.disks[i]);
 		else
 			push_file(&vm->disks, &vm->ndisks, f);
 	}
@@ -150,51 +160,51 @@ static void attach_drives(collector *c, const vm_model *m)
 
 static void attach_config(collector *c, config_rec *r)
 {
-	vm_model *m = r->vm;
-	vm_resolve_paths(m, r->root);
-	ev_vm *vm = vm_for_id(c, m->id);
+	ev_vm *vm = vm_for_id(c, r->id);
 	push_file(&vm->configs, &vm->nconfigs, r->file);
-	if (!vm->name && m->name)
-		vm->name = xstrdup(m->name);
-	if (m->vtpm_device_present)
+	if (!vm->name && r->name)
+		vm->name = xstrdup(r->name);
+	if (r->vtpm_device)
 		vm->vtpm_device = true;
-	const vm_flag *t = &m->security.tpm_enabled;
-	if (t->present && t->valid) {
+	if (r->tpm_enabled != TRI_UNKNOWN) {
 		vm->tpm_setting_seen = true;
-		vm->tpm_enabled = t->value ? TRI_YES : TRI_NO;
+		vm->tpm_enabled = r->tpm_enabled;
 	}
 	for (size_t i = 0; i < r->nkps; i++) {
 		*evidence_vm_add_kp(vm) = r->kps[i];
 		memset(&r->kps[i], 0, sizeof r->kps[i]);
 	}
-	attach_drives(c, m);
-	vm = vm_for_id(c, m->id);
-	if (m->guest_state_path && *m->guest_state_path &&
-	    resolved_file(c, &m->guest_state_resolved, false) == SIZE_MAX)
-		add_missing(vm, "guest state file", m->guest_state_path);
-	if (!vm->vm) {
-		vm->vm = m;
-		vm->vm_free = NULL; /* set below: vm_model is freed by the evidence */
+	attach_drives(c, r);
+	vm = vm_for_id(c, r->id);
+	if (r->guest_state_path && resolved_file(c, &r->gs_resolved, false) == SIZE_MAX)
+		add_missing(vm, "guest state file", r->guest_state_path);
+	if (!vm->has_settings) {
+		vm->has_settings = true;
+		vm->settings = r->settings;
+		memset(&r->settings, 0, sizeof r->settings);
 		vm->vm_file = r->file;
-		r->vm = NULL;
 	}
 }
 
 /* ---- loose key protectors ------------------------------------------------------------ */
 
-/* For each evidence file, the first VM whose configuration names it as guest state. */
+/*
+ * For each evidence file, the first VM whose configuration names it as
+ * guest state (a VM's first configuration counts).
+ */
 static size_t *guest_state_owners(collector *c)
 {
 	evidence *e = c->e;
 	size_t *own = xmalloc((e->nfiles + 1) * sizeof *own);
 	for (size_t i = 0; i <= e->nfiles; i++)
 		own[i] = SIZE_MAX;
-	for (size_t v = 0; v < e->nvms; v++) {
-		const vm_model *m = e->vms[v].vm;
-		if (!m || !m->guest_state_path)
+	for (size_t i = 0; i < c->nconfigs; i++) {
+		const config_rec *r = &c->configs[i];
+		size_t v = vm_index(c, r->id);
+		if (v == SIZE_MAX || !e->vms[v].has_settings || e->vms[v].vm_file != r->file)
 			continue;
-		for (size_t k = 0; k < m->guest_state_resolved.n; k++) {
-			const winpath_candidate *w = &m->guest_state_resolved.v[k];
+		for (size_t k = 0; k < r->gs_resolved.n; k++) {
+			const winpath_candidate *w = &r->gs_resolved.v[k];
 			size_t f = w->exists ? find_file(c, w->path) : member_file(c, w);
 			if (f < e->nfiles && own[f] == SIZE_MAX)
 				own[f] = v;
@@ -234,25 +244,13 @@ static void attach_loose(collector *c, loose_kp *l, const size_t *gs_owner)
 	memset(&l->kp, 0, sizeof l->kp);
 }
 
-static void vm_model_release(void *p)
-{
-	vm_free(p);
-	free(p);
-}
-
 void collector_associate(collector *c)
 {
 	c->associating = true;
 	for (size_t i = 0; i < c->nconfigs; i++)
 		attach_config(c, &c->configs[i]);
-	for (size_t v = 0; v < c->e->nvms; v++)
-		if (c->e->vms[v].vm && !c->e->vms[v].vm_free)
-			c->e->vms[v].vm_free = vm_model_release;
 	size_t *gs_owner = guest_state_owners(c);
 	for (size_t i = 0; i < c->nloose; i++)
 		attach_loose(c, &c->loose[i], gs_owner);
 	free(gs_owner);
-	for (size_t v = 0; v < c->e->nvms; v++)
-		if (c->e->vms[v].vm)
-			vm_slim(c->e->vms[v].vm);
 }

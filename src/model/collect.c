@@ -66,15 +66,85 @@ static void add_loose(collector *c, ev_kp *kp, const char *hint_id, const char *
 	l->hint_name = readers_stem(path);
 }
 
+/* Keeps the candidates association can use (see resolved_file in associate.c). */
+static void keep_usable(winpath_list *l)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		winpath_candidate *w = &l->v[i];
+		bool usable = !w->via_symlink && ((w->exists && !w->outside_tree) ||
+						  (!w->exists && strchr(w->path, '!')));
+		if (usable)
+			l->v[n++] = *w;
+		else
+			free(w->path);
+	}
+	l->n = n;
+	if (!n) {
+		free(l->v);
+		l->v = NULL;
+	}
+}
+
+static void settings_of(const vm_model *m, ev_settings *s)
+{
+	s->generation = m->generation;
+	s->memory_mb = m->has_memory ? m->memory_mb : 0;
+	s->processors = m->has_processors ? m->processors : 0;
+	s->secure_boot = m->has_secure_boot ? (m->secure_boot ? 1 : 0) : -1;
+	s->secure_boot_template = m->secure_boot_template ? xstrdup(m->secure_boot_template) : NULL;
+	s->disks = xcalloc(m->ndrives + 1, sizeof *s->disks);
+	s->switches = xcalloc(m->nnics + 1, sizeof *s->switches);
+	for (size_t i = 0; i < m->nnics; i++)
+		s->switches[s->nswitches++] = xstrdup(m->nics[i].switch_name ? m->nics[i].switch_name : "");
+}
+
+/* The configuration's record: its paths resolved now (against its root), the model freed. */
 static void add_config(collector *c, size_t file, file_facts *x)
 {
 	c->configs = xgrow(c->configs, &c->capconfigs, c->nconfigs + 1, sizeof *c->configs);
 	config_rec *r = &c->configs[c->nconfigs++];
 	memset(r, 0, sizeof *r);
+	vm_model *m = x->vm;
+	vm_resolve_paths(m, x->root);
 	r->file = file;
-	r->vm = x->vm;
-	x->vm = NULL;
-	r->root = x->root ? xstrdup(x->root) : NULL;
+	r->id = xstrdup(m->id);
+	r->name = m->name ? xstrdup(m->name) : NULL;
+	r->vtpm_device = m->vtpm_device_present;
+	const vm_flag *t = &m->security.tpm_enabled;
+	r->tpm_enabled = t->present && t->valid ? (t->value ? TRI_YES : TRI_NO) : TRI_UNKNOWN;
+	settings_of(m, &r->settings);
+	r->disk_resolved = xcalloc(m->ndrives + 1, sizeof *r->disk_resolved);
+	for (size_t i = 0; i < m->ndrives; i++) {
+		vm_drive *d = &m->drives[i];
+		if (!vm_drive_is_disk(d) || !d->path || !*d->path)
+			continue;
+		size_t k = r->settings.ndisks++;
+		r->settings.disks[k] = xstrdup(d->path);
+		r->disk_resolved[k] = d->resolved;
+		memset(&d->resolved, 0, sizeof d->resolved);
+		keep_usable(&r->disk_resolved[k]);
+	}
+	r->ndisk_resolved = r->settings.ndisks;
+	if (m->guest_state_path && *m->guest_state_path) {
+		r->guest_state_path = xstrdup(m->guest_state_path);
+		r->gs_resolved = m->guest_state_resolved;
+		memset(&m->guest_state_resolved, 0, sizeof m->guest_state_resolved);
+		keep_usable(&r->gs_resolved);
+	}
+}
+
+void config_rec_free(config_rec *r)
+{
+	free(r->id);
+	free(r->name);
+	ev_settings_free(&r->settings);
+	for (size_t i = 0; i < r->ndisk_resolved; i++)
+		winpath_list_free(&r->disk_resolved[i]);
+	free(r->disk_resolved);
+	free(r->guest_state_path);
+	winpath_list_free(&r->gs_resolved);
+	free(r->kps);
 }
 
 /* A key protector found by name whose bytes did not decode: a fact, not a protector. */
@@ -146,14 +216,8 @@ void collector_add_paths(collector *c, char *const *paths, size_t n)
 void collector_finish(collector *c)
 {
 	collector_associate(c);
-	for (size_t i = 0; i < c->nconfigs; i++) {
-		if (c->configs[i].vm) {
-			vm_free(c->configs[i].vm);
-			free(c->configs[i].vm);
-		}
-		free(c->configs[i].root);
-		free(c->configs[i].kps);
-	}
+	for (size_t i = 0; i < c->nconfigs; i++)
+		config_rec_free(&c->configs[i]);
 	free(c->configs);
 	for (size_t i = 0; i < c->nloose; i++) {
 		free(c->loose[i].hint_id);

@@ -8,6 +8,7 @@
 #include "model/collect.h"
 #include "model/pipeline.h"
 #include "model/vm.h"
+#include "model/winpath.h"
 #include "util/strmap.h"
 
 /* A key protector found outside a VM configuration, tied to a VM at the end. */
@@ -17,14 +18,28 @@ typedef struct {
 	char *hint_name;    /* file base name without extension */
 } loose_kp;
 
-/* A configuration read, kept until the end ties everything together. */
+/*
+ * A configuration read, kept until the end ties everything together: only
+ * what association and the plan need (the parsed model is freed at once).
+ * Resolved path candidates keep only those association can use (a file
+ * there, inside the tree, or an archive member).
+ */
 typedef struct {
 	size_t file;
-	vm_model *vm;
-	char *root;
+	char *id;           /* canonical VM id */
+	char *name;
+	bool vtpm_device;
+	tri tpm_enabled;    /* TRI_UNKNOWN when security/settings does not say */
+	ev_settings settings;
+	winpath_list *disk_resolved;  /* one per settings.disks entry */
+	size_t ndisk_resolved;
+	char *guest_state_path;       /* as written, or NULL */
+	winpath_list gs_resolved;
 	ev_kp *kps;         /* the protectors its own tree holds */
 	size_t nkps;
 } config_rec;
+
+void config_rec_free(config_rec *r);
 
 struct collector {
 	evidence *e;

@@ -69,13 +69,24 @@ static void kp_release(ev_kp *kp)
 		kp->doc_free(kp->doc);
 }
 
+void ev_settings_free(ev_settings *s)
+{
+	free(s->secure_boot_template);
+	for (size_t i = 0; i < s->ndisks; i++)
+		free(s->disks[i]);
+	free(s->disks);
+	for (size_t i = 0; i < s->nswitches; i++)
+		free(s->switches[i]);
+	free(s->switches);
+	memset(s, 0, sizeof *s);
+}
+
 static void vm_release(ev_vm *vm)
 {
 	free(vm->id);
 	free(vm->name);
 	free(vm->configs);
-	if (vm->vm && vm->vm_free)
-		vm->vm_free(vm->vm);
+	ev_settings_free(&vm->settings);
 	for (size_t i = 0; i < vm->nkps; i++)
 		kp_release(&vm->kps[i]);
 	free(vm->kps);

@@ -121,14 +121,29 @@ typedef struct {
 	char sha256[65];     /* of the KP payload bytes */
 } ev_kp;
 
+/* What a rebuild needs of a VM's configuration (the plan is made from it). */
+typedef struct {
+	int generation;      /* 1, 2, or 0 unknown */
+	int64_t memory_mb;   /* 0 unknown */
+	int64_t processors;  /* 0 unknown */
+	int secure_boot;     /* -1 unknown, 0 off, 1 on */
+	char *secure_boot_template;
+	char **disks;        /* virtual disk paths as the configuration names them */
+	size_t ndisks;
+	char **switches;     /* virtual switch of each network adapter ("" unknown) */
+	size_t nswitches;
+} ev_settings;
+
+void ev_settings_free(ev_settings *s);
+
 typedef struct {
 	char *id;            /* canonical VM GUID, or a name for KP-only entries */
 	char *name;
 	size_t *configs;     /* indexes of configuration files */
 	size_t nconfigs;
-	void *vm;            /* vm_model* from the first configuration, owned */
-	void (*vm_free)(void *);
-	size_t vm_file;      /* file the model was built from */
+	bool has_settings;   /* settings below come from the first configuration */
+	ev_settings settings;
+	size_t vm_file;      /* the file the settings come from */
 	tri tpm_enabled;     /* from security/settings when present */
 	bool tpm_setting_seen;
 	bool vtpm_device;    /* the vTPM device is in the manifest */

@@ -712,42 +712,6 @@ void vm_resolve_paths(vm_model *vm, const char *evidence_root)
 	free(dir);
 }
 
-void vm_slim(vm_model *vm)
-{
-	for (size_t i = 0; i < vm->ndevices; i++) {
-		free(vm->devices[i].vdev);
-		free(vm->devices[i].device);
-		free(vm->devices[i].instance);
-		free(vm->devices[i].name);
-	}
-	free(vm->devices);
-	vm->devices = NULL;
-	vm->ndevices = 0;
-	for (size_t i = 0; i < vm->nnics; i++) {
-		free(vm->nics[i].instance);
-		free(vm->nics[i].device_name);
-		free(vm->nics[i].friendly_name);
-		free(vm->nics[i].mac);
-		vm->nics[i].instance = vm->nics[i].device_name = NULL;
-		vm->nics[i].friendly_name = vm->nics[i].mac = NULL;
-	}
-	for (size_t i = 0; i < vm->ndrives; i++) {
-		free(vm->drives[i].ctrl_instance);
-		free(vm->drives[i].type_raw);
-		vm->drives[i].ctrl_instance = vm->drives[i].type_raw = NULL;
-		winpath_list_free(&vm->drives[i].resolved);
-	}
-	winpath_list_free(&vm->guest_state_resolved);
-	for (size_t i = 0; i < vm->nkeys; i++) {
-		free(vm->keys[i].name);
-		free(vm->keys[i].kv_path);
-		free(vm->keys[i].data);
-	}
-	free(vm->keys);
-	vm->keys = NULL;
-	vm->nkeys = 0;
-}
-
 void vm_free(vm_model *vm)
 {
 	if (!vm)

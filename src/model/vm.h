@@ -185,13 +185,6 @@ hv_err vm_from_tree(const kv_node *root, const char *source_path, vm_model *out,
 		    hv_findings *f);
 void vm_free(vm_model *vm);
 /*
- * Frees what the verdict and the plan do not read once the evidence is tied
- * together (the device manifest, NIC details but the switch, resolved path
- * candidates, security/keys copies): a VM of an estate then costs little.
- */
-void vm_slim(vm_model *vm);
-
-/*
  * Resolves every drive path and the guest state path against the folder of
  * vm->source_path (see winpath.h); evidence_root may be NULL.
  */
