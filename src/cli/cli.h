@@ -23,6 +23,7 @@ struct cli_command {
 int cmd_inspect(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 int cmd_script(int argc, char **argv);
 
 typedef enum { OUT_TEXT = 0, OUT_JSON, OUT_CSV, OUT_JSONL, OUT_HTML } out_format;

@@ -1,5 +1,6 @@
 /* cmd_audit.c - hvtpm audit: whole backup trees and archives, every VM, every certificate. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/audit_run.h"
 #include "cli/cli.h"
 #include "cli/diag_common.h"
 #include "report/audit_report.h"
@@ -62,6 +64,8 @@ static const char usage_text[] =
 
 static const struct option longopts[] = {
 	{ "table", required_argument, NULL, OPT_TABLE },
+	{ "facts-out", required_argument, NULL, OPT_FACTS_OUT },
+	{ "shard", required_argument, NULL, OPT_SHARD },
 	DX_COMMON_LONGOPTS,
 };
 
@@ -119,14 +123,7 @@ static void progress_clear(const progress *p)
 
 /* ---- options ------------------------------------------------------------------------- */
 
-typedef struct {
-	dx_opts dx;
-	out_format fmt;
-	au_table table;
-	bool table_given;
-} audit_opts;
-
-static bool parse_table(const char *arg, au_table *t)
+bool audit_parse_table(const char *arg, au_table *t)
 {
 	if (strcmp(arg, "vms") == 0)
 		*t = AU_TABLE_VMS;
@@ -155,8 +152,14 @@ static int parse_args(int argc, char **argv, audit_opts *o)
 			if (!cli_parse_format("audit", optarg, &o->fmt, true))
 				return cli_usage_error("audit");
 			break;
+		case OPT_FACTS_OUT:
+			o->facts_path = optarg;
+			break;
+		case OPT_SHARD:
+			o->dx.shard = optarg;
+			break;
 		case OPT_TABLE:
-			if (!parse_table(optarg, &o->table)) {
+			if (!audit_parse_table(optarg, &o->table)) {
 				cli_err("audit", "--table wants vms or certs, not '%s'", optarg);
 				return cli_usage_error("audit");
 			}
@@ -170,25 +173,15 @@ static int parse_args(int argc, char **argv, audit_opts *o)
 		cli_err("audit", "--table applies to --format csv only");
 		return cli_usage_error("audit");
 	}
+	if (o->dx.shard && !o->facts_path) {
+		cli_err("audit", "--shard applies to --facts-out only");
+		return cli_usage_error("audit");
+	}
 	if (optind >= argc) {
 		cli_err("audit", "no path given");
 		return cli_usage_error("audit");
 	}
 	return -1;
-}
-
-/* SOURCE_DATE_EPOCH, else --at, else now. */
-static time_t generated_at(const dx_opts *o, time_t now)
-{
-	const char *s = getenv("SOURCE_DATE_EPOCH");
-	if (s && *s) {
-		char *end;
-		errno = 0;
-		long long v = strtoll(s, &end, 10);
-		if (!errno && !*end && v >= 0)
-			return (time_t)v;
-	}
-	return o->at_given ? o->at : now;
 }
 
 /*
@@ -269,6 +262,47 @@ static void write_report(FILE *out, const audit_opts *o, const evidence *e,
 	}
 }
 
+int audit_run(const char *cmd, audit_opts *o, evidence *e, char *const *paths, size_t npaths)
+{
+	dx_print_findings(cmd, e, &o->dx);
+	audit_sort_vms(e);
+	audit_result a;
+	html_audit *html = o->fmt == OUT_HTML ? html_audit_begin() : NULL;
+	html_meta hm = { paths, npaths, dx_generated_at(&o->dx, time(NULL)) };
+	int rc = evaluate(o, e, hm.generated_at, stdout, &a, html);
+	if (html && !html_audit_end(html, stdout, e, &a, &hm))
+		rc = HV_EXIT_INTERNAL;
+	write_report(stdout, o, e, &a);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		rc = HV_EXIT_INTERNAL;
+	audit_free(&a);
+	return rc;
+}
+
+/* --facts-out FILE: a new file (never one that exists), with the host name as default label. */
+static bool open_facts(audit_opts *o, char *host, size_t hostlen)
+{
+	if (!o->facts_path)
+		return true;
+	int fd = open(o->facts_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 || !(o->dx.facts_out = fdopen(fd, "w"))) {
+		char *esc = term_escape(o->facts_path);
+		cli_err("audit", "cannot create %s: %s%s", esc, strerror(errno),
+			errno == EEXIST ? " (an existing file is never overwritten)" : "");
+		free(esc);
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	if (!o->dx.shard) {
+		if (gethostname(host, hostlen - 1) != 0 || !*host)
+			snprintf(host, hostlen, "localhost");
+		host[hostlen - 1] = '\0';
+		o->dx.shard = host;
+	}
+	return true;
+}
+
 int cmd_audit(int argc, char **argv)
 {
 	audit_opts o;
@@ -283,6 +317,11 @@ int cmd_audit(int argc, char **argv)
 	size_t npaths = (size_t)(argc - optind);
 	out_init_colour(stdout);
 	out_init_width(stdout);
+	char host[256] = "";
+	if (!open_facts(&o, host, sizeof host)) {
+		dx_opts_free(&o.dx);
+		return HV_EXIT_USAGE;
+	}
 
 	evidence e;
 	evidence_init(&e);
@@ -293,23 +332,18 @@ int cmd_audit(int argc, char **argv)
 	bool ok = dx_collect("audit", &o.dx, paths, npaths, &e, draw ? progress_draw : NULL,
 			     draw ? &prog : NULL);
 	progress_clear(&prog);
+	if (o.dx.facts_out && fclose(o.dx.facts_out) != 0 && ok && !o.dx.facts_failed) {
+		cli_err("audit", "could not write the facts file: %s", strerror(errno));
+		o.dx.facts_failed = true;
+	}
 	if (!ok) {
 		evidence_free(&e);
 		dx_opts_free(&o.dx);
 		return HV_EXIT_USAGE;
 	}
-	dx_print_findings("audit", &e, &o.dx);
-	audit_sort_vms(&e);
-	audit_result a;
-	html_audit *html = o.fmt == OUT_HTML ? html_audit_begin() : NULL;
-	html_meta hm = { paths, npaths, generated_at(&o.dx, time(NULL)) };
-	rc = evaluate(&o, &e, hm.generated_at, stdout, &a, html);
-	if (html && !html_audit_end(html, stdout, &e, &a, &hm))
+	rc = audit_run("audit", &o, &e, paths, npaths);
+	if (o.dx.facts_failed)
 		rc = HV_EXIT_INTERNAL;
-	write_report(stdout, &o, &e, &a);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		rc = HV_EXIT_INTERNAL;
-	audit_free(&a);
 	evidence_free(&e);
 	dx_opts_free(&o.dx);
 	return rc;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "model/facts_file.h"
 #include "model/pipeline.h"
 #include "report/findings_report.h"
 #include "report/diagnose_report.h"
@@ -137,9 +138,15 @@ bool dx_collect(const char *cmd, dx_opts *o, char *const *paths, size_t n, evide
 	collect_opts co = { .pw = &pw, .follow_symlinks = o->follow_symlinks,
 			    .threads = pipeline_default_threads(),
 			    .progress = progress, .progress_ctx = progress_ctx };
+	facts_meta fm = { o->shard, paths, n, pw.n };
+	co.facts = o->facts_out ? facts_write_begin(o->facts_out, &fm) : NULL;
 	collector *col = collector_new(e, &co);
 	collector_add_paths(col, paths, n);
 	collector_finish(col);
+	if (co.facts && !facts_write_end(co.facts)) {
+		cli_err(cmd, "could not write the facts file: %s", strerror(errno));
+		o->facts_failed = true;
+	}
 	passwords_free(&pw); /* wiped: no secret is needed after the PFX files are open */
 	return true;
 }

@@ -6,6 +6,7 @@
 #define HVTPM_DIAG_COMMON_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "analysis/evaluate.h"
@@ -24,6 +25,9 @@ typedef struct {
 	vm_filter filter;        /* --verdict, --expiring-before (and --vm for diagnose) */
 	const char **vms;        /* storage behind filter.vms */
 	size_t npasswords;       /* candidates collected (dx_collect) */
+	FILE *facts_out;         /* audit --facts-out: the facts are written there */
+	const char *shard;       /* its shard label */
+	bool facts_failed;       /* writing the facts failed (dx_collect said so) */
 } dx_opts;
 
 /* Long options shared by diagnose and audit (ids from 1000 up). */
@@ -43,6 +47,8 @@ enum {
 	OPT_VERDICT,
 	OPT_EXPIRING_BEFORE,
 	OPT_PLAN_DIR,
+	OPT_FACTS_OUT,
+	OPT_SHARD,
 };
 
 /* The struct option entries diagnose and audit share (end a table with them). */
@@ -69,7 +75,8 @@ int dx_opts_parse(const char *cmd, dx_opts *o, int opt, const char *arg);
 
 /*
  * Reads every path into e (passwords collected and wiped here; their number
- * kept in o->npasswords); false: usage error.
+ * kept in o->npasswords), writing the facts to o->facts_out when set (a
+ * write error is printed and sets o->facts_failed); false: usage error.
  */
 bool dx_collect(const char *cmd, dx_opts *o, char *const *paths, size_t n, evidence *e,
 		void (*progress)(void *, const char *, uint64_t), void *progress_ctx);

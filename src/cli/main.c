@@ -14,6 +14,7 @@ static const struct cli_command commands[] = {
 	{ "inspect", cmd_inspect, "show what a file is and what it holds" },
 	{ "diagnose", cmd_diagnose, "restore or rebuild: a verdict and a plan per VM" },
 	{ "audit", cmd_audit, "audit whole backup trees and archives" },
+	{ "merge", cmd_merge, "one report from the facts files of several audits" },
 	{ "script", cmd_script, "PowerShell for the host: export, import, collect" },
 };
 
@@ -84,7 +85,7 @@ static const struct cli_command *find_command(const char *name)
 static int unknown_command(const char *name)
 {
 	char *esc = term_escape(name);
-	cli_err(NULL, "unknown command '%s' (expected inspect, diagnose, audit or script)", esc);
+	cli_err(NULL, "unknown command '%s' (expected inspect, diagnose, audit, merge or script)", esc);
 	free(esc);
 	return cli_usage_error(NULL);
 }

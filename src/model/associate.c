@@ -131,7 +131,7 @@ static size_t resolved_file(collector *c, const winpath_list *l, bool disk)
 		f = find_file(c, w->path);
 		if (f != SIZE_MAX)
 			return f;
-		if (disk) {
+		if (disk && !c->offline) {
 			pipeline_opts p;
 			collector_pipeline_opts(c, &p);
 			size_t before = c->e->nfiles;

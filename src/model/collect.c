@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/facts_file.h"
 #include "model/pfx_cache.h"
 #include "model/pipeline.h"
 #include "model/readers.h"
@@ -20,6 +21,15 @@ collector *collector_new(evidence *e, const collect_opts *o)
 	c->e = e;
 	c->o = *o;
 	c->pfx = pfx_cache_new();
+	return c;
+}
+
+collector *collector_new_offline(evidence *e)
+{
+	collect_opts o;
+	memset(&o, 0, sizeof o);
+	collector *c = collector_new(e, &o);
+	c->offline = true;
 	return c;
 }
 
@@ -215,7 +225,11 @@ void collector_add_paths(collector *c, char *const *paths, size_t n)
 
 void collector_finish(collector *c)
 {
+	if (c->o.facts)
+		facts_write_collected(c->o.facts, c);
 	collector_associate(c);
+	if (c->o.facts)
+		facts_write_late(c->o.facts, c);
 	for (size_t i = 0; i < c->nconfigs; i++)
 		config_rec_free(&c->configs[i]);
 	free(c->configs);

@@ -26,11 +26,18 @@ typedef struct {
 	/* Called as each file starts (for progress lines); may be NULL. */
 	void (*progress)(void *ctx, const char *path, uint64_t bytes);
 	void *progress_ctx;
+	/* When set, collector_finish writes the facts there (model/facts_file.h). */
+	struct facts_writer *facts;
 } collect_opts;
 
 typedef struct collector collector;
 
 collector *collector_new(evidence *e, const collect_opts *o);
+/*
+ * A collector that reads nothing: its state comes from facts files
+ * (facts_load), and association never opens a file.
+ */
+collector *collector_new_offline(evidence *e);
 /* Reads every path through the pipeline and folds each file in. */
 void collector_add_paths(collector *c, char *const *paths, size_t n);
 /* Folds one file's facts in (taking what the evidence keeps). */

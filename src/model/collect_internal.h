@@ -53,6 +53,7 @@ struct collector {
 	size_t indexed;     /* files entered in both maps */
 	strmap vm_ids;      /* canonical VM id -> index into evidence.vms */
 	size_t vms_mapped;  /* VMs entered in vm_ids */
+	bool offline;       /* state loaded from facts: nothing is read */
 	bool associating;   /* files read now are recorded only (no new VMs, no protectors) */
 	struct pfx_cache *pfx;  /* PFX copies opened once */
 };

@@ -191,6 +191,13 @@ const hv_cert *evidence_intern_cert(evidence *e, const hv_cert *c)
 	return e->certs[e->ncerts++];
 }
 
+size_t evidence_cert_index(const evidence *e, const hv_cert *c)
+{
+	if (!c || !c->der || !e->cert_index)
+		return SIZE_MAX;
+	return strmap_get(e->cert_index, c->sha256);
+}
+
 /* Replaces an owned certificate by a view of its pooled copy. */
 static void borrow(evidence *e, hv_cert *c)
 {

@@ -189,6 +189,8 @@ void evidence_add_holding(evidence *e, size_t file, hv_cert *c, bool has_key, co
  * the parsed X509 dropped).  The pointer stays valid until evidence_free.
  */
 const hv_cert *evidence_intern_cert(evidence *e, const hv_cert *c);
+/* The pool index of c (the same DER), or SIZE_MAX when it is not pooled. */
+size_t evidence_cert_index(const evidence *e, const hv_cert *c);
 /*
  * Settles a key protector into the evidence set: its wrappings point at
  * pooled certificates, what the reports and the verdict read of its
