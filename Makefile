@@ -89,7 +89,7 @@ $(BUILD)/tests/%: tests/%.c $(TEST_SUPPORT_OBJ) $(LIB)
 
 $(TEST_SUPPORT_OBJ): CPPFLAGS += -Itests
 
-test-build: $(BIN) $(TEST_BIN)
+test-build: $(BIN) $(TEST_BIN) $(BUILD)/tools/gen_estate
 
 # samples/ is committed; `make samples` regenerates it (new keys every time).
 $(BUILD)/tools/mksamples: tests/tools/mksamples.c $(TEST_SUPPORT_OBJ) $(LIB)
@@ -98,6 +98,12 @@ $(BUILD)/tools/mksamples: tests/tools/mksamples.c $(TEST_SUPPORT_OBJ) $(LIB)
 	    $(TEST_SUPPORT_OBJ) $(LIB) $(PKG_LIBS) $(TEST_LIBS) -lpthread
 
 $(BUILD)/tools/bench_readers: bench/bench_readers.c $(TEST_SUPPORT_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(TEST_SUPPORT_OBJ) $(LIB) $(PKG_LIBS) $(TEST_LIBS) -lpthread
+
+# The benchmark's estate generator, also used by tests/test_shards.c.
+$(BUILD)/tools/gen_estate: bench/gen_estate.c $(TEST_SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
 	    $(TEST_SUPPORT_OBJ) $(LIB) $(PKG_LIBS) $(TEST_LIBS) -lpthread
@@ -118,7 +124,7 @@ check:
 	@sh scripts/test-deps.sh
 	@$(MAKE) --no-print-directory test-build
 	@HVTPM_BIN=$(abspath $(BIN)) HVTPM_SRCDIR=$(CURDIR) \
-	    sh tests/run.sh $(TEST_BIN)
+	    HVTPM_GEN_ESTATE=$(abspath $(BUILD)/tools/gen_estate) sh tests/run.sh $(TEST_BIN)
 
 sanitize:
 	@$(MAKE) --no-print-directory BUILD=build/san OPT='-O1 -g' \

@@ -1,546 +1,41 @@
 /*
- * facts_file.c - writes the collector's state as JSON Lines and loads it
- * back (model/facts_file.h; the layout is in docs/facts.md).
+ * facts_load.c - loads facts files into an offline collector
+ * (model/facts_file.h; the layout is in docs/facts.md).
  *
  * A facts file comes from another machine and is read as hostile as any
  * evidence: every line is bounded (FACTS_LINE_MAX), every number, index
  * and enumeration is range-checked, the end line proves that nothing was
- * cut or changed by accident (record count and SHA-256 of the lines), and
- * the first problem stops the load with the file and line named.
- *
- * Sections follow the record types in the order they are written.
+ * cut, reordered or changed by accident (record count and SHA-256 of the
+ * lines), and the first problem stops the load with the file and line
+ * named.
  */
 #include "model/facts_file.h"
 
-#include <openssl/evp.h>
-#include <json-c/json.h>
 #include <inttypes.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "formats/cert.h"
 #include "model/collect_internal.h"
+#include "model/facts_fields.h"
 #include "util/base64.h"
 #include "util/source.h"
 #include "util/strbuf.h"
-#include "util/strmap.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
-#define JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-#define DER_MAX (1u << 20)       /* a certificate larger than this is damage */
-#define LIST_MAX (1u << 24)      /* entries of one array */
-
-/* ==== values =========================================================================== */
-
-/* A string: as is when UTF-8, else {"hex": "..."} (lossless). */
-static json_object *str_json(const char *s)
-{
-	if (!s)
-		return NULL;
-	size_t n = strlen(s);
-	if (utf8_valid(s, n))
-		return json_object_new_string(s);
-	static const char hx[] = "0123456789abcdef";
-	char *h = xmalloc(2 * n + 1);
-	for (size_t i = 0; i < n; i++) {
-		h[2 * i] = hx[(unsigned char)s[i] >> 4];
-		h[2 * i + 1] = hx[(unsigned char)s[i] & 15];
-	}
-	h[2 * n] = '\0';
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "hex", json_object_new_string(h));
-	free(h);
-	return o;
-}
-
-static void put_str(json_object *o, const char *k, const char *s)
-{
-	json_object_object_add(o, k, str_json(s));
-}
-
-static void put_u64(json_object *o, const char *k, uint64_t v)
-{
-	json_object_object_add(o, k, json_object_new_uint64(v));
-}
-
-static void put_bool(json_object *o, const char *k, bool v)
-{
-	json_object_object_add(o, k, json_object_new_boolean(v));
-}
-
-static json_object *str_array(const char *const *v, size_t n)
-{
-	json_object *a = json_object_new_array_ext((int)n);
-	for (size_t i = 0; i < n; i++)
-		json_object_array_add(a, str_json(v[i]));
-	return a;
-}
+typedef const char *(*name_fn)(int);
 
 /* ---- enumerations by name ---- */
-
-typedef const char *(*name_fn)(int);
 
 static const char *kind_n(int v) { return ev_kind_name((ev_kind)v); }
 static const char *class_n(int v) { return ev_class_name((ev_class)v); }
 static const char *origin_n(int v) { return kp_origin_name((kp_origin)v); }
 static const char *err_n(int v) { return hv_err_code((hv_err)v); }
 static const char *sev_n(int v) { return hv_sev_name((hv_sev)v); }
-
-/* ==== writing ========================================================================== */
-
-struct facts_writer {
-	FILE *out;
-	EVP_MD_CTX *sha;
-	uint64_t records;
-	size_t files_written;    /* evidence files written so far */
-	size_t holdings_written;
-	size_t findings_written;
-	size_t certs_written;    /* pooled certificates written (cert n = pool index) */
-	bool failed;
-};
-
-static void emit(facts_writer *w, json_object *o)
-{
-	const char *s = json_object_to_json_string_ext(o, JSON_FLAGS);
-	size_t n = strlen(s);
-	if (fwrite(s, 1, n, w->out) != n || fputc('\n', w->out) == EOF)
-		w->failed = true;
-	EVP_DigestUpdate(w->sha, s, n);
-	EVP_DigestUpdate(w->sha, "\n", 1);
-	w->records++;
-	json_object_put(o);
-}
-
-static json_object *record(const char *type)
-{
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "t", json_object_new_string(type));
-	return o;
-}
-
-facts_writer *facts_write_begin(FILE *out, const facts_meta *m)
-{
-	facts_writer *w = xcalloc(1, sizeof *w);
-	w->out = out;
-	w->sha = EVP_MD_CTX_new();
-	if (!w->sha || !EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL))
-		xalloc_die();
-	json_object *o = record("hvtpm-facts");
-	json_object_object_add(o, "schema_version", json_object_new_int(FACTS_SCHEMA_VERSION));
-	json_object_object_add(o, "tool", json_object_new_string("hvtpm " HVTPM_VERSION));
-	put_str(o, "shard", m->shard);
-	json_object_object_add(o, "roots", str_array((const char *const *)m->roots, m->nroots));
-	put_u64(o, "passwords", m->npasswords);
-	emit(w, o);
-	return w;
-}
-
-/* ---- certificates: written once, before the first record that names them ---- */
-
-static json_object *cert_ref(facts_writer *w, const evidence *e, const hv_cert *c)
-{
-	if (!c || !c->der)
-		return NULL;
-	size_t k = evidence_cert_index(e, c);
-	if (k == SIZE_MAX)
-		return NULL;
-	for (; w->certs_written <= k; w->certs_written++) {
-		const hv_cert *p = e->certs[w->certs_written];
-		char *b = xmalloc(4 * ((p->der_len + 2) / 3) + 1);
-		EVP_EncodeBlock((unsigned char *)b, p->der, (int)p->der_len);
-		json_object *o = record("cert");
-		put_u64(o, "n", w->certs_written);
-		json_object_object_add(o, "der", json_object_new_string(b));
-		free(b);
-		emit(w, o);
-	}
-	return json_object_new_uint64(k);
-}
-
-/* ---- disk facts: field tables ---- */
-
-typedef enum { FT_BOOL, FT_U16, FT_U32, FT_U64, FT_INT, FT_UINT, FT_ENUM, FT_STR, FT_POOL,
-	       FT_CHARS, FT_HEX16 } ftype;
-
-typedef struct {
-	const char *key;
-	ftype t;
-	size_t off;
-	size_t arg;   /* FT_ENUM: largest value; FT_CHARS: array size */
-} fdesc;
-
-#define FB(S, m) { #m, FT_BOOL, offsetof(S, m), 0 }
-#define F16(S, m) { #m, FT_U16, offsetof(S, m), 0 }
-#define F32(S, m) { #m, FT_U32, offsetof(S, m), 0 }
-#define F64(S, m) { #m, FT_U64, offsetof(S, m), 0 }
-#define FI(S, m) { #m, FT_INT, offsetof(S, m), 0 }
-#define FU(S, m) { #m, FT_UINT, offsetof(S, m), 0 }
-#define FE(S, m, max) { #m, FT_ENUM, offsetof(S, m), (max) }
-#define FS(S, m) { #m, FT_STR, offsetof(S, m), 0 }
-#define FP(S, m) { #m, FT_POOL, offsetof(S, m), 0 }
-#define FC(S, m) { #m, FT_CHARS, offsetof(S, m), sizeof(((S *)0)->m) }
-#define FH(S, m) { #m, FT_HEX16, offsetof(S, m), 0 }
-#define NF(t) (sizeof(t) / sizeof((t)[0]))
-
-_Static_assert(sizeof(vdisk_format) == sizeof(int), "enums are int-sized");
-_Static_assert(sizeof(bde_boot_kind) == sizeof(int), "enums are int-sized");
-_Static_assert(sizeof(hv_err) == sizeof(int), "enums are int-sized");
-
-static const fdesc layer_f[] = {
-	FS(disk_layer, path), FE(disk_layer, format, VDISK_FMT_VHDX),
-	FE(disk_layer, kind, VDISK_KIND_DIFFERENCING), F64(disk_layer, file_size),
-	FC(disk_layer, data_write_guid), FS(disk_layer, parent_linkage), FB(disk_layer, ok),
-	FB(disk_layer, outside_tree), FS(disk_layer, problem),
-};
-
-static const fdesc disk_f[] = {
-	FE(disk_facts, format, VDISK_FMT_VHDX), FE(disk_facts, kind, VDISK_KIND_DIFFERENCING),
-	F64(disk_facts, virtual_size), F32(disk_facts, logical_sector_size),
-	F32(disk_facts, physical_sector_size), FB(disk_facts, dirty_log),
-	F32(disk_facts, log_replayed), FB(disk_facts, log_replay_failed),
-	FB(disk_facts, best_effort), FB(disk_facts, chain_ok), F64(disk_facts, bytes_read),
-	FC(disk_facts, metadata_sha256), FE(disk_facts, parts_rc, HV_ERR_INTERNAL),
-};
-
-static const fdesc table_f[] = {
-	FE(part_table, scheme, PART_SCHEME_GPT), F32(part_table, sector_size),
-	FH(part_table, disk_guid), FC(part_table, disk_guid_str), FB(part_table, protective_mbr),
-	FB(part_table, gpt_backup_used), FB(part_table, gpt_primary_bad),
-	FB(part_table, gpt_backup_bad),
-};
-
-static const fdesc part_f[] = {
-	FU(part_entry, index), FE(part_entry, scheme, PART_SCHEME_GPT), FH(part_entry, type_guid),
-	FH(part_entry, unique_guid), FC(part_entry, type_guid_str), { "mbr_type", FT_U16, 0, 0 },
-	FP(part_entry, type_name), F64(part_entry, first_lba), F64(part_entry, last_lba),
-	F64(part_entry, offset), F64(part_entry, size), F64(part_entry, attributes),
-	FS(part_entry, name), FE(part_entry, cls, PART_CLASS_UNREADABLE),
-	FE(part_entry, boot_kind, BDE_BOOT_BITLOCKER_UNKNOWN_ID),
-};
-
-static const fdesc vol_f[] = {
-	FE(bde_volume, boot_kind, BDE_BOOT_BITLOCKER_UNKNOWN_ID), FU(bde_volume, version),
-	F16(bde_volume, bytes_per_sector), FI(bde_volume, block_used),
-	FB(bde_volume, crc_verified), FB(bde_volume, copies_differ),
-	F16(bde_volume, state_current), F16(bde_volume, state_next),
-	F64(bde_volume, encrypted_size), F32(bde_volume, method_raw), F16(bde_volume, method),
-	FH(bde_volume, volume_guid), FC(bde_volume, volume_guid_str),
-	F64(bde_volume, creation_time), FS(bde_volume, description),
-	F64(bde_volume, volume_header_offset), F64(bde_volume, volume_header_size),
-	FB(bde_volume, has_fvek), F32(bde_volume, unknown_entries),
-};
-
-static const fdesc prot_f[] = {
-	FH(bde_protector, guid), FC(bde_protector, guid_str), F64(bde_protector, last_change),
-	F16(bde_protector, type_value), F16(bde_protector, entry_version),
-	F32(bde_protector, entry_offset), FS(bde_protector, name),
-	FB(bde_protector, has_stretch_key), FB(bde_protector, has_use_key),
-	FB(bde_protector, has_aes_ccm), FB(bde_protector, has_tpm_blob),
-	FB(bde_protector, has_clear_key), FB(bde_protector, has_public_key),
-	FB(bde_protector, possibly_escrowed), FC(bde_protector, recovery_key_id),
-};
-
-static void hex16(char out[33], const uint8_t *b)
-{
-	static const char hx[] = "0123456789abcdef";
-	for (int i = 0; i < 16; i++) {
-		out[2 * i] = hx[b[i] >> 4];
-		out[2 * i + 1] = hx[b[i] & 15];
-	}
-	out[32] = '\0';
-}
-
-/* part_entry.mbr_type is a uint8_t: its table row carries offset 0 and is special-cased. */
-static void put_fields(json_object *o, const void *base, const fdesc *d, size_t n)
-{
-	const char *b = base;
-	for (size_t i = 0; i < n; i++) {
-		const fdesc *x = &d[i];
-		const void *p = b + x->off;
-		char h[33];
-		if (d == part_f && strcmp(x->key, "mbr_type") == 0) {
-			put_u64(o, x->key, ((const part_entry *)base)->mbr_type);
-			continue;
-		}
-		switch (x->t) {
-		case FT_BOOL: put_bool(o, x->key, *(const bool *)p); break;
-		case FT_U16: put_u64(o, x->key, *(const uint16_t *)p); break;
-		case FT_U32: put_u64(o, x->key, *(const uint32_t *)p); break;
-		case FT_U64: put_u64(o, x->key, *(const uint64_t *)p); break;
-		case FT_INT: json_object_object_add(o, x->key, json_object_new_int(*(const int *)p)); break;
-		case FT_UINT: put_u64(o, x->key, *(const unsigned *)p); break;
-		case FT_ENUM: put_u64(o, x->key, (uint64_t)*(const int *)p); break;
-		case FT_STR:
-		case FT_POOL: put_str(o, x->key, *(const char *const *)p); break;
-		case FT_CHARS: put_str(o, x->key, (const char *)p); break;
-		case FT_HEX16:
-			hex16(h, p);
-			json_object_object_add(o, x->key, json_object_new_string(h));
-			break;
-		}
-	}
-}
-
-static json_object *disk_json(const disk_facts *d)
-{
-	json_object *o = json_object_new_object();
-	put_fields(o, d, disk_f, NF(disk_f));
-	json_object *chain = json_object_new_array();
-	for (size_t i = 0; i < d->nchain; i++) {
-		json_object *l = json_object_new_object();
-		put_fields(l, &d->chain[i], layer_f, NF(layer_f));
-		json_object_array_add(chain, l);
-	}
-	json_object_object_add(o, "chain", chain);
-	json_object *t = json_object_new_object();
-	put_fields(t, &d->parts, table_f, NF(table_f));
-	json_object *parts = json_object_new_array();
-	for (size_t i = 0; i < d->parts.n; i++) {
-		json_object *p = json_object_new_object();
-		put_fields(p, &d->parts.v[i], part_f, NF(part_f));
-		const bde_volume *v = &d->vols[i];
-		json_object_object_add(p, "volume_rc", json_object_new_string(hv_err_code(d->vol_rc[i])));
-		json_object *vo = json_object_new_object();
-		put_fields(vo, v, vol_f, NF(vol_f));
-		json_object *bo = json_object_new_array(), *bs = json_object_new_array();
-		for (int k = 0; k < BDE_BLOCKS; k++) {
-			json_object_array_add(bo, json_object_new_uint64(v->block_offset[k]));
-			json_object_array_add(bs, json_object_new_uint64(v->block_status[k]));
-		}
-		json_object_object_add(vo, "block_offset", bo);
-		json_object_object_add(vo, "block_status", bs);
-		json_object *eow = json_object_new_array();
-		for (int k = 0; k < 2; k++)
-			json_object_array_add(eow, json_object_new_uint64(v->eow_offset[k]));
-		json_object_object_add(vo, "eow_offset", eow);
-		json_object *pr = json_object_new_array();
-		for (size_t k = 0; k < v->nprot; k++) {
-			json_object *x = json_object_new_object();
-			put_fields(x, &v->prot[k], prot_f, NF(prot_f));
-			json_object_array_add(pr, x);
-		}
-		json_object_object_add(vo, "protectors", pr);
-		json_object_object_add(p, "volume", vo);
-		json_object_array_add(parts, p);
-	}
-	json_object_object_add(t, "entries", parts);
-	json_object_object_add(o, "partitions", t);
-	return o;
-}
-
-/* ---- files, holdings, findings ---- */
-
-static void write_file(facts_writer *w, const evidence *e, size_t i)
-{
-	const ev_file *f = &e->files[i];
-	json_object *o = record("file");
-	put_u64(o, "n", i);
-	put_str(o, "path", f->path);
-	put_u64(o, "size", f->size);
-	put_str(o, "sha256", f->sha256[0] ? f->sha256 : NULL);
-	put_bool(o, "sha256_metadata", f->sha256_metadata);
-	put_str(o, "kind", ev_kind_name(f->kind));
-	put_str(o, "class", ev_class_name(f->cls));
-	put_str(o, "format", f->format_id);
-	put_str(o, "what", f->what);
-	put_str(o, "status", hv_err_code(f->status));
-	put_str(o, "error", f->error);
-	put_str(o, "claimed", f->claimed);
-	put_bool(o, "input_error", f->input_error);
-	json_object_object_add(o, "weak", str_array(f->weak, f->nweak));
-	json_object_object_add(o, "disk", f->disk ? disk_json(f->disk) : NULL);
-	emit(w, o);
-}
-
-static void write_holding(facts_writer *w, const evidence *e)
-{
-	const ev_holding *h = &e->holdings[w->holdings_written++];
-	json_object *c = cert_ref(w, e, &h->cert);
-	json_object *o = record("holding");
-	put_u64(o, "file", h->file);
-	json_object_object_add(o, "cert", c);
-	put_bool(o, "private_key", h->has_private_key);
-	put_str(o, "detail", h->detail);
-	emit(w, o);
-}
-
-static void write_findings(facts_writer *w, const evidence *e)
-{
-	for (; w->findings_written < e->findings.n; w->findings_written++) {
-		const hv_finding *x = &e->findings.v[w->findings_written];
-		json_object *o = record("finding");
-		put_str(o, "severity", hv_sev_name(x->sev));
-		put_str(o, "file", x->file);
-		json_object_object_add(o, "offset", x->offset == HV_NO_OFFSET
-							    ? NULL : json_object_new_uint64(x->offset));
-		put_str(o, "message", x->msg);
-		emit(w, o);
-	}
-}
-
-/* ---- configurations and key protectors ---- */
-
-static json_object *kp_json(facts_writer *w, const evidence *e, const ev_kp *k)
-{
-	json_object *ws = json_object_new_array();
-	for (size_t i = 0; i < k->nw; i++) {
-		const ev_wrapping *x = &k->w[i];
-		json_object *o = json_object_new_object();
-		put_u64(o, "id", x->id);
-		json_object_object_add(o, "parent_id",
-				       x->has_parent ? json_object_new_uint64(x->parent_id) : NULL);
-		put_bool(o, "is_owner", x->is_owner);
-		json_object_object_add(o, "encryption", cert_ref(w, e, x->enc));
-		json_object_object_add(o, "signing", cert_ref(w, e, x->sig));
-		json_object_array_add(ws, o);
-	}
-	json_object *o = json_object_new_object();
-	put_u64(o, "file", k->file);
-	put_str(o, "location", k->location);
-	put_str(o, "form", k->form);
-	put_str(o, "origin", kp_origin_name(k->origin));
-	put_bool(o, "empty", k->empty);
-	put_bool(o, "heuristic", k->heuristic);
-	json_object_object_add(o, "owner_id", k->has_owner ? json_object_new_uint64(k->owner_id) : NULL);
-	json_object_object_add(o, "max_offline_unwraps", k->has_max_offline_unwraps
-				       ? json_object_new_uint64(k->max_offline_unwraps) : NULL);
-	json_object_object_add(o, "wrappings", ws);
-	put_u64(o, "signature_failures", k->sig_failures);
-	put_bool(o, "guardian_signature_failed", k->sig_failed_guardian);
-	put_u64(o, "failed_wrapping", k->sig_failed_wrapping);
-	json_object_object_add(o, "algorithms", str_array(k->algorithms, k->nalgorithms));
-	put_str(o, "sha256", k->sha256[0] ? k->sha256 : NULL);
-	return o;
-}
-
-static json_object *candidates_json(const winpath_list *l)
-{
-	json_object *a = json_object_new_array();
-	for (size_t i = 0; i < l->n; i++) {
-		json_object *o = json_object_new_object();
-		put_str(o, "path", l->v[i].path);
-		put_bool(o, "exists", l->v[i].exists);
-		json_object_array_add(a, o);
-	}
-	return a;
-}
-
-static void write_config(facts_writer *w, const evidence *e, const config_rec *r)
-{
-	json_object *kps = json_object_new_array();
-	for (size_t i = 0; i < r->nkps; i++)
-		json_object_array_add(kps, kp_json(w, e, &r->kps[i]));
-	const ev_settings *s = &r->settings;
-	json_object *so = json_object_new_object();
-	json_object_object_add(so, "generation", json_object_new_int(s->generation));
-	json_object_object_add(so, "memory_mb", json_object_new_int64(s->memory_mb));
-	json_object_object_add(so, "processors", json_object_new_int64(s->processors));
-	json_object_object_add(so, "secure_boot", json_object_new_int(s->secure_boot));
-	put_str(so, "secure_boot_template", s->secure_boot_template);
-	json_object_object_add(so, "switches", str_array((const char *const *)s->switches,
-							 s->nswitches));
-	json_object *disks = json_object_new_array();
-	for (size_t i = 0; i < r->ndisk_resolved; i++) {
-		json_object *d = json_object_new_object();
-		put_str(d, "path", s->disks[i]);
-		json_object_object_add(d, "candidates", candidates_json(&r->disk_resolved[i]));
-		json_object_array_add(disks, d);
-	}
-	json_object *o = record("config");
-	put_u64(o, "file", r->file);
-	put_str(o, "id", r->id);
-	put_str(o, "name", r->name);
-	put_bool(o, "vtpm_device", r->vtpm_device);
-	json_object_object_add(o, "tpm_enabled", r->tpm_enabled == TRI_UNKNOWN
-							 ? NULL : json_object_new_boolean(r->tpm_enabled == TRI_YES));
-	json_object_object_add(o, "settings", so);
-	json_object_object_add(o, "disks", disks);
-	if (r->guest_state_path) {
-		json_object *g = json_object_new_object();
-		put_str(g, "path", r->guest_state_path);
-		json_object_object_add(g, "candidates", candidates_json(&r->gs_resolved));
-		json_object_object_add(o, "guest_state", g);
-	} else {
-		json_object_object_add(o, "guest_state", NULL);
-	}
-	json_object_object_add(o, "key_protectors", kps);
-	emit(w, o);
-}
-
-static void write_loose(facts_writer *w, const evidence *e, const loose_kp *l)
-{
-	json_object *k = kp_json(w, e, &l->kp);
-	json_object *o = record("loose");
-	put_str(o, "hint_id", l->hint_id);
-	put_str(o, "hint_name", l->hint_name);
-	json_object_object_add(o, "key_protector", k);
-	emit(w, o);
-}
-
-/*
- * Files in order, each followed by its holdings, then its configuration or
- * loose protectors (so a loader meets certificates in the order a reading
- * did); findings come after the files.
- */
-static void write_files(facts_writer *w, const collector *c, bool with_vms)
-{
-	const evidence *e = c->e;
-	size_t ci = 0, li = 0;
-	for (; w->files_written < e->nfiles; w->files_written++) {
-		size_t f = w->files_written;
-		write_file(w, e, f);
-		while (w->holdings_written < e->nholdings &&
-		       e->holdings[w->holdings_written].file <= f)
-			write_holding(w, e);
-		if (!with_vms)
-			continue;
-		for (; ci < c->nconfigs && c->configs[ci].file <= f; ci++)
-			write_config(w, e, &c->configs[ci]);
-		for (; li < c->nloose && c->loose[li].kp.file <= f; li++)
-			write_loose(w, e, &c->loose[li]);
-	}
-	while (w->holdings_written < e->nholdings)
-		write_holding(w, e);
-	for (; with_vms && ci < c->nconfigs; ci++)
-		write_config(w, e, &c->configs[ci]);
-	for (; with_vms && li < c->nloose; li++)
-		write_loose(w, e, &c->loose[li]);
-	write_findings(w, e);
-}
-
-void facts_write_collected(facts_writer *w, const collector *c)
-{
-	write_files(w, c, true);
-}
-
-void facts_write_late(facts_writer *w, const collector *c)
-{
-	emit(w, record("late"));
-	write_files(w, c, false);
-}
-
-bool facts_write_end(facts_writer *w)
-{
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	EVP_DigestFinal_ex(w->sha, md, &mdlen);
-	char hex[65];
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	json_object *o = record("end");
-	put_u64(o, "records", w->records);
-	json_object_object_add(o, "sha256", json_object_new_string(hex));
-	const char *s = json_object_to_json_string_ext(o, JSON_FLAGS);
-	bool ok = !w->failed && fprintf(w->out, "%s\n", s) > 0 && fflush(w->out) == 0 &&
-		  !ferror(w->out);
-	json_object_put(o);
-	EVP_MD_CTX_free(w->sha);
-	free(w);
-	return ok;
-}
 
 /* ==== loading ========================================================================== */
 
@@ -602,17 +97,6 @@ static json_object *member(loader *L, json_object *o, const char *k)
 	return v;
 }
 
-static bool hex_val(char c, unsigned *v)
-{
-	if (c >= '0' && c <= '9')
-		*v = (unsigned)(c - '0');
-	else if (c >= 'a' && c <= 'f')
-		*v = (unsigned)(c - 'a' + 10);
-	else
-		return false;
-	return true;
-}
-
 /* A string value (or {"hex": ...}); *out NULL for null when nullable. Caller frees. */
 static bool get_str(loader *L, json_object *o, const char *k, bool nullable, char **out)
 {
@@ -644,7 +128,7 @@ static bool get_str(loader *L, json_object *o, const char *k, bool nullable, cha
 	char *r = xmalloc(n / 2 + 1);
 	for (size_t i = 0; i < n / 2; i++) {
 		unsigned a, b;
-		if (!hex_val(s[2 * i], &a) || !hex_val(s[2 * i + 1], &b) || (a == 0 && b == 0)) {
+		if (!facts_hex_val(s[2 * i], &a) || !facts_hex_val(s[2 * i + 1], &b) || (a == 0 && b == 0)) {
 			free(r);
 			return fail(L, HV_ERR_CORRUPT, "'%s' has a bad hex form", k);
 		}
@@ -756,7 +240,7 @@ static json_object *get_array(loader *L, json_object *o, const char *k)
 	json_object *v = member(L, o, k);
 	if (!v)
 		return NULL;
-	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) > LIST_MAX) {
+	if (!json_object_is_type(v, json_type_array) || json_object_array_length(v) > FACTS_LIST_MAX) {
 		fail(L, HV_ERR_CORRUPT, "'%s' is not a list", k);
 		return NULL;
 	}
@@ -913,7 +397,7 @@ static bool get_fields(loader *L, json_object *o, void *base, const fdesc *d, si
 			}
 			for (int k = 0; k < 16; k++) {
 				unsigned hi, lo;
-				if (!hex_val(s[2 * k], &hi) || !hex_val(s[2 * k + 1], &lo)) {
+				if (!facts_hex_val(s[2 * k], &hi) || !facts_hex_val(s[2 * k + 1], &lo)) {
 					free(s);
 					return fail(L, HV_ERR_CORRUPT, "'%s' is not hex", x->key);
 				}
@@ -943,7 +427,7 @@ static bool get_u64_list(loader *L, json_object *o, const char *k, uint64_t *v, 
 static bool volume_from(loader *L, json_object *o, bde_volume *v)
 {
 	uint64_t b[BDE_BLOCKS];
-	if (!get_fields(L, o, v, vol_f, NF(vol_f)) ||
+	if (!get_fields(L, o, v, vol_f, vol_fn) ||
 	    !get_u64_list(L, o, "block_offset", v->block_offset, BDE_BLOCKS, UINT64_MAX) ||
 	    !get_u64_list(L, o, "block_status", b, BDE_BLOCKS, BDE_BLOCK_UNREADABLE) ||
 	    !get_u64_list(L, o, "eow_offset", v->eow_offset, 2, UINT64_MAX))
@@ -962,7 +446,7 @@ static bool volume_from(loader *L, json_object *o, bde_volume *v)
 		if (!json_object_is_type(x, json_type_object))
 			return fail(L, HV_ERR_CORRUPT, "a protector is not an object");
 		v->nprot++;
-		if (!get_fields(L, x, &v->prot[k], prot_f, NF(prot_f)))
+		if (!get_fields(L, x, &v->prot[k], prot_f, prot_fn))
 			return false;
 	}
 	return true;
@@ -970,7 +454,7 @@ static bool volume_from(loader *L, json_object *o, bde_volume *v)
 
 static bool disk_from(loader *L, json_object *o, disk_facts *d)
 {
-	if (!get_fields(L, o, d, disk_f, NF(disk_f)))
+	if (!get_fields(L, o, d, disk_f, disk_fn))
 		return false;
 	json_object *chain = get_array(L, o, "chain");
 	if (!chain)
@@ -982,11 +466,11 @@ static bool disk_from(loader *L, json_object *o, disk_facts *d)
 		if (!json_object_is_type(x, json_type_object))
 			return fail(L, HV_ERR_CORRUPT, "a chain entry is not an object");
 		d->nchain++;
-		if (!get_fields(L, x, &d->chain[i], layer_f, NF(layer_f)))
+		if (!get_fields(L, x, &d->chain[i], layer_f, layer_fn))
 			return false;
 	}
 	json_object *t = get_object(L, o, "partitions", false);
-	if (!t || !get_fields(L, t, &d->parts, table_f, NF(table_f)))
+	if (!t || !get_fields(L, t, &d->parts, table_f, table_fn))
 		return false;
 	json_object *parts = get_array(L, t, "entries");
 	if (!parts)
@@ -1002,7 +486,7 @@ static bool disk_from(loader *L, json_object *o, disk_facts *d)
 		d->parts.n++;
 		d->vols[i].block_used = -1;
 		int rc;
-		if (!get_fields(L, x, &d->parts.v[i], part_f, NF(part_f)) ||
+		if (!get_fields(L, x, &d->parts.v[i], part_f, part_fn) ||
 		    !get_enum(L, x, "volume_rc", err_n, HV_ERR_INTERNAL + 1, &rc))
 			return false;
 		d->vol_rc[i] = (hv_err)rc;
@@ -1028,7 +512,7 @@ static bool load_cert(loader *L, json_object *o)
 	uint8_t *der = NULL;
 	size_t len = 0;
 	const char *why = NULL;
-	bool ok = hv_base64_decode(b64, strlen(b64), DER_MAX, B64_PAD_REQUIRED, &der, &len, &why);
+	bool ok = hv_base64_decode(b64, strlen(b64), FACTS_DER_MAX, B64_PAD_REQUIRED, &der, &len, &why);
 	free(b64);
 	if (!ok)
 		return fail(L, HV_ERR_CORRUPT, "certificate %" PRIu64 ": %s", n, why ? why : "bad base64");
