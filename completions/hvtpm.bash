@@ -11,7 +11,8 @@ _hvtpm_options()
 	case $1 in
 	inspect)  echo "--tree --format --at $_hvtpm_pw --follow-symlinks --help" ;;
 	diagnose) echo "--at --warn-days --format --vm --verdict --expiring-before --plan --plan-out --plan-dir $_hvtpm_pw --follow-symlinks --quiet --help" ;;
-	audit)    echo "--at --warn-days --format --table --verdict --expiring-before $_hvtpm_pw --follow-symlinks --quiet --help" ;;
+	audit)    echo "--at --warn-days --format --table --verdict --expiring-before $_hvtpm_pw --follow-symlinks --facts-out --shard --quiet --help" ;;
+	merge)    echo "--at --warn-days --format --table --verdict --expiring-before --quiet --help" ;;
 	export)   echo "--dest --warn-days --out --help" ;;
 	import)   echo "--from --out --help" ;;
 	collect)  echo "--dest --vm --export-vm --include-certificates --warn-days --out --help" ;;
@@ -24,13 +25,13 @@ _hvtpm()
 	local cmd=${COMP_WORDS[1]} sub=
 	COMPREPLY=()
 	if [ "$COMP_CWORD" -eq 1 ]; then
-		COMPREPLY=($(compgen -W "inspect diagnose audit script help --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "inspect diagnose audit merge script help --help --version" -- "$cur"))
 		return
 	fi
 	case $cmd in
 	help)
 		if [ "$COMP_CWORD" -eq 2 ]; then
-			COMPREPLY=($(compgen -W "inspect diagnose audit script" -- "$cur"))
+			COMPREPLY=($(compgen -W "inspect diagnose audit merge script" -- "$cur"))
 		elif [ "$COMP_CWORD" -eq 3 ] && [ "${COMP_WORDS[2]}" = script ]; then
 			COMPREPLY=($(compgen -W "export import collect" -- "$cur"))
 		fi
@@ -41,16 +42,16 @@ _hvtpm()
 			return
 		fi
 		sub=${COMP_WORDS[2]} ;;
-	inspect|diagnose|audit) sub=$cmd ;;
+	inspect|diagnose|audit|merge) sub=$cmd ;;
 	*) return ;;
 	esac
 	case $prev in
 	--format)
-		if [ "$cmd" = audit ]; then
-			COMPREPLY=($(compgen -W "text json csv jsonl" -- "$cur"))
-		else
-			COMPREPLY=($(compgen -W "text json" -- "$cur"))
-		fi
+		case $cmd in
+		audit|merge) COMPREPLY=($(compgen -W "text json csv jsonl html" -- "$cur")) ;;
+		diagnose) COMPREPLY=($(compgen -W "text json html" -- "$cur")) ;;
+		*) COMPREPLY=($(compgen -W "text json" -- "$cur")) ;;
+		esac
 		return ;;
 	--table) COMPREPLY=($(compgen -W "vms certs" -- "$cur")); return ;;
 	--plan) COMPREPLY=($(compgen -W "powershell" -- "$cur")); return ;;
@@ -60,9 +61,9 @@ _hvtpm()
 		case $cur in *,*) head=${cur%,*},; last=${cur##*,} ;; esac
 		COMPREPLY=($(compgen -P "$head" -W "$_hvtpm_verdicts" -- "$last"))
 		return ;;
-	--password-file|--plan-out|--out) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	--password-file|--plan-out|--out|--facts-out) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--plan-dir|--dest|--from) COMPREPLY=($(compgen -d -- "$cur")); return ;;
-	--at|--expiring-before|--warn-days|--vm) return ;;
+	--at|--expiring-before|--warn-days|--vm|--shard) return ;;
 	esac
 	case $cur in
 	-*) COMPREPLY=($(compgen -W "$(_hvtpm_options "$sub")" -- "$cur")) ;;

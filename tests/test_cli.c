@@ -1356,6 +1356,7 @@ START_TEST(bash_completion_knows_every_option_and_verdict)
 		{ { "inspect", "--help", NULL }, "hvtpm inspect --" },
 		{ { "diagnose", "--help", NULL }, "hvtpm diagnose --" },
 		{ { "audit", "--help", NULL }, "hvtpm audit --" },
+		{ { "merge", "--help", NULL }, "hvtpm merge --" },
 		{ { "script", "export", "--help" }, "hvtpm script export --" },
 		{ { "script", "import", "--help" }, "hvtpm script import --" },
 		{ { "script", "collect", "--help" }, "hvtpm script collect --" },
@@ -1387,7 +1388,10 @@ START_TEST(bash_completion_knows_every_option_and_verdict)
 	ck_assert_str_eq(got, "restorable\nrestorable_expired\nrebuild\nrebuild_data_loss\n");
 	free(got);
 	got = bash_complete("hvtpm audit --format ''");
-	ck_assert_str_eq(got, "text\njson\ncsv\njsonl\n");
+	ck_assert_str_eq(got, "text\njson\ncsv\njsonl\nhtml\n");
+	free(got);
+	got = bash_complete("hvtpm merge --format ''");
+	ck_assert_str_eq(got, "text\njson\ncsv\njsonl\nhtml\n");
 	free(got);
 	got = bash_complete("hvtpm di");
 	ck_assert_str_eq(got, "diagnose\n");
