@@ -115,7 +115,10 @@ int cmd_merge(int argc, char **argv)
 	facts_loaded fl;
 	hv_findings problems = { 0 };
 	hv_err lrc = facts_load(c, files, nfiles, &fl, &problems);
-	collector_finish(c);
+	if (lrc == HV_OK)
+		collector_finish(c);
+	else
+		collector_discard(c);
 	if (lrc != HV_OK) {
 		rc = load_error(&problems, lrc, &fl);
 	} else {

@@ -154,6 +154,8 @@ void config_rec_free(config_rec *r)
 	free(r->disk_resolved);
 	free(r->guest_state_path);
 	winpath_list_free(&r->gs_resolved);
+	for (size_t i = 0; i < r->nkps; i++)
+		ev_kp_release(&r->kps[i]); /* moved to the VM unless association never ran */
 	free(r->kps);
 }
 
@@ -230,10 +232,16 @@ void collector_finish(collector *c)
 	collector_associate(c);
 	if (c->o.facts)
 		facts_write_late(c->o.facts, c);
+	collector_discard(c);
+}
+
+void collector_discard(collector *c)
+{
 	for (size_t i = 0; i < c->nconfigs; i++)
 		config_rec_free(&c->configs[i]);
 	free(c->configs);
 	for (size_t i = 0; i < c->nloose; i++) {
+		ev_kp_release(&c->loose[i].kp); /* moved to its VM unless association never ran */
 		free(c->loose[i].hint_id);
 		free(c->loose[i].hint_name);
 	}

@@ -44,5 +44,7 @@ void collector_add_paths(collector *c, char *const *paths, size_t n);
 void collector_add(collector *c, file_facts *x);
 /* Ties loose evidence to VMs and frees the collector. */
 void collector_finish(collector *c);
+/* Frees the collector without tying anything (after a failed facts_load). */
+void collector_discard(collector *c);
 
 #endif

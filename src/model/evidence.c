@@ -59,7 +59,7 @@ void evidence_init(evidence *e)
 	memset(e, 0, sizeof *e);
 }
 
-static void kp_release(ev_kp *kp)
+void ev_kp_release(ev_kp *kp)
 {
 	free(kp->location);
 	free(kp->form);
@@ -67,6 +67,7 @@ static void kp_release(ev_kp *kp)
 	free(kp->algorithms);
 	if (kp->doc && kp->doc_free)
 		kp->doc_free(kp->doc);
+	memset(kp, 0, sizeof *kp);
 }
 
 void ev_settings_free(ev_settings *s)
@@ -88,7 +89,7 @@ static void vm_release(ev_vm *vm)
 	free(vm->configs);
 	ev_settings_free(&vm->settings);
 	for (size_t i = 0; i < vm->nkps; i++)
-		kp_release(&vm->kps[i]);
+		ev_kp_release(&vm->kps[i]);
 	free(vm->kps);
 	free(vm->disks);
 	for (size_t i = 0; i < vm->nmissing; i++)

@@ -121,6 +121,9 @@ typedef struct {
 	char sha256[65];     /* of the KP payload bytes */
 } ev_kp;
 
+/* Frees what a key protector owns (its document too, when not settled). */
+void ev_kp_release(ev_kp *kp);
+
 /* What a rebuild needs of a VM's configuration (the plan is made from it). */
 typedef struct {
 	int generation;      /* 1, 2, or 0 unknown */

@@ -630,15 +630,6 @@ static bool load_finding(loader *L, json_object *o)
 	return true;
 }
 
-static void kp_clear(ev_kp *k)
-{
-	free(k->location);
-	free(k->form);
-	free(k->w);
-	free(k->algorithms);
-	memset(k, 0, sizeof *k);
-}
-
 static bool kp_from(loader *L, json_object *o, ev_kp *k)
 {
 	memset(k, 0, sizeof *k);
@@ -803,7 +794,7 @@ static bool load_config(loader *L, json_object *o)
 	r->kps = xcalloc(n + 1, sizeof *r->kps);
 	for (size_t i = 0; i < n; i++) {
 		if (!kp_from(L, json_object_array_get_idx(kps, i), &r->kps[r->nkps])) {
-			kp_clear(&r->kps[r->nkps]);
+			ev_kp_release(&r->kps[r->nkps]);
 			return false;
 		}
 		r->nkps++;
@@ -819,12 +810,12 @@ static bool load_loose(loader *L, json_object *o)
 	json_object *ko = get_object(L, o, "key_protector", false);
 	if (!ko || !get_str(L, o, "hint_id", true, &id))
 		return false;
-	if (!get_str(L, o, "hint_name", true, &name)) {
+	if (!get_str(L, o, "hint_name", false, &name)) {
 		free(id);
 		return false;
 	}
 	if (!kp_from(L, ko, &k)) {
-		kp_clear(&k);
+		ev_kp_release(&k);
 		free(id);
 		free(name);
 		return false;
