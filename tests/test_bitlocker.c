@@ -310,8 +310,6 @@ static void assess_file(const char *path, disk_check *a, vdisk **vd, hv_findings
 static void corpus_case(const cfact *c)
 {
 	char *gz = tu_corpus("bitlocker", c->file);
-	if (!gz)
-		TEST_SKIP("corpus file %s absent", c->file);
 	wrapped w;
 	wrap_corpus(gz, &w);
 	hv_findings f = { 0 };

@@ -411,10 +411,6 @@ START_TEST(inspect_reports_every_corpus_file)
 				"993F7B33-6057-4D1E-A1FE-A1A1D77BE974.vmcx",
 				"B90AC31B-C6F8-479F-9B91-07B894A6A3F6.xml",
 				"D351C151-DAC7-4042-B434-B72D522C1E4A.xml" };
-	char *first = tu_corpus("hyperv", names[0]);
-	if (!first)
-		TEST_SKIP("../shared corpus not present");
-	free(first);
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		char *p = tu_corpus("hyperv", names[i]);
 		tu_run_result r = tu_hvtpm("inspect", "--format", "json", p, NULL);

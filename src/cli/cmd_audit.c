@@ -62,8 +62,8 @@ static const char usage_text[] =
 	"and the same --at give the same bytes: generated_at is SOURCE_DATE_EPOCH when\n"
 	"set, else the --at date when given, else the current time.\n"
 	"Exit status: 0 every VM reported no_vtpm or restorable; 1 attention needed;\n"
-	"2 rebuild; 3 usage error; 4 input error (a file or archive member unreadable or\n"
-	"refused); 5 internal error (the highest applies).\n";
+	"2 rebuild; 3 usage error; 4 input error (a file or archive member damaged,\n"
+	"unreadable or refused by a cap); 5 internal error (the highest applies).\n";
 
 static const struct option longopts[] = {
 	{ "table", required_argument, NULL, OPT_TABLE },

@@ -43,7 +43,7 @@
 #include "util/bytes.h"
 #include "util/diag.h"
 
-#define ARC_MEMBER_CAP (64u * 1024 * 1024)      /* = COLLECT_WHOLE_CAP */
+#define ARC_MEMBER_CAP (64u * 1024 * 1024)      /* members are held whole in memory */
 #define ARC_TOTAL_CAP (1024ull * 1024 * 1024)
 #define ARC_RATIO_CAP 100u
 #define ARC_RATIO_FLOOR (64ull * 1024 * 1024)

@@ -13,8 +13,9 @@
  *
  * Every path ends in one of three places: a regular file (file callback),
  * a path that could not be read (missing, unreadable directory, dangling
- * link: WALK_UNREADABLE), or one left out by policy (a link not followed,
- * a loop, the depth cap, a FIFO or device: WALK_SKIPPED).
+ * link, a FIFO, device or socket, named or found: WALK_UNREADABLE), or one
+ * left out by policy (a link not followed, a loop, the depth cap:
+ * WALK_SKIPPED).
  */
 #ifndef HVTPM_WALK_H
 #define HVTPM_WALK_H

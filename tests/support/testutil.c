@@ -37,7 +37,7 @@ char *tu_corpus(const char *sub, const char *name)
 	/* The corpus is part of the repository: a missing file is a failure, never a skip. */
 	char *p = NULL;
 	if (asprintf(&p, "%s/tests/corpus/%s/%s", tu_srcdir(), sub, name) < 0)
-		return NULL;
+		ck_abort_msg("out of memory");
 	if (access(p, R_OK) != 0)
 		ck_abort_msg("corpus file %s is missing (tests/corpus is part of the repository)", p);
 	return p;

@@ -9,7 +9,8 @@
 
 /*
  * Marks the running test as skipped (counted by tests/run.sh) and returns
- * from it.  Use only when the test cannot run here (corpus or tool absent).
+ * from it.  Use only when the test cannot run here (a tool absent; the corpus
+ * is part of the repository and is never a reason to skip).
  */
 #define TEST_SKIP(...)                                                    \
 	do {                                                              \
@@ -18,7 +19,7 @@
 	} while (0)
 void tu_skip_line(const char *test, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* tests/corpus/<sub>/<name> (the test fails when it is missing). */
+/* tests/corpus/<sub>/<name>, never NULL (the test fails when it is missing). */
 char *tu_corpus(const char *sub, const char *name);
 /* Repository source directory (for samples/, tests/bad/ ...). */
 const char *tu_srcdir(void);
