@@ -52,6 +52,8 @@ static size_t add_file_record(evidence *e, file_facts *x)
 	r->input_error = is_input_error(x);
 	r->disk = x->disk;
 	x->disk = NULL;
+	r->manifest = x->manifest;
+	x->manifest = NULL;
 	evidence_set_class(e, f, x->cls);
 	return f;
 }
