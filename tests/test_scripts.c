@@ -15,7 +15,12 @@
  *     with the thumbprint suffix, the manifest) checks clean; a removed and an
  *     altered file are reported; and hvtpm diagnose, given that folder and the
  *     VM's key protector, finds the keys in the suffixed files and, without
- *     the password, tells the relevant locked files by their names.
+ *     the password, tells the relevant locked files by their names;
+ *   - hvtpm audit reads the manifest (in folders and inside archives): the
+ *     folder as exported audits clean; a missing, an altered and a PFX that
+ *     no longer opens with the password given are each reported, in every
+ *     format, and make the exit status 1; a damaged manifest is an input
+ *     error (4).
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -24,6 +29,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <json-c/json.h>
 #include <openssl/evp.h>
 #include <openssl/pkcs12.h>
@@ -783,9 +790,9 @@ static void cert_done(tcert *c)
 	cert_free(&c->c);
 }
 
-static uint8_t *pfx_bytes(const tcert *c, size_t *len)
+static uint8_t *pfx_bytes_pw(const tcert *c, const char *password, size_t *len)
 {
-	PKCS12 *p = PKCS12_create_ex((char *)PASS, NULL, c->k, c->x, NULL, NID_aes_256_cbc,
+	PKCS12 *p = PKCS12_create_ex((char *)password, NULL, c->k, c->x, NULL, NID_aes_256_cbc,
 				     NID_aes_256_cbc, 2000, 2000, 0, hv_ossl_ctx(), NULL);
 	ck_assert_ptr_nonnull(p);
 	unsigned char *d = NULL;
@@ -866,9 +873,11 @@ static json_object *entry_json(const tcert *c, const char *name, const uint8_t *
 /*
  * The folder as the export script writes it after a guardian was regenerated:
  * the new pair under the plain names (newest first), the old pair, same
- * subjects, under the names with the thumbprint, and the manifest.
+ * subjects, under the names with the thumbprint, and the manifest.  File
+ * number locked (0 to 3; -1: none) was exported with another password than
+ * PASS, the manifest recording its SHA-256 as written.
  */
-static void backup_make(backup *b)
+static void backup_make_locked(backup *b, int locked)
 {
 	memset(b, 0, sizeof b[0]);
 	char *root = tu_mkdtemp();
@@ -885,7 +894,7 @@ static void backup_make(backup *b)
 		const tcert *c = order[i];
 		b->names[i] = export_pfx_file_name(c->c.subject, i < 2 ? NULL : c->c.thumbprint);
 		size_t len;
-		uint8_t *pfx = pfx_bytes(c, &len);
+		uint8_t *pfx = pfx_bytes_pw(c, i == locked ? "another-password" : PASS, &len);
 		char *p = tu_join(b->dir, b->names[i]);
 		tu_write(p, pfx, len);
 		json_object_array_add(list, entry_json(c, b->names[i], pfx, len));
@@ -912,6 +921,11 @@ static void backup_make(backup *b)
 	tu_write(kpp, kp, kl);
 	free(kpp);
 	free(kp);
+}
+
+static void backup_make(backup *b)
+{
+	backup_make_locked(b, -1);
 }
 
 static void backup_free(backup *b)
@@ -1160,6 +1174,429 @@ START_TEST(diagnose_recognises_the_export_names)
 }
 END_TEST
 
+/* ---- hvtpm audit reads the manifest -------------------------------------------------- */
+
+/* hvtpm audit -q --at 2026-09-01 --format format [--password-file (PASS)] paths... */
+static tu_run_result audit_cli(const backup *b, const char *format, bool with_password,
+			       char *const *paths)
+{
+	char *root = strdup(b->dir);
+	*strrchr(root, '/') = '\0';
+	char *pwf = tu_join(root, "pw.txt"); /* outside the evidence */
+	tu_write(pwf, PASS "\n", strlen(PASS) + 1);
+	char *argv[16];
+	size_t n = 0;
+	argv[n++] = (char *)tu_bin();
+	argv[n++] = "audit";
+	argv[n++] = "-q";
+	argv[n++] = "--at";
+	argv[n++] = "2026-09-01";
+	argv[n++] = "--format";
+	argv[n++] = (char *)format;
+	if (with_password) {
+		argv[n++] = "--password-file";
+		argv[n++] = pwf;
+	}
+	for (size_t i = 0; paths[i] && n + 1 < sizeof argv / sizeof *argv; i++)
+		argv[n++] = paths[i];
+	argv[n] = NULL;
+	tu_run_result r = tu_run(argv, NULL, NULL);
+	unlink(pwf);
+	free(pwf);
+	free(root);
+	return r;
+}
+
+static json_object *audit_json(const backup *b, bool with_password, char *const *paths,
+			       int *status)
+{
+	tu_run_result r = audit_cli(b, "json", with_password, paths);
+	*status = r.status;
+	json_object *j = json_tokener_parse(r.out);
+	ck_assert_msg(j != NULL, "audit printed no JSON (exit %d): %s", r.status, r.err);
+	tu_run_free(&r);
+	return j;
+}
+
+static json_object *member(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+	ck_assert_msg(json_object_object_get_ex(o, key, &v), "no \"%s\"", key);
+	return v;
+}
+
+static const char *mstr(json_object *o, const char *key)
+{
+	return json_object_get_string(member(o, key));
+}
+
+/* The only manifest of an audit document (none when n is 0). */
+static json_object *the_manifest(json_object *doc, size_t n)
+{
+	json_object *ms = member(doc, "manifests");
+	ck_assert_uint_eq(json_object_array_length(ms), n);
+	return n ? json_object_array_get_idx(ms, 0) : NULL;
+}
+
+/* The entry of manifest m for file name. */
+static json_object *entry_for(json_object *m, const char *name)
+{
+	json_object *cs = member(m, "certificates");
+	for (size_t i = 0; i < json_object_array_length(cs); i++) {
+		json_object *c = json_object_array_get_idx(cs, i);
+		if (strcmp(mstr(c, "file"), name) == 0)
+			return c;
+	}
+	ck_abort_msg("%s not in the manifest", name);
+	return NULL;
+}
+
+static const char *status_in(json_object *m, const char *name)
+{
+	return mstr(entry_for(m, name), "status");
+}
+
+static const char *the_verdict(json_object *doc)
+{
+	return mstr(the_vm(doc), "verdict");
+}
+
+START_TEST(audit_checks_the_export_manifest)
+{
+	backup b;
+	backup_make(&b);
+	char *paths[] = { b.dir, b.vmdir, NULL };
+	int status;
+
+	/* as exported: every entry ok, nothing to report, exit 0 */
+	json_object *doc = audit_json(&b, true, paths, &status);
+	ck_assert_int_eq(status, 0);
+	ck_assert_str_eq(the_verdict(doc), "restorable");
+	json_object *m = the_manifest(doc, 1);
+	ck_assert_int_eq(json_object_get_int(member(m, "problems")), 0);
+	ck_assert_str_eq(mstr(m, "host"), "HV01");
+	for (int i = 0; i < 4; i++) {
+		json_object *c = entry_for(m, b.names[i]);
+		ck_assert_str_eq(mstr(c, "status"), "ok");
+		ck_assert_str_eq(mstr(c, "sha256"), mstr(c, "found_sha256"));
+	}
+	ck_assert_uint_eq(json_object_array_length(member(m, "unlisted")), 0);
+	json_object_put(doc);
+	tu_run_result r = audit_cli(&b, "text", true, paths);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strstr(r.out, "Export manifests (1): 4 certificates listed, 0 with problems."),
+		      "%s", r.out);
+	ck_assert(!strstr(r.out, "missing:") && !strstr(r.out, "changed:"));
+	tu_run_free(&r);
+
+	/* no password: unchanged files are unchecked, which is no problem of the export */
+	doc = audit_json(&b, false, paths, &status);
+	ck_assert_str_eq(the_verdict(doc), "needs_password");
+	m = the_manifest(doc, 1);
+	ck_assert_int_eq(json_object_get_int(member(m, "problems")), 0);
+	for (int i = 0; i < 4; i++)
+		ck_assert_str_eq(status_in(m, b.names[i]), "unchecked");
+	json_object_put(doc);
+
+	/* the new pair (the VM needs the old one): one file gone, one with a byte more,
+	 * and a PFX the manifest does not list */
+	char *gone = tu_join(b.dir, b.names[1]);
+	ck_assert_int_eq(unlink(gone), 0);
+	char *altered = tu_join(b.dir, b.names[0]);
+	size_t len;
+	uint8_t *data = tu_read(altered, &len);
+	uint8_t *more = malloc(len + 1);
+	memcpy(more, data, len);
+	more[len] = 0;
+	tu_write(altered, more, len + 1);
+	char *stray = tu_join(b.dir, "Shielded_VM_Signing_Certificate_(UntrustedGuardian)_(HV02).pfx");
+	tu_write(stray, data, len);
+	free(data);
+	free(more);
+	doc = audit_json(&b, true, paths, &status);
+	ck_assert_str_eq(the_verdict(doc), "restorable");
+	ck_assert_int_eq(status, 1); /* from the manifest alone */
+	ck_assert_int_eq(json_object_get_int(member(member(doc, "summary"), "exit_code")), 1);
+	m = the_manifest(doc, 1);
+	ck_assert_int_eq(json_object_get_int(member(m, "problems")), 2);
+	ck_assert_str_eq(status_in(m, b.names[0]), "changed");
+	ck_assert_str_eq(status_in(m, b.names[1]), "missing");
+	ck_assert_str_eq(status_in(m, b.names[2]), "ok");
+	ck_assert_str_eq(status_in(m, b.names[3]), "ok");
+	json_object *miss = entry_for(m, b.names[1]);
+	ck_assert(json_object_get_type(member(miss, "found_sha256")) == json_type_null);
+	ck_assert_str_eq(mstr(miss, "path"), gone);
+	json_object *un = member(m, "unlisted");
+	ck_assert_uint_eq(json_object_array_length(un), 1);
+	ck_assert_str_eq(mstr(json_object_array_get_idx(un, 0), "path"), stray);
+	json_object_put(doc);
+
+	r = audit_cli(&b, "text", true, paths);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.out, "Export manifests (1): 4 certificates listed, 2 with problems:"),
+		      "%s", r.out);
+	char line[1024];
+	snprintf(line, sizeof line, "\n  missing: %s (signing certificate of HV01)", gone);
+	ck_assert_msg(strstr(r.out, line), "no line for the missing file: %s", r.out);
+	snprintf(line, sizeof line, "\n  changed: %s (encryption certificate of HV01)", altered);
+	ck_assert_msg(strstr(r.out, line), "no line for the altered file: %s", r.out);
+	ck_assert(strstr(r.out, "2 exported certificates are missing, changed or not opening"));
+	tu_run_free(&r);
+
+	r = audit_cli(&b, "jsonl", true, paths);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert(strstr(r.out, "{\"type\":\"manifest\","));
+	tu_run_free(&r);
+
+	r = audit_cli(&b, "html", true, paths);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert(strstr(r.out, "<section id=\"manifests\""));
+	ck_assert(strstr(r.out, "<tr data-status=\"missing\">"));
+	ck_assert(strstr(r.out, "<tr data-status=\"changed\">"));
+	ck_assert(strstr(r.out, "<li id=\"fact-manifests\">2 exported certificates"));
+	tu_run_free(&r);
+
+	/* filtered to no VM: the export is no VM's, still reported and still counted */
+	char *filtered[] = { "--verdict", "rebuild", b.dir, b.vmdir, NULL };
+	doc = audit_json(&b, true, filtered, &status);
+	ck_assert_uint_eq(json_object_array_length(member(doc, "vms")), 0);
+	ck_assert_int_eq(json_object_get_int(member(the_manifest(doc, 1), "problems")), 2);
+	ck_assert_int_eq(status, 1);
+	json_object_put(doc);
+
+	free(gone);
+	free(altered);
+	free(stray);
+	backup_free(&b);
+}
+END_TEST
+
+START_TEST(audit_tells_a_pfx_that_no_longer_opens)
+{
+	backup b;
+	backup_make_locked(&b, 0); /* unchanged since the export, but not with PASS */
+	char *paths[] = { b.dir, b.vmdir, NULL };
+	int status;
+	json_object *doc = audit_json(&b, true, paths, &status);
+	ck_assert_str_eq(the_verdict(doc), "restorable");
+	ck_assert_int_eq(status, 1);
+	json_object *m = the_manifest(doc, 1);
+	ck_assert_int_eq(json_object_get_int(member(m, "problems")), 1);
+	json_object *c = entry_for(m, b.names[0]);
+	ck_assert_str_eq(mstr(c, "status"), "does_not_open");
+	ck_assert_str_eq(mstr(c, "sha256"), mstr(c, "found_sha256"));
+	for (int i = 1; i < 4; i++)
+		ck_assert_str_eq(status_in(m, b.names[i]), "ok");
+	json_object_put(doc);
+	tu_run_result r = audit_cli(&b, "text", true, paths);
+	char *p = tu_join(b.dir, b.names[0]);
+	char line[1024];
+	snprintf(line, sizeof line, "\n  does_not_open: %s (encryption certificate of HV01)", p);
+	ck_assert_msg(strstr(r.out, line), "%s", r.out);
+	free(p);
+	tu_run_free(&r);
+	backup_free(&b);
+}
+END_TEST
+
+/* merge of the facts of the backup folder and of the VM prints what one audit prints. */
+START_TEST(merge_checks_the_manifest_as_audit_does)
+{
+	backup b;
+	backup_make_locked(&b, 0); /* one export no longer opens: a problem to carry over */
+	char *root = strdup(b.dir);
+	*strrchr(root, '/') = '\0';
+	char *pwf = tu_join(root, "pw.txt");
+	tu_write(pwf, PASS "\n", strlen(PASS) + 1);
+	char *fa = tu_join(root, "certs.facts"), *fb = tu_join(root, "vm.facts");
+	const char *const shard[2] = { b.dir, b.vmdir };
+	char *const facts[2] = { fa, fb };
+	for (int i = 0; i < 2; i++) {
+		char *argv[] = { (char *)tu_bin(), "audit", "-q", "--at", "2026-09-01",
+				 "--password-file", pwf, "--facts-out", facts[i], (char *)shard[i], NULL };
+		tu_run_result r = tu_run(argv, NULL, NULL);
+		ck_assert_msg(r.status <= 2, "%s", r.err);
+		tu_run_free(&r);
+	}
+	static const char *const formats[] = { "json", "text", "jsonl", "html" };
+	for (size_t f = 0; f < sizeof formats / sizeof *formats; f++) {
+		char *paths[] = { b.dir, b.vmdir, NULL };
+		tu_run_result u = audit_cli(&b, formats[f], true, paths);
+		char *argv[] = { (char *)tu_bin(), "merge", "-q", "--at", "2026-09-01", "--format",
+				 (char *)formats[f], fa, fb, NULL };
+		tu_run_result m = tu_run(argv, NULL, NULL);
+		ck_assert_int_eq(u.status, 1);
+		ck_assert_int_eq(m.status, u.status);
+		ck_assert_msg(strstr(u.out, "does_not_open"), "%s", u.out);
+		ck_assert_msg(u.outlen == m.outlen && memcmp(u.out, m.out, u.outlen) == 0,
+			      "%s: merge differs from audit:\n%s\n----\n%s", formats[f], u.out, m.out);
+		tu_run_free(&u);
+		tu_run_free(&m);
+	}
+	unlink(fa);
+	unlink(fb);
+	unlink(pwf);
+	free(fa);
+	free(fb);
+	free(pwf);
+	free(root);
+	backup_free(&b);
+}
+END_TEST
+
+/* A zip of the backup folder's files (those with keep[i] set, and the manifest),
+ * members named prefix + file name. */
+static char *zip_backup(const backup *b, const char *zipname, const char *prefix,
+			const bool keep[4])
+{
+	char *root = strdup(b->dir);
+	*strrchr(root, '/') = '\0';
+	char *zip = tu_join(root, zipname);
+	free(root);
+	struct archive *a = archive_write_new();
+	archive_write_set_format_zip(a);
+	ck_assert_int_eq(archive_write_open_filename(a, zip), ARCHIVE_OK);
+	for (int i = 0; i <= 4; i++) {
+		if (i < 4 && !keep[i])
+			continue;
+		const char *name = i < 4 ? b->names[i] : EXPORT_MANIFEST_NAME;
+		char *p = tu_join(b->dir, name);
+		size_t len;
+		uint8_t *data = tu_read(p, &len);
+		strbuf mn = STRBUF_INIT;
+		sb_addf(&mn, "%s%s", prefix, name);
+		struct archive_entry *e = archive_entry_new();
+		archive_entry_set_pathname(e, sb_str(&mn));
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, (la_int64_t)len);
+		ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+		ck_assert_int_eq(archive_write_data(a, data, len), (la_ssize_t)len);
+		archive_entry_free(e);
+		sb_free(&mn);
+		free(data);
+		free(p);
+	}
+	ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+	return zip;
+}
+
+START_TEST(audit_checks_manifests_inside_archives)
+{
+	backup b;
+	backup_make(&b);
+	const bool all[4] = { true, true, true, true };
+	const bool no_new_sig[4] = { true, false, true, true };
+	char *top = zip_backup(&b, "top.zip", "", all);
+	char *sub = zip_backup(&b, "sub.zip", "certs/pfx-backup/", no_new_sig);
+	int status;
+	char *paths[] = { top, b.vmdir, NULL };
+	json_object *doc = audit_json(&b, true, paths, &status);
+	ck_assert_int_eq(status, 0);
+	json_object *m = the_manifest(doc, 1);
+	strbuf want = STRBUF_INIT;
+	sb_addf(&want, "%s!%s", top, EXPORT_MANIFEST_NAME);
+	ck_assert_str_eq(mstr(m, "path"), sb_str(&want));
+	for (int i = 0; i < 4; i++)
+		ck_assert_str_eq(status_in(m, b.names[i]), "ok");
+	sb_reset(&want);
+	sb_addf(&want, "%s!%s", top, b.names[2]);
+	ck_assert_str_eq(mstr(entry_for(m, b.names[2]), "path"), sb_str(&want));
+	json_object_put(doc);
+
+	char *paths2[] = { sub, b.vmdir, NULL };
+	doc = audit_json(&b, true, paths2, &status);
+	ck_assert_int_eq(status, 1);
+	m = the_manifest(doc, 1);
+	ck_assert_str_eq(status_in(m, b.names[1]), "missing");
+	sb_reset(&want);
+	sb_addf(&want, "%s!certs/pfx-backup/%s", sub, b.names[1]);
+	ck_assert_str_eq(mstr(entry_for(m, b.names[1]), "path"), sb_str(&want));
+	for (int i = 0; i < 4; i++)
+		if (i != 1)
+			ck_assert_str_eq(status_in(m, b.names[i]), "ok");
+	json_object_put(doc);
+	sb_free(&want);
+	unlink(top);
+	unlink(sub);
+	free(top);
+	free(sub);
+	backup_free(&b);
+}
+END_TEST
+
+/* The evidence entry of path in an audit document. */
+static json_object *evidence_entry(json_object *doc, const char *path)
+{
+	json_object *ev = member(doc, "evidence");
+	for (size_t i = 0; i < json_object_array_length(ev); i++) {
+		json_object *f = json_object_array_get_idx(ev, i);
+		if (strcmp(mstr(f, "path"), path) == 0)
+			return f;
+	}
+	ck_abort_msg("%s not in the evidence", path);
+	return NULL;
+}
+
+START_TEST(audit_damaged_manifest_is_an_input_error)
+{
+	backup b;
+	backup_make(&b);
+	char *mp = tu_join(b.dir, EXPORT_MANIFEST_NAME);
+	char *paths[] = { b.dir, b.vmdir, NULL };
+	int status;
+
+	/* read and used: inspect names the row */
+	tu_run_result r = tu_hvtpm("inspect", mp, NULL);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strstr(r.out, "(export-manifest)"), "%s", r.out);
+	tu_run_free(&r);
+	json_object *doc = audit_json(&b, true, paths, &status);
+	json_object *f = evidence_entry(doc, mp);
+	ck_assert_str_eq(mstr(f, "kind"), "export_manifest");
+	ck_assert_str_eq(mstr(f, "format"), "export-manifest");
+	ck_assert_str_eq(mstr(f, "class"), "used");
+	json_object_put(doc);
+
+	/* cut in half */
+	size_t len;
+	uint8_t *data = tu_read(mp, &len);
+	tu_write(mp, data, len / 2);
+	free(data);
+	doc = audit_json(&b, true, paths, &status);
+	ck_assert_int_eq(status, 4);
+	ck_assert_str_eq(the_verdict(doc), "restorable");
+	the_manifest(doc, 0);
+	f = evidence_entry(doc, mp);
+	ck_assert_str_eq(mstr(f, "kind"), "export_manifest");
+	ck_assert_str_eq(mstr(f, "class"), "damaged");
+	ck_assert_str_eq(mstr(f, "status"), "corrupt");
+	json_object_put(doc);
+
+	/* a field that lies: damaged too */
+	char *text = manifest_text("\"hvtpm_export_manifest\": 1",
+				   "[{\"file\": \"x.pfx\", \"thumbprint\": \"nothex\"}]");
+	tu_write(mp, text, strlen(text));
+	free(text);
+	doc = audit_json(&b, true, paths, &status);
+	ck_assert_int_eq(status, 4);
+	ck_assert_str_eq(mstr(evidence_entry(doc, mp), "class"), "damaged");
+	json_object_put(doc);
+
+	/* emptied: its name still says what it was */
+	tu_write(mp, "", 0);
+	doc = audit_json(&b, true, paths, &status);
+	ck_assert_int_eq(status, 4);
+	f = evidence_entry(doc, mp);
+	ck_assert_str_eq(mstr(f, "class"), "damaged");
+	ck_assert_str_eq(mstr(f, "kind"), "export_manifest");
+	json_object_put(doc);
+	free(mp);
+	backup_free(&b);
+}
+END_TEST
+
 int main(void)
 {
 	for (int i = 0; i < 2; i++) {
@@ -1185,6 +1622,11 @@ int main(void)
 	tcase_add_test(tc, cli_usage_errors);
 	tcase_add_test(tc, export_layout_checks_clean_then_reports_damage);
 	tcase_add_test(tc, diagnose_recognises_the_export_names);
+	tcase_add_test(tc, audit_checks_the_export_manifest);
+	tcase_add_test(tc, audit_tells_a_pfx_that_no_longer_opens);
+	tcase_add_test(tc, merge_checks_the_manifest_as_audit_does);
+	tcase_add_test(tc, audit_checks_manifests_inside_archives);
+	tcase_add_test(tc, audit_damaged_manifest_is_an_input_error);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

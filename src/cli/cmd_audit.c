@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analysis/manifest_check.h"
 #include "cli/audit_run.h"
 #include "cli/cli.h"
 #include "cli/diag_common.h"
@@ -32,7 +33,9 @@ static const char usage_text[] =
 	"groups them per VM across the whole tree, and gives each VM the diagnose\n"
 	"verdict.  Lists every certificate with the VMs that need it and the files that\n"
 	"hold it, and summarises what expires, what cannot be opened, what no VM needs\n"
-	"and which VMs depend on a single copy of a key.\n"
+	"and which VMs depend on a single copy of a key.  The manifest `hvtpm script\n"
+	"export` writes is checked: an exported PFX missing, changed (SHA-256) or not\n"
+	"opening is reported.\n"
 	"\n"
 	"The text report opens with one line per VM, worst first.\n"
 	"\n"
@@ -61,9 +64,10 @@ static const char usage_text[] =
 	"A progress line is drawn on stderr when it is a terminal.  The same evidence\n"
 	"and the same --at give the same bytes: generated_at is SOURCE_DATE_EPOCH when\n"
 	"set, else the --at date when given, else the current time.\n"
-	"Exit status: 0 every VM reported no_vtpm or restorable; 1 attention needed;\n"
-	"2 rebuild; 3 usage error; 4 input error (a file or archive member damaged,\n"
-	"unreadable or refused by a cap); 5 internal error (the highest applies).\n";
+	"Exit status: 0 every VM reported no_vtpm or restorable; 1 attention needed\n"
+	"(also: an exported PFX missing, changed or not opening); 2 rebuild; 3 usage\n"
+	"error; 4 input error (a file or archive member damaged, unreadable or refused\n"
+	"by a cap); 5 internal error (the highest applies).\n";
 
 static const struct option longopts[] = {
 	{ "table", required_argument, NULL, OPT_TABLE },
@@ -200,6 +204,7 @@ static int evaluate(const audit_opts *o, evidence *e, time_t gen, FILE *out, aud
 	audit_begin(e, o->dx.at, o->dx.warn_days, a);
 	a->npasswords = o->dx.npasswords;
 	a->filter = &o->dx.filter;
+	manifest_check(e, o->dx.npasswords > 0, &a->manifests);
 	if (json)
 		audit_json_begin(out, gen, o->dx.at, o->dx.warn_days, &o->dx.filter);
 	int rc = e->nvms ? HV_EXIT_OK : HV_EXIT_ATTENTION;
@@ -237,6 +242,9 @@ static int evaluate(const audit_opts *o, evidence *e, time_t gen, FILE *out, aud
 		start += view.nvms;
 	} while (start < e->nvms);
 	strmap_free(&needed);
+	int mc = mc_exit_code(&a->manifests); /* not filtered: the export is no VM's */
+	if (mc > rc)
+		rc = mc;
 	int ev = evidence_exit_code(e);
 	if (ev > rc)
 		rc = ev;

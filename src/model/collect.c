@@ -62,6 +62,8 @@ static size_t add_file_record(evidence *e, file_facts *x)
 	r->input_error = is_input_error(x);
 	r->disk = x->disk;
 	x->disk = NULL;
+	r->manifest = x->manifest;
+	x->manifest = NULL;
 	evidence_set_class(e, f, x->cls);
 	return f;
 }
@@ -82,9 +84,9 @@ static void keep_usable(winpath_list *l)
 	size_t n = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		winpath_candidate *w = &l->v[i];
-		bool usable = !w->via_symlink && ((w->exists && !w->outside_tree) ||
+		bool keep = !w->via_symlink && ((w->exists && !w->outside_tree) ||
 						  (!w->exists && strchr(w->path, '!')));
-		if (usable)
+		if (keep)
 			l->v[n++] = *w;
 		else
 			free(w->path);

@@ -25,6 +25,7 @@ const char *ev_kind_name(ev_kind k)
 	case EV_GUARDIAN: return "guardian-metadata";
 	case EV_DISK: return "disk";
 	case EV_ARCHIVE: return "archive";
+	case EV_MANIFEST: return "export-manifest";
 	}
 	return "unknown";
 }
@@ -108,6 +109,8 @@ void evidence_free(evidence *e)
 			disk_facts_free(e->files[i].disk);
 			free(e->files[i].disk);
 		}
+		export_facts_free(e->files[i].manifest);
+		free(e->files[i].manifest);
 	}
 	free(e->files);
 	for (size_t i = 0; i < e->nholdings; i++)

@@ -16,6 +16,7 @@
 
 #include "formats/cert.h"
 #include "model/disk_facts.h"
+#include "model/export_facts.h"
 #include "util/diag.h"
 
 typedef enum {
@@ -30,7 +31,10 @@ typedef enum {
 	EV_GUARDIAN,       /* guardian metadata XML */
 	EV_DISK,           /* VHDX/VHD/raw disk */
 	EV_ARCHIVE,
+	EV_MANIFEST,       /* export manifest of `hvtpm script export` */
 } ev_kind;
+
+#define EV_KIND_COUNT (EV_MANIFEST + 1)
 
 const char *ev_kind_name(ev_kind k);
 
@@ -64,6 +68,7 @@ typedef struct {
 	const char **weak;   /* weak export protection, one line each (pooled strings) */
 	size_t nweak;
 	disk_facts *disk;    /* a disk image: what was read of it, or NULL */
+	export_facts *manifest; /* an export manifest: what it lists, or NULL */
 } ev_file;
 
 /* A certificate some evidence file holds. */

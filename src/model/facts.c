@@ -72,6 +72,8 @@ static void free_payload(file_facts *x)
 		vmgs_free(x->vmgs);
 		free(x->vmgs);
 	}
+	export_facts_free(x->manifest);
+	free(x->manifest);
 	for (size_t i = 0; i < x->nrepos; i++) {
 		hvstore_free(&x->repos[i].store);
 		vm_free(&x->repos[i].vm);

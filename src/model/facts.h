@@ -94,6 +94,7 @@ typedef struct {
 	guardian_doc *guardian;
 	disk_facts *disk;
 	vmgs_file *vmgs;       /* a guest state file in the VMGS layout */
+	export_facts *manifest; /* an export manifest (what the evidence keeps of it) */
 	fact_repo *repos;
 	size_t nrepos;
 	size_t carve_candidates;   /* Protector start tags seen by the carver */

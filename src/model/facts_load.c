@@ -36,6 +36,7 @@ static const char *class_n(int v) { return ev_class_name((ev_class)v); }
 static const char *origin_n(int v) { return kp_origin_name((kp_origin)v); }
 static const char *err_n(int v) { return hv_err_code((hv_err)v); }
 static const char *sev_n(int v) { return hv_sev_name((hv_sev)v); }
+static const char *role_n(int v) { return cert_role_name((cert_role)v); }
 
 /* ==== loading ========================================================================== */
 
@@ -167,6 +168,7 @@ static bool get_pooled(loader *L, json_object *o, const char *k, bool nullable, 
 
 static bool num_of(loader *L, json_object *v, const char *k, uint64_t max, uint64_t *out)
 {
+	*out = 0;
 	if (!v || !json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
 		return fail(L, HV_ERR_CORRUPT, "'%s' is not a number >= 0", k);
 	*out = json_object_get_uint64(v);
@@ -177,6 +179,7 @@ static bool num_of(loader *L, json_object *v, const char *k, uint64_t max, uint6
 
 static bool get_u64(loader *L, json_object *o, const char *k, uint64_t max, uint64_t *out)
 {
+	*out = 0;
 	json_object *v = member(L, o, k);
 	return v && num_of(L, v, k, max, out);
 }
@@ -199,6 +202,7 @@ static bool get_opt_u64(loader *L, json_object *o, const char *k, uint64_t max, 
 static bool get_i64(loader *L, json_object *o, const char *k, int64_t min, int64_t max,
 		    int64_t *out)
 {
+	*out = 0;
 	json_object *v = member(L, o, k);
 	if (!v || !json_object_is_type(v, json_type_int))
 		return v ? fail(L, HV_ERR_CORRUPT, "'%s' is not a number", k) : false;
@@ -210,6 +214,7 @@ static bool get_i64(loader *L, json_object *o, const char *k, int64_t min, int64
 
 static bool get_bool(loader *L, json_object *o, const char *k, bool *out)
 {
+	*out = false;
 	json_object *v = member(L, o, k);
 	if (!v || !json_object_is_type(v, json_type_boolean))
 		return v ? fail(L, HV_ERR_CORRUPT, "'%s' is not true or false", k) : false;
@@ -292,6 +297,7 @@ static bool get_pooled_list(loader *L, json_object *o, const char *k, const char
 
 static bool file_ref(loader *L, json_object *o, const char *k, size_t *out)
 {
+	*out = 0;
 	uint64_t n;
 	if (!get_u64(L, o, k, SIZE_MAX - 1, &n))
 		return false;
@@ -426,7 +432,7 @@ static bool get_u64_list(loader *L, json_object *o, const char *k, uint64_t *v, 
 
 static bool volume_from(loader *L, json_object *o, bde_volume *v)
 {
-	uint64_t b[BDE_BLOCKS];
+	uint64_t b[BDE_BLOCKS] = { 0 };
 	if (!get_fields(L, o, v, vol_f, vol_fn) ||
 	    !get_u64_list(L, o, "block_offset", v->block_offset, BDE_BLOCKS, UINT64_MAX) ||
 	    !get_u64_list(L, o, "block_status", b, BDE_BLOCKS, BDE_BLOCK_UNREADABLE) ||
@@ -497,6 +503,56 @@ static bool disk_from(loader *L, json_object *o, disk_facts *d)
 	return true;
 }
 
+/* ---- export manifests ---- */
+
+static bool chars_into(loader *L, json_object *o, const char *k, char *dst, size_t cap)
+{
+	char *s;
+	if (!get_str(L, o, k, false, &s))
+		return false;
+	bool ok = strlen(s) < cap;
+	if (ok)
+		memcpy(dst, s, strlen(s) + 1);
+	free(s);
+	return ok || fail(L, HV_ERR_CORRUPT, "'%s' is too long", k);
+}
+
+static bool manifest_from(loader *L, json_object *o, export_facts *m)
+{
+	int64_t t;
+	if (!get_str(L, o, "host", true, &m->host) ||
+	    !get_i64(L, o, "created", INT64_MIN, INT64_MAX, &t))
+		return false;
+	m->created = (time_t)t;
+	json_object *a = get_array(L, o, "entries");
+	if (!a)
+		return false;
+	size_t n = json_object_array_length(a);
+	m->v = xcalloc(n + 1, sizeof *m->v);
+	for (size_t i = 0; i < n; i++) {
+		json_object *x = json_object_array_get_idx(a, i);
+		export_fact *e = &m->v[i];
+		int role;
+		int64_t nb, na;
+		if (!json_object_is_type(x, json_type_object))
+			return fail(L, HV_ERR_CORRUPT, "a manifest entry is not an object");
+		m->n++;
+		if (!get_str(L, x, "file", false, &e->file) ||
+		    !chars_into(L, x, "thumbprint", e->thumbprint, sizeof e->thumbprint) ||
+		    !get_enum(L, x, "role", role_n, CERT_ROLE_SIGNING + 1, &role) ||
+		    !get_str(L, x, "host", true, &e->host) ||
+		    !get_i64(L, x, "not_before", INT64_MIN, INT64_MAX, &nb) ||
+		    !get_i64(L, x, "not_after", INT64_MIN, INT64_MAX, &na) ||
+		    !chars_into(L, x, "sha256", e->sha256, sizeof e->sha256) ||
+		    !get_bool(L, x, "private_key", &e->has_private_key))
+			return false;
+		e->role = (cert_role)role;
+		e->not_before = (time_t)nb;
+		e->not_after = (time_t)na;
+	}
+	return true;
+}
+
 /* ---- records ---- */
 
 static bool load_cert(loader *L, json_object *o)
@@ -542,7 +598,7 @@ static bool load_file(loader *L, json_object *o)
 		return fail(L, HV_ERR_CORRUPT, "file %" PRIu64 " out of order", n);
 	bool ok = get_path(L, o, "path", false, &path) && get_u64(L, o, "size", UINT64_MAX, &size) &&
 		  get_str(L, o, "sha256", true, &sha) && get_bool(L, o, "sha256_metadata", &meta) &&
-		  get_enum(L, o, "kind", kind_n, EV_ARCHIVE + 1, &kind) &&
+		  get_enum(L, o, "kind", kind_n, EV_KIND_COUNT, &kind) &&
 		  get_enum(L, o, "class", class_n, EVC_COUNT, &cls) &&
 		  get_pooled(L, o, "format", true, &format) && get_pooled(L, o, "what", true, &what) &&
 		  get_enum(L, o, "status", err_n, HV_ERR_INTERNAL + 1, &status) &&
@@ -559,6 +615,12 @@ static bool load_file(loader *L, json_object *o)
 		disk = xcalloc(1, sizeof *disk);
 		ok = disk_from(L, dj, disk);
 	}
+	export_facts *man = NULL;
+	json_object *mj = ok && L->rc == HV_OK ? get_object(L, o, "manifest", true) : NULL;
+	if (ok && mj) {
+		man = xcalloc(1, sizeof *man);
+		ok = manifest_from(L, mj, man);
+	}
 	if (!ok || L->rc != HV_OK) {
 		free(path);
 		free(sha);
@@ -569,6 +631,8 @@ static bool load_file(loader *L, json_object *o)
 			disk_facts_free(disk);
 			free(disk);
 		}
+		export_facts_free(man);
+		free(man);
 		return false;
 	}
 	size_t f = evidence_add_file(L->e, path, sha, size);
@@ -586,6 +650,7 @@ static bool load_file(loader *L, json_object *o)
 	r->weak = weak;
 	r->nweak = nweak;
 	r->disk = disk;
+	r->manifest = man;
 	evidence_set_class(L->e, f, (ev_class)cls);
 	L->files = xgrow(L->files, &L->capfiles, L->nfiles + 1, sizeof *L->files);
 	L->files[L->nfiles++] = f;

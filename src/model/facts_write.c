@@ -212,6 +212,29 @@ static json_object *disk_json(const disk_facts *d)
 	return o;
 }
 
+static json_object *manifest_json(const export_facts *m)
+{
+	json_object *o = json_object_new_object();
+	put_str(o, "host", m->host);
+	json_object_object_add(o, "created", json_object_new_int64((int64_t)m->created));
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < m->n; i++) {
+		const export_fact *x = &m->v[i];
+		json_object *e = json_object_new_object();
+		put_str(e, "file", x->file);
+		put_str(e, "thumbprint", x->thumbprint);
+		put_str(e, "role", cert_role_name(x->role));
+		put_str(e, "host", x->host);
+		json_object_object_add(e, "not_before", json_object_new_int64((int64_t)x->not_before));
+		json_object_object_add(e, "not_after", json_object_new_int64((int64_t)x->not_after));
+		put_str(e, "sha256", x->sha256);
+		put_bool(e, "private_key", x->has_private_key);
+		json_object_array_add(a, e);
+	}
+	json_object_object_add(o, "entries", a);
+	return o;
+}
+
 /* ---- files, holdings, findings ---- */
 
 static void write_file(facts_writer *w, const evidence *e, size_t i)
@@ -233,6 +256,7 @@ static void write_file(facts_writer *w, const evidence *e, size_t i)
 	put_bool(o, "input_error", f->input_error);
 	json_object_object_add(o, "weak", str_array(f->weak, f->nweak));
 	json_object_object_add(o, "disk", f->disk ? disk_json(f->disk) : NULL);
+	json_object_object_add(o, "manifest", f->manifest ? manifest_json(f->manifest) : NULL);
 	emit(w, o);
 }
 

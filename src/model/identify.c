@@ -8,6 +8,7 @@
 
 #include "formats/certfile.h"
 #include "formats/disk_sniff.h"
+#include "formats/export_manifest.h"
 #include "formats/guardian.h"
 #include "formats/hvstore.h"
 #include "formats/kp_input.h"
@@ -26,6 +27,7 @@ static int bid_vmxml(const identify_view *v) { return vmxml_sniff(v->head) ? 95 
 static int bid_pfx(const identify_view *v) { return pfx_sniff(v->head) ? 80 : 0; }
 static int bid_guardian(const identify_view *v) { return guardian_sniff(v->head) ? 70 : 0; }
 static int bid_certfile(const identify_view *v) { return certfile_sniff(v->head) ? 60 : 0; }
+static int bid_manifest(const identify_view *v) { return export_manifest_sniff(v->head) ? 75 : 0; }
 
 static int bid_archive(const identify_view *v)
 {
@@ -99,25 +101,29 @@ static const char *const ext_kp[] = { "kp", NULL };
 static const char *const ext_guest_state[] = { "vmgs", NULL };
 static const char *const ext_scan[] = { NULL };
 static const char *const ext_none[] = { NULL };
+static const char *const names_manifest[] = { EXPORT_MANIFEST_NAME, NULL };
 
 static const format_row rows[] = {
 	{ "hyperv-storage", "HyperVStorage (.vmcx/.vmrs/data.vmcx)", EV_VM_CONFIG, ext_hvstore,
-	  bid_hvstore, read_hyperv_storage },
+	  bid_hvstore, read_hyperv_storage, NULL },
 	{ "vm-config-xml", "legacy Hyper-V XML configuration", EV_VM_CONFIG, ext_none, bid_vmxml,
-	  read_vm_xml },
-	{ "archive", "archive (zip, tar, 7-Zip)", EV_ARCHIVE, ext_archive, bid_archive, NULL },
+	  read_vm_xml, NULL },
+	{ "archive", "archive (zip, tar, 7-Zip)", EV_ARCHIVE, ext_archive, bid_archive, NULL, NULL },
 	{ "disk", "virtual disk or volume image (VHDX, VHD, raw)", EV_DISK, ext_disk, bid_disk,
-	  read_disk },
-	{ "pfx", "PFX (PKCS#12)", EV_PFX, ext_pfx, bid_pfx, read_pfx },
+	  read_disk, NULL },
+	{ "pfx", "PFX (PKCS#12)", EV_PFX, ext_pfx, bid_pfx, read_pfx, NULL },
+	{ "export-manifest", "hvtpm export manifest (JSON)", EV_MANIFEST,
+	  ext_none, bid_manifest, read_export_manifest, names_manifest },
 	{ "guardian-metadata", "guardian metadata XML", EV_GUARDIAN, ext_none, bid_guardian,
-	  read_guardian },
+	  read_guardian, NULL },
 	{ "certificate", "certificate file (DER, PEM, PKCS#7)", EV_CERTIFICATE, ext_cert,
-	  bid_certfile, read_certificates },
-	{ "key-protector", "saved key protector", EV_KEY_PROTECTOR, ext_kp, bid_kp, read_saved_kp },
+	  bid_certfile, read_certificates, NULL },
+	{ "key-protector", "saved key protector", EV_KEY_PROTECTOR, ext_kp, bid_kp, read_saved_kp,
+	  NULL },
 	{ "guest-state", "Hyper-V guest state file (.vmgs)", EV_GUEST_STATE, ext_guest_state,
-	  bid_guest_state, read_guest_state },
+	  bid_guest_state, read_guest_state, NULL },
 	{ "scan", "searched for embedded repositories and key protectors (heuristic)",
-	  EV_GUEST_STATE, ext_scan, bid_scan, read_scan },
+	  EV_GUEST_STATE, ext_scan, bid_scan, read_scan, NULL },
 };
 
 #define NROWS (sizeof rows / sizeof *rows)
@@ -144,8 +150,22 @@ static const char *extension_of(const char *name)
 	return dot && dot != b ? dot + 1 : NULL;
 }
 
+/* The base name: after the last '/', and inside an archive after the '!'. */
+static const char *base_of(const char *name)
+{
+	const char *b = strrchr(name, '/');
+	b = b ? b + 1 : name;
+	const char *bang = strrchr(b, '!');
+	return bang ? bang + 1 : b;
+}
+
 const format_row *identify_claimed(const char *name)
 {
+	const char *base = name ? base_of(name) : NULL;
+	for (size_t i = 0; base && i < NROWS; i++)
+		for (const char *const *n = rows[i].names; n && *n; n++)
+			if (strcasecmp(*n, base) == 0)
+				return &rows[i];
 	const char *ext = name ? extension_of(name) : NULL;
 	for (size_t i = 0; ext && i < NROWS; i++)
 		for (const char *const *e = rows[i].extensions; *e; e++)
@@ -202,7 +222,8 @@ static void damaged_by_name(file_facts *x, const format_row *claim, const identi
 		snprintf(hex + 3 * i, 4, "%02X ", v->head.data[i]);
 	if (n)
 		hex[3 * n - 1] = '\0';
-	facts_set(x, claim->kind, EVC_DAMAGED, "named like a %s file, but not one", claim->id);
+	facts_set(x, claim->kind, EVC_DAMAGED, "named like a%s %s file, but not one",
+		  strchr("aeiou", claim->id[0]) ? "n" : "", claim->id);
 	if (v->size == 0)
 		facts_fail(x, EVC_DAMAGED, HV_ERR_FORMAT, "0 bytes long: the name says %s",
 			   claim->description);

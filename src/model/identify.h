@@ -56,6 +56,7 @@ typedef struct format_row {
 	 * format after all (the next bidder tries).  Any other result means the
 	 * row took the file (out says whether it is usable). */
 	hv_err (*read)(hv_source *s, const identify_opts *o, file_facts *out);
+	const char *const *names;      /* whole base names that claim it (NULL: none) */
 } format_row;
 
 /* The table, in a fixed order (ties in bids go to the earlier row). */
@@ -63,7 +64,8 @@ const format_row *identify_rows(size_t *n);
 /* The row with this id, or NULL. */
 const format_row *identify_row(const char *id);
 
-/* The row whose extensions include the file name's, or NULL. */
+/* The row whose names include the file's base name, else whose extensions include
+ * its extension, or NULL. */
 const format_row *identify_claimed(const char *name);
 
 /* True when the file looks like an archive the pipeline opens (zip, tar, 7z ...). */

@@ -19,6 +19,7 @@ hv_err read_guardian(hv_source *s, const identify_opts *o, file_facts *out);
 hv_err read_saved_kp(hv_source *s, const identify_opts *o, file_facts *out);
 hv_err read_disk(hv_source *s, const identify_opts *o, file_facts *out);
 hv_err read_guest_state(hv_source *s, const identify_opts *o, file_facts *out);
+hv_err read_export_manifest(hv_source *s, const identify_opts *o, file_facts *out);
 
 /* Opens the source as a virtual disk (archive members: from memory, without parents). */
 hv_err readers_open_vdisk(hv_source *s, const identify_opts *o, const char *path, vdisk **vd,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report/csv.h"
+#include "report/manifest_report.h"
 #include "report/out.h"
 #include "report/table.h"
 #include "report/term.h"
@@ -273,6 +274,7 @@ void audit_free(audit_result *a)
 	free(a->unneeded);
 	free(a->pfx_failed);
 	free(a->single);
+	mc_result_free(&a->manifests);
 	memset(a, 0, sizeof *a);
 }
 
@@ -517,6 +519,10 @@ void audit_json_end(FILE *o, const evidence *e, const audit_result *a)
 	for (size_t i = 0; i < a->ncerts; i++)
 		array_item(o, audit_cert_json(e, &a->certs[i]), i);
 	array_close(o, a->ncerts);
+	array_open(o, "manifests", &first);
+	for (size_t i = 0; i < a->manifests.nm; i++)
+		array_item(o, manifest_report_json(e, &a->manifests, i, a->npasswords), i);
+	array_close(o, a->manifests.nm);
 	member(o, "summary", audit_summary_json(e, a), &first);
 	evidence_stream(o, e, &first);
 	array_of(o, "errors", dx_errors_json(e), &first);
@@ -546,6 +552,8 @@ void audit_jsonl_end(FILE *o, const evidence *e, const audit_result *a)
 {
 	for (size_t i = 0; i < a->ncerts; i++)
 		record(o, "certificate", audit_cert_json(e, &a->certs[i]));
+	for (size_t i = 0; i < a->manifests.nm; i++)
+		record(o, "manifest", manifest_report_json(e, &a->manifests, i, a->npasswords));
 	json_object *s = audit_summary_json(e, a);
 	char at[32];
 	time_to_iso(a->evaluated_at, at);
@@ -760,6 +768,10 @@ static void text_answer(FILE *o, const audit_result *a, size_t width)
 		sb_addf(&sb, " %zu certificate%s expired or expire%s within %d days.", a->nexpiring,
 			a->nexpiring == 1 ? " has" : "s have", a->nexpiring == 1 ? "s" : "",
 			a->warn_days);
+	if (a->manifests.bad)
+		sb_addf(&sb, " %zu exported certificate%s missing, changed or not opening (see Export "
+			     "manifests below).", a->manifests.bad,
+			a->manifests.bad == 1 ? " is" : "s are");
 	text_wrap(o, width, "", "", sb_str(&sb));
 	sb_free(&sb);
 }
@@ -944,6 +956,7 @@ void audit_report_text(FILE *o, const evidence *e, const audit_result *a)
 	fprintf(o, "Certificates: %zu distinct\n", a->ncerts);
 	text_expiring(o, a, width);
 	text_pfx_failed(o, e, a, width);
+	manifest_report_text(o, e, &a->manifests, a->npasswords, width);
 	text_unneeded(o, e, a, width);
 	text_single(o, e, a, width);
 	fputc('\n', o);

@@ -26,9 +26,14 @@
  * The document is written element by element as VMs are evaluated, never
  * held whole in memory.
  *
+ *   manifests[]     every export manifest of the evidence against the PFX
+ *                   files beside it (report/manifest_report.h); after
+ *                   certificates, [] when there is none
+ *
  * JSONL: one object per line, each with "type" first: "vm" records (the
- * VM object above), then "certificate" records, then one "summary" record
- * (the summary object plus "errors", the diagnose error list).
+ * VM object above), then "certificate" records, then "manifest" records,
+ * then one "summary" record (the summary object plus "errors", the
+ * diagnose error list).
  *
  * CSV (report/csv.h: RFC 4180, CRLF line ends, fields with a comma, quote,
  * CR or LF quoted, quotes doubled, text cells starting with = + - @ TAB CR
@@ -50,6 +55,7 @@
 #include <time.h>
 
 #include "analysis/filter.h"
+#include "analysis/manifest_check.h"
 #include "analysis/verdict.h"
 #include "model/evidence.h"
 #include "report/diagnose_report.h"
@@ -105,6 +111,8 @@ typedef struct {
 	int exit_code;
 	size_t npasswords;       /* PFX password candidates given */
 	const vm_filter *filter; /* the filter applied (NULL: none) */
+	mc_result manifests;     /* export manifests against the files beside them (the
+				    caller fills it with manifest_check; freed by audit_free) */
 } audit_result;
 
 typedef enum { AU_TABLE_VMS = 0, AU_TABLE_CERTS } au_table;

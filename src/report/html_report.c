@@ -8,6 +8,7 @@
 #include "analysis/survive.h"
 #include "report/html_assets.h"
 #include "report/html_escape.h"
+#include "report/manifest_report.h"
 #include "util/strbuf.h"
 #include "util/text.h"
 #include "util/xalloc.h"
@@ -286,8 +287,10 @@ static void write_header(const page *p)
 	      "<li><a href=\"#timeline\">Expiry timeline</a></li>"
 	      "<li><a href=\"#vms\">VMs</a></li>"
 	      "<li><a href=\"#reasons\">Reasons and plans</a></li>"
-	      "<li><a href=\"#certificates\">Certificates</a></li>"
-	      "<li><a href=\"#evidence\">Evidence</a></li></ul></nav>\n</header>\n", o);
+	      "<li><a href=\"#certificates\">Certificates</a></li>", o);
+	if (a->manifests.nm)
+		fputs("<li><a href=\"#manifests\">Export manifests</a></li>", o);
+	fputs("<li><a href=\"#evidence\">Evidence</a></li></ul></nav>\n</header>\n", o);
 }
 
 /* Links to a VM's details: its name, or its id when it has none. */
@@ -373,6 +376,11 @@ static void write_facts(const page *p)
 	if (!p->filtered)
 		fprintf(o, "<li id=\"fact-unneeded\">%zu certificate%s held that no VM needs</li>\n",
 			unneeded, unneeded == 1 ? " is" : "s are");
+	if (a->manifests.nm)
+		fprintf(o, "<li id=\"fact-manifests\">%zu exported certificate%s of %zu export "
+			   "manifest%s missing, changed or not opening (<a href=\"#manifests\">export "
+			   "manifests</a>)</li>\n", a->manifests.bad, a->manifests.bad == 1 ? "" : "s",
+			a->manifests.nm, a->manifests.nm == 1 ? "" : "s");
 	fprintf(o, "<li id=\"fact-errors\">%zu evidence file%s with errors</li>\n</ul>\n",
 		a->nfile_errors, a->nfile_errors == 1 ? "" : "s");
 }
@@ -923,6 +931,88 @@ static void write_certs(const page *p)
 	fputs("</tbody>\n</table></div>\n</section>\n", o);
 }
 
+/* ---- export manifests ---------------------------------------------------------------- */
+
+static void manifest_badge(FILE *o, export_status s)
+{
+	const char *id = manifest_status_id(s);
+	if (s == EXPORT_ST_OK)
+		fprintf(o, "<span class=\"badge g0\">\xE2\x9C\x93 %s</span>", id);
+	else if (s == EXPORT_ST_UNCHECKED)
+		fprintf(o, "<span class=\"note nw\">? %s</span>", id);
+	else
+		fprintf(o, "<span class=\"badge g2\">\xE2\x9C\x95 %s</span>", id);
+}
+
+static void write_manifest_row(const page *p, const mc_entry *c)
+{
+	FILE *o = p->o;
+	const export_fact *x = &p->e->files[c->manifest].manifest->v[c->entry];
+	strbuf sb = STRBUF_INIT;
+	fprintf(o, "<tr data-status=\"%s\"><td class=\"path\">", manifest_status_id(c->status));
+	esc(o, c->path);
+	fputs("</td><td>", o);
+	manifest_entry_label(&sb, p->e, c);
+	esc(o, sb_str(&sb));
+	fputs("</td><td class=\"mono hash\">", o);
+	esc(o, x->thumbprint);
+	fputs("</td><td>", o);
+	manifest_badge(o, c->status);
+	fputs("</td><td>", o);
+	sb_reset(&sb);
+	manifest_reason(&sb, p->e, c, p->a->npasswords);
+	esc(o, sb_str(&sb));
+	fputs("</td></tr>\n", o);
+	sb_free(&sb);
+}
+
+/* Every export manifest against the files beside it; nothing when there is none. */
+static void write_manifests(const page *p)
+{
+	FILE *o = p->o;
+	const evidence *e = p->e;
+	const mc_result *r = &p->a->manifests;
+	if (!r->nm)
+		return;
+	fprintf(o, "<section id=\"manifests\" aria-labelledby=\"h-manifests\">\n"
+		   "<h2 id=\"h-manifests\">Export manifests</h2>\n<p>%zu manifest%s written by "
+		   "<code>hvtpm script export</code>, %zu certificate%s listed, <b>%zu with "
+		   "problems</b>: each PFX is looked for beside its manifest and compared by SHA-256, "
+		   "then opened.</p>\n", r->nm, r->nm == 1 ? "" : "s", r->n, r->n == 1 ? "" : "s",
+		r->bad);
+	for (size_t k = 0; k < r->nm; k++) {
+		const mc_manifest *m = &r->m[k];
+		const ev_file *f = &e->files[m->file];
+		char created[32];
+		time_to_iso(f->manifest->created, created);
+		fputs("<div class=\"wide\"><table class=\"manifest\">\n<caption><span class=\"path\">", o);
+		esc(o, f->path);
+		fputs("</span>: exported on ", o);
+		esc(o, f->manifest->host);
+		fprintf(o, " at %s, %zu problem%s</caption>\n<thead><tr><th scope=\"col\">PFX file"
+			   "</th><th scope=\"col\">Certificate</th><th scope=\"col\">Thumbprint "
+			   "(SHA-1)</th><th scope=\"col\">Status</th><th scope=\"col\">What it means"
+			   "</th></tr></thead>\n<tbody>\n", created, m->bad, m->bad == 1 ? "" : "s");
+		for (size_t i = m->first; i < m->first + m->n; i++)
+			write_manifest_row(p, &r->v[i]);
+		fputs("</tbody>\n</table></div>\n", o);
+		if (m->nunlisted) {
+			fputs("<p class=\"note\">PFX files beside it that it does not list: ", o);
+			for (size_t i = 0; i < m->nunlisted && i < LIST_CAP; i++) {
+				if (i)
+					fputs(", ", o);
+				fputs("<span class=\"path\">", o);
+				esc(o, e->files[m->unlisted[i]].path);
+				fputs("</span>", o);
+			}
+			if (m->nunlisted > LIST_CAP)
+				fprintf(o, " and %zu more", m->nunlisted - LIST_CAP);
+			fputs("</p>\n", o);
+		}
+	}
+	fputs("</section>\n", o);
+}
+
 /* ---- evidence ------------------------------------------------------------------------ */
 
 static void write_file_row(FILE *o, const ev_file *f)
@@ -1016,6 +1106,7 @@ static bool write_page(const page *p)
 	write_vm_table(p);
 	bool ok = write_reasons(p);
 	write_certs(p);
+	write_manifests(p);
 	write_evidence(p);
 	fputs("</main>\n<footer><p>Written by hvtpm " HVTPM_VERSION ". This page is self-"
 	      "contained: it fetches no script, style, font or image and makes no network request. "
