@@ -2,7 +2,7 @@
  * mkhostile.c - lays out the hostile evidence of tests/hostile/ for a person
  * to look at (the test suite tests/test_hostile.c makes its own copy).
  *
- *   usage: mkhostile [--twin] OUTDIR     (make hostile: build/hostile/)
+ *   usage: mkhostile [--twin] OUTDIR     (make hostile: build/hostile/, build/hostile-twin/)
  */
 #include <stdio.h>
 #include <string.h>
