@@ -981,6 +981,9 @@ static size_t ps1_files(const char *dir, char **out, size_t max)
 	for (struct dirent *e; (e = readdir(d)) && n < max;) {
 		size_t l = strlen(e->d_name);
 		if (l > 4 && strcmp(e->d_name + l - 4, ".ps1") == 0) {
+			ck_assert_msg(e->d_name[0] != '-' && e->d_name[0] != '.',
+				      "plan file name %s looks like an option or a hidden file",
+				      e->d_name);
 			for (const char *c = e->d_name; *c; c++)
 				ck_assert_msg((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
 						      (*c >= '0' && *c <= '9') || strchr("._-", *c),

@@ -137,14 +137,18 @@ static bool inside_evidence(const char *path, char *const *ev, size_t n)
 	return inside;
 }
 
-/* A file name made of [A-Za-z0-9._-] from evidence text (at most max bytes). */
+/*
+ * A file name made of [A-Za-z0-9._-] from evidence text (at most max bytes);
+ * never starting with '.' (hidden) or '-' (an option to the tools that
+ * handle the file next).
+ */
 static void safe_name(strbuf *sb, const char *s, size_t max)
 {
 	size_t n = 0;
 	for (; s && *s && n < max; s++, n++) {
 		char c = *s;
 		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			  c == '-' || (c == '.' && n > 0);
+			  ((c == '-' || c == '.') && n > 0);
 		if (!ok)
 			c = '_';
 		sb_addc(sb, c);
