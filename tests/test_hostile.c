@@ -813,7 +813,7 @@ END_TEST
 static void unlocked_args(const tree *t, const char **args, size_t *n, char **owned)
 {
 	static const char *const subs[] = { "exports", "pfx", "loose", "legacy", "certs",
-					    "archives" };
+					    "archives", "disks" };
 	for (size_t i = 0; i < sizeof subs / sizeof *subs; i++) {
 		owned[i] = path_in(t, subs[i]);
 		args[(*n)++] = owned[i];

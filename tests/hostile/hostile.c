@@ -7,6 +7,8 @@
  *                                                    the hostile string)
  *   evidence/exports/F/Virtual Hard Disks/D.vhdx     rebuild kinds: GPT partition name and
  *                                                    BitLocker description hostile
+ *   evidence/disks/D.vhdx                            the other kinds: the same, a disk of
+ *                                                    no VM
  *   evidence/pfx/F/F.enc.pfx, F.sig.pfx              restorable kind (HOSTILE_PASSWORD)
  *   evidence/locked/F/F.enc.pfx, F.sig.pfx           needs-password kind (another password):
  *                                                    without this folder, the VMs whose
@@ -364,9 +366,9 @@ static char *legacy_xml(const char *name, const char *id)
 /* ---- disks --------------------------------------------------------------------------- */
 
 /* A dynamic VHDX: GPT partition named name holding BitLocker metadata described as name. */
-static bool write_disk(const char *path, const char *name, bool tpm_only)
+static bool write_disk(const char *path, const char *name, bool tpm_only, uint64_t vsize)
 {
-	const uint64_t vsize = 64ull << 20, part = 1ull << 20;
+	const uint64_t part = 1ull << 20;
 	fvew_spec fs;
 	fvew_default(&fs);
 	fs.description = name;
@@ -503,7 +505,12 @@ static bool lay_out_one(const char *root, size_t i, bool twin, const guardian *l
 	if (kind == HOSTILE_KIND_REBUILD || kind == HOSTILE_KIND_DATA_LOSS) {
 		sb_reset(&p);
 		sb_addf(&p, "%s/exports/%s/Virtual Hard Disks/%s.vhdx", root, f, d);
-		ok = ok && write_disk(sb_str(&p), t, kind == HOSTILE_KIND_DATA_LOSS);
+		ok = ok && write_disk(sb_str(&p), t, kind == HOSTILE_KIND_DATA_LOSS, 64ull << 20);
+	} else {
+		/* a disk of no VM, for its partition name and BitLocker description */
+		sb_reset(&p);
+		sb_addf(&p, "%s/disks/%s.vhdx", root, d);
+		ok = ok && write_disk(sb_str(&p), t, false, 8ull << 20);
 	}
 	if (kind == HOSTILE_KIND_RESTORABLE || kind == HOSTILE_KIND_NEEDS_PASSWORD) {
 		const char *pw = kind == HOSTILE_KIND_RESTORABLE ? HOSTILE_PASSWORD : LOCKED_PASSWORD;
