@@ -9,6 +9,7 @@
 #   make lint       cppcheck and clang-tidy
 #   make fuzz-smoke every libFuzzer harness for a fixed number of runs
 #   make screenshot the samples' audit as HTML and its screenshot (README), in build/
+#   make hostile    the hostile evidence of the tests (tests/hostile/), in build/
 #   make install    PREFIX=/usr/local DESTDIR= (binary, man page, bash and zsh completion)
 
 VERSION  := 0.1.0
@@ -49,13 +50,13 @@ CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
 LIB       := $(BUILD)/libhvtpm.a
 BIN       := $(BUILD)/hvtpm
 
-TEST_SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
+TEST_SUPPORT_SRC := $(sort $(wildcard tests/support/*.c tests/hostile/*.c))
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps demo samples check test-build sanitize memcheck bench lint fuzz fuzz-smoke \
-        screenshot install uninstall clean
+        screenshot hostile install uninstall clean
 
 all: hvtpm
 
@@ -97,6 +98,11 @@ $(BUILD)/tools/mksamples: tests/tools/mksamples.c $(TEST_SUPPORT_OBJ) $(LIB)
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
 	    $(TEST_SUPPORT_OBJ) $(LIB) $(PKG_LIBS) $(TEST_LIBS) -lpthread
 
+$(BUILD)/tools/mkhostile: tests/tools/mkhostile.c $(TEST_SUPPORT_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(TEST_SUPPORT_OBJ) $(LIB) $(PKG_LIBS) $(TEST_LIBS) -lpthread
+
 $(BUILD)/tools/bench_readers: bench/bench_readers.c $(TEST_SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
@@ -107,6 +113,12 @@ $(BUILD)/tools/gen_estate: bench/gen_estate.c $(TEST_SUPPORT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(PKG_CFLAGS) $(TEST_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
 	    $(TEST_SUPPORT_OBJ) $(LIB) $(PKG_LIBS) $(TEST_LIBS) -lpthread
+
+# The hostile evidence tests/test_hostile.c makes for itself, to look at.
+hostile: $(BUILD)/tools/mkhostile
+	rm -rf $(BUILD)/hostile $(BUILD)/hostile-twin
+	$(BUILD)/tools/mkhostile $(BUILD)/hostile
+	$(BUILD)/tools/mkhostile --twin $(BUILD)/hostile-twin
 
 samples: $(BUILD)/tools/mksamples
 	rm -rf samples.new && $(BUILD)/tools/mksamples samples.new

@@ -2,8 +2,10 @@
  * fuzz_escape.c - libFuzzer harness for the writers that make evidence text
  * inert in a sink, with their invariants asserted on every input:
  *
- *   terminal (report/term.h)   no C0 control, DEL, C1 control, bidi control
- *                              or line/paragraph separator, and valid UTF-8
+ *   terminal (report/term.h)   no control byte (C0, DEL), no C1 control, bidi
+ *                              control or line/paragraph separator, and valid
+ *                              UTF-8 (checked against the list below, not
+ *                              with term_unsafe(), the function under test)
  *   JSON (json_text)           valid UTF-8 that json-c reads back, equal to
  *                              the input wherever the input was valid UTF-8
  *   PowerShell (ps_lit)        printable ASCII only; the expression reads back
@@ -28,19 +30,37 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* What must never reach a terminal, stated here again (not term_unsafe()). */
+static bool terminal_bad(uint32_t cp)
+{
+	return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C ||
+	       cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029;
+}
+
 static void check_terminal(const char *s)
 {
 	char *e = term_escape(s);
 	size_t len = strlen(e);
 	if (!utf8_valid(e, len))
 		abort();
+	for (size_t i = 0; i < len; i++) /* not a single control byte */
+		if ((unsigned char)e[i] < 0x20 || e[i] == 0x7F)
+			abort();
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
 		size_t n = utf8_next(e + i, len - i, &cp);
-		if (!n || term_unsafe(cp))
+		if (!n || terminal_bad(cp))
 			abort();
 		i += n;
 	}
+	/* term_add appends the same text */
+	strbuf sb = STRBUF_INIT;
+	sb_adds(&sb, "<");
+	term_add(&sb, s);
+	if (strncmp(sb_str(&sb) + 1, e, len) != 0 || sb.len != len + 1)
+		abort();
+	sb_free(&sb);
 	free(e);
 }
 
@@ -66,8 +86,8 @@ static void check_powershell(const char *s)
 	strbuf back = STRBUF_INIT;
 	sb_adds(&back, "");
 	const char *p = l;
-	for (const char *q = l; *q; q++)
-		if (!ps_script_byte_ok((unsigned char)*q) || *q == '\n')
+	for (const char *q = l; *q; q++) /* printable ASCII, one line */
+		if (*q < 0x20 || *q >= 0x7F)
 			abort();
 	bool paren = *p == '(';
 	p += paren;

@@ -331,6 +331,90 @@ START_TEST(plan_out_refuses_the_evidence_folder)
 }
 END_TEST
 
+/*
+ * A file named as evidence protects the whole Hyper-V VM folder it belongs
+ * to, and symbolic links lead neither into it nor around it.
+ */
+START_TEST(plan_out_refuses_the_whole_export_and_links_into_it)
+{
+	char *dir = tu_mkdtemp(), *s = samples();
+	ck_assert_int_eq(tu_sh("cp -r '%s/restorable' '%s/' && cd '%s/restorable/app01' && "
+			       "mkdir -p Snapshots 'Virtual Hard Disks' "
+			       "'Virtual Machines/1A2B3C4D-5E6F-4A1B-8C9D-0E1F2A3B4C02' && "
+			       "mkdir ../../out && ln -s ../restorable/app01 ../../out/vmdir && "
+			       "ln -s '../restorable/app01/Virtual Machines/"
+			       "1A2B3C4D-5E6F-4A1B-8C9D-0E1F2A3B4C02.vmcx' ../../out/vm.vmcx && "
+			       "ln -s ../restorable/app01/plan.ps1 ../../out/dangling.ps1",
+			       s, dir, dir),
+			 0);
+	char *vmcx = tu_join(dir, "restorable/app01/Virtual Machines/"
+				  "1A2B3C4D-5E6F-4A1B-8C9D-0E1F2A3B4C02.vmcx");
+	char *vmfolder = tu_join(dir, "restorable/app01/Virtual Machines");
+	char *link = tu_join(dir, "out/vm.vmcx");
+	static const struct {
+		const char *target; /* relative to dir */
+		int evidence;       /* 0 the .vmcx, 1 its folder, 2 the link to the .vmcx */
+		const char *refused; /* the message, or NULL: written */
+	} cases[] = {
+		{ "restorable/app01/plan.ps1", 0, "inside the evidence" },
+		{ "restorable/app01/Snapshots/plan.ps1", 0, "inside the evidence" },
+		{ "restorable/app01/Virtual Hard Disks/plan.ps1", 0, "inside the evidence" },
+		{ "restorable/app01/Virtual Machines/1A2B3C4D-5E6F-4A1B-8C9D-0E1F2A3B4C02/plan.ps1",
+		  0, "inside the evidence" },
+		{ "restorable/app01/Snapshots/plan.ps1", 1, "inside the evidence" },
+		{ "out/vmdir/plan.ps1", 0, "inside the evidence" }, /* through a folder link */
+		{ "out/dangling.ps1", 0, "must not exist" },        /* a link to a new file */
+		{ "out/plan.ps1", 2, "inside the evidence" },       /* beside a link named as evidence */
+		{ "restorable/app01/plan.ps1", 2, "inside the evidence" }, /* where it leads */
+		{ "restorable/plan.ps1", 0, NULL }, /* beside the VM folder: allowed */
+		{ "out/plan2.ps1", 0, NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *target = tu_join(dir, cases[i].target);
+		const char *ev = cases[i].evidence == 0 ? vmcx : cases[i].evidence == 1 ? vmfolder
+												 : link;
+		char *argv[] = { (char *)tu_bin(), "diagnose", "--plan-out", target, (char *)ev,
+				 NULL };
+		tu_run_result r = tu_run(argv, NULL, NULL);
+		size_t n;
+		uint8_t *made = tu_read(target, &n);
+		if (cases[i].refused) {
+			ck_assert_msg(r.status == 3 && strstr(r.err, cases[i].refused),
+				      "%s <- %d: exit %d %s", cases[i].target, cases[i].evidence,
+				      r.status, r.err);
+			ck_assert_msg(!made, "%s was written", cases[i].target);
+		} else {
+			ck_assert_msg(r.status <= 2 && made, "%s: exit %d %s", cases[i].target,
+				      r.status, r.err);
+		}
+		free(made);
+		tu_run_free(&r);
+		/* nothing was written where the links lead */
+		char *inside = tu_join(dir, "restorable/app01/plan.ps1");
+		ck_assert_ptr_null(tu_read(inside, &n));
+		free(inside);
+		/* --plan-dir: the same rule for the folder it would make */
+		if (cases[i].refused && strcmp(cases[i].refused, "inside the evidence") == 0) {
+			char *argv2[] = { (char *)tu_bin(), "diagnose", "--plan-dir", target,
+					  (char *)ev, NULL };
+			r = tu_run(argv2, NULL, NULL);
+			ck_assert_msg(r.status == 3 && strstr(r.err, "inside the evidence"),
+				      "--plan-dir %s: exit %d %s", cases[i].target, r.status, r.err);
+			struct stat st;
+			ck_assert_int_ne(lstat(target, &st), 0);
+			tu_run_free(&r);
+		}
+		free(target);
+	}
+	free(vmcx);
+	free(vmfolder);
+	free(link);
+	free(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(usage_and_input_errors_have_their_codes)
 {
 	tu_run_result r = tu_hvtpm("--help", NULL);
@@ -1517,6 +1601,7 @@ int main(void)
 	tcase_add_test(tc, disks_decide_whether_a_rebuild_survives);
 	tcase_add_test(tc, plans_have_the_right_cmdlets_and_no_password);
 	tcase_add_test(tc, plan_out_refuses_the_evidence_folder);
+	tcase_add_test(tc, plan_out_refuses_the_whole_export_and_links_into_it);
 	tcase_add_test(tc, usage_and_input_errors_have_their_codes);
 	tcase_add_test(tc, corrupt_config_is_an_input_error_naming_file_and_offset);
 	tcase_add_test(tc, inspect_reports_every_corpus_file);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/export_layout.h"
 #include "model/winpath.h"
 #include "support/testutil.h"
 
@@ -221,11 +222,57 @@ START_TEST(relative_config_dir)
 }
 END_TEST
 
+/* The VM folder a file of a Hyper-V layout belongs to. */
+START_TEST(export_root_walks_up_the_layout)
+{
+	char *dir = tu_mkdtemp();
+	static const struct {
+		const char *in, *root; /* relative to dir */
+		bool layout;
+	} cases[] = {
+		{ "exp/web01/Virtual Machines", "exp/web01", true },
+		{ "exp/web01/virtual machines", "exp/web01", true },
+		{ "exp/web01/Virtual Hard Disks", "exp/web01", true },
+		{ "exp/web01/Snapshots", "exp/web01", true },
+		{ "exp/web01/Snapshots/0C5E9A41-6D2B-4F11-9B1E-2F7C8A3D4E01", "exp/web01", true },
+		{ "exp/web01/Virtual Machines/0C5E9A41-6D2B-4F11-9B1E-2F7C8A3D4E01", "exp/web01", true },
+		{ "exp/web01/Planned Virtual Machines", "exp/web01", true },
+		{ "exp/web01/UndoLog Configuration", "exp/web01", true },
+		{ "exp/web01", "exp/web01", true },  /* it holds "Virtual Machines" */
+		{ "exp", "exp", false },
+		{ "exp/web01/notes", "exp/web01/notes", false },
+		/* a GUID folder only counts under "Virtual Machines" or "Snapshots" */
+		{ "exp/0C5E9A41-6D2B-4F11-9B1E-2F7C8A3D4E01", "exp/0C5E9A41-6D2B-4F11-9B1E-2F7C8A3D4E01",
+		  false },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *in = tu_join(dir, cases[i].in), *want = tu_join(dir, cases[i].root);
+		ck_assert_int_eq(tu_sh("mkdir -p '%s'", in), 0);
+		bool layout;
+		char *root = export_root(in, &layout);
+		ck_assert_msg(strcmp(root, want) == 0, "%s: root %s", cases[i].in, root);
+		ck_assert_msg(layout == cases[i].layout, "%s: layout %d", cases[i].in, layout);
+		free(root);
+		free(in);
+		free(want);
+	}
+	ck_assert(export_layout_folder("SNAPSHOTS"));
+	ck_assert(!export_layout_folder("Virtual Machine"));
+	bool layout;
+	char *root = export_root("/", &layout);
+	ck_assert_str_eq(root, "/");
+	free(root);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("winpath");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, basename_of_windows_paths);
+	tcase_add_test(tc, export_root_walks_up_the_layout);
 	tcase_add_test(tc, normalize_is_lexical);
 	tcase_add_test(tc, search_order_and_existence);
 	tcase_add_test(tc, outside_tree_is_flagged_not_checked);

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "cli/diag_common.h"
+#include "model/export_layout.h"
 #include "report/diagnose_report.h"
 #include "report/html_report.h"
 #include "report/plan_ps.h"
@@ -40,7 +40,8 @@ static const char usage_text[] =
 	"                           rebuild,rebuild_data_loss,needs_password)\n"
 	"  --expiring-before DATE   only VMs whose certificates expire before DATE\n"
 	"  --plan powershell        print one PowerShell script for every VM reported\n"
-	"  --plan-out FILE          write that script to FILE (not inside the evidence)\n"
+	"  --plan-out FILE          write that script to FILE (a new file, not inside\n"
+	"                           the evidence or the VM folder it belongs to)\n"
 	"  --plan-dir DIR           write one script per VM into the new folder DIR\n"
 	"  --password-file FILE     PFX password candidates, one per line\n"
 	"  --ask-password           prompt for a PFX password (no echo)\n"
@@ -64,48 +65,90 @@ static const struct option longopts[] = {
 	DX_COMMON_LONGOPTS,
 };
 
-/* True when path would land inside one of the evidence paths. */
-static bool inside_evidence(const char *path, char *const *ev, size_t n)
+/* True when folder a is folder b or inside it (both resolved). */
+static bool within(const char *a, const char *b)
+{
+	size_t l = strlen(b);
+	if (l == 1 && b[0] == '/')
+		return true;
+	return strncmp(a, b, l) == 0 && (a[l] == '\0' || a[l] == '/');
+}
+
+/*
+ * True when folder rd (resolved) is where evidence folder f protects: f
+ * itself (also everything inside when whole is set), and when f is part of a
+ * Hyper-V VM's folder (model/export_layout.h), everything inside its root.
+ */
+static bool guarded_by(const char *rd, const char *f, bool whole)
+{
+	if (whole ? within(rd, f) : strcmp(rd, f) == 0)
+		return true;
+	bool layout;
+	char *root = export_root(f, &layout);
+	bool inside = layout && within(rd, root);
+	free(root);
+	return inside;
+}
+
+/* The folder part of path, resolved (NULL when it does not resolve). */
+static char *resolved_folder(const char *path)
 {
 	char *copy = xstrdup(path);
 	char *slash = strrchr(copy, '/');
 	const char *dir = slash ? (slash == copy ? "/" : (*slash = '\0', copy)) : ".";
-	char rd[PATH_MAX];
-	bool inside = false;
-	if (realpath(dir, rd)) {
-		for (size_t i = 0; i < n && !inside; i++) {
-			char re[PATH_MAX];
-			if (!realpath(ev[i], re))
-				continue;
-			size_t l = strlen(re);
-			if (strcmp(rd, re) == 0 || (strncmp(rd, re, l) == 0 && rd[l] == '/'))
-				inside = true;
-			/* a file named directly: its folder counts as evidence too */
-			struct stat st;
-			if (stat(re, &st) != 0 || S_ISDIR(st.st_mode))
-				continue;
-			char *ef = xstrdup(re);
-			char *s = strrchr(ef, '/');
-			if (s && s != ef) {
-				*s = '\0';
-				if (strcmp(rd, ef) == 0)
-					inside = true;
-			}
-			free(ef);
-		}
-	}
+	char *r = realpath(dir, NULL);
 	free(copy);
+	return r;
+}
+
+/*
+ * True when a file written into the folder of path would land inside or
+ * next to the evidence: in a folder given as evidence, in the folder of a
+ * file given as evidence, or anywhere in the Hyper-V export (the VM's folder
+ * with its "Virtual Machines", "Virtual Hard Disks", "Snapshots" ...) that
+ * such a file or folder belongs to.  Paths are resolved (realpath): a target
+ * reached through a symbolic link counts where it lands, and evidence named
+ * through a link counts where it is and, for a file, where the link is too.
+ */
+static bool inside_evidence(const char *path, char *const *ev, size_t n)
+{
+	char *rd = resolved_folder(path);
+	bool inside = false;
+	for (size_t i = 0; rd && i < n && !inside; i++) {
+		char *re = realpath(ev[i], NULL);
+		struct stat st;
+		if (!re || stat(re, &st) != 0) {
+			free(re);
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			inside = guarded_by(rd, re, true);
+		} else {
+			/* a file named directly: its folder, and the folder it was named in */
+			char *f = resolved_folder(re), *named = resolved_folder(ev[i]);
+			inside = (f && guarded_by(rd, f, false)) ||
+				 (named && guarded_by(rd, named, false));
+			free(f);
+			free(named);
+		}
+		free(re);
+	}
+	free(rd);
 	return inside;
 }
 
-/* A file name made of [A-Za-z0-9._-] from evidence text (at most max bytes). */
+/*
+ * A file name made of [A-Za-z0-9._-] from evidence text (at most max bytes);
+ * never starting with '.' (hidden) or '-' (an option to the tools that
+ * handle the file next).
+ */
 static void safe_name(strbuf *sb, const char *s, size_t max)
 {
 	size_t n = 0;
 	for (; s && *s && n < max; s++, n++) {
 		char c = *s;
 		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			  c == '-' || (c == '.' && n > 0);
+			  ((c == '-' || c == '.') && n > 0);
 		if (!ok)
 			c = '_';
 		sb_addc(sb, c);
@@ -186,7 +229,7 @@ static int write_plan(const evidence *e, const dx_result *r, const char *plan_ou
 	}
 	FILE *o = stdout;
 	if (plan_out) {
-		int fd = open(plan_out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		int fd = open(plan_out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 		o = fd >= 0 ? fdopen(fd, "w") : NULL;
 		if (!o) {
 			char *esc = term_escape(plan_out);
@@ -278,7 +321,8 @@ static int parse_args(int argc, char **argv, diag_args *a)
 	free(t);
 	if (inside) {
 		char *esc = term_escape(target);
-		cli_err("diagnose", "refusing to write %s inside the evidence", esc);
+		cli_err("diagnose", "refusing to write %s inside the evidence (or the Hyper-V VM "
+				    "folder it belongs to)", esc);
 		free(esc);
 		return cli_usage_error("diagnose");
 	}
