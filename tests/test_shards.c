@@ -317,6 +317,41 @@ START_TEST(facts_out_never_overwrites)
 }
 END_TEST
 
+/* The facts file is never written into the evidence nor the VM folder it belongs to. */
+START_TEST(facts_out_stays_out_of_the_evidence)
+{
+	char *ev = facts_path("ev");
+	ck_assert_int_eq(tu_sh("cp -R '%s/restorable/app01' '%s'", samples_dir, ev), 0);
+	char *vmdir = tu_join(ev, "Virtual Machines");
+	const char *targets[] = { "x.facts", "Virtual Machines/x.facts" };
+	for (size_t i = 0; i < sizeof targets / sizeof *targets; i++) {
+		char *f = tu_join(ev, targets[i]);
+		/* named as a folder, and as one file inside the VM folder */
+		const char *a1[] = { "audit", "-q", "--facts-out", f, ev, NULL };
+		const char *a2[] = { "audit", "-q", "--facts-out", f, vmdir, NULL };
+		for (int k = 0; k < 2; k++) {
+			tu_run_result r = run(k ? a2 : a1, NULL);
+			ck_assert_int_eq(r.status, 3);
+			ck_assert_ptr_nonnull(strstr(r.err, "inside the evidence"));
+			ck_assert_ptr_nonnull(strstr(r.err, "--facts-out"));
+			tu_run_free(&r);
+			ck_assert_int_ne(access(f, F_OK), 0);
+		}
+		free(f);
+	}
+	/* beside it is fine */
+	char *ok = facts_path("beside.facts");
+	const char *a3[] = { "audit", "-q", "--facts-out", ok, ev, NULL };
+	tu_run_result r = run(a3, NULL);
+	ck_assert_int_ne(r.status, 3);
+	tu_run_free(&r);
+	ck_assert_int_eq(access(ok, F_OK), 0);
+	free(ok);
+	free(vmdir);
+	free(ev);
+}
+END_TEST
+
 START_TEST(paths_that_are_not_utf8_survive_the_trip)
 {
 	char *dir = tu_join(tmp, "odd");
@@ -343,6 +378,7 @@ int main(void)
 	tcase_add_test(tc, labels_keep_shards_apart);
 	tcase_add_test(tc, damaged_facts_stop_the_merge);
 	tcase_add_test(tc, facts_out_never_overwrites);
+	tcase_add_test(tc, facts_out_stays_out_of_the_evidence);
 	tcase_add_test(tc, paths_that_are_not_utf8_survive_the_trip);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -12,6 +12,7 @@
 #include "cli/audit_run.h"
 #include "cli/cli.h"
 #include "cli/diag_common.h"
+#include "cli/out_file.h"
 #include "report/audit_report.h"
 #include "report/html_report.h"
 #include "report/out.h"
@@ -50,8 +51,8 @@ static const char usage_text[] =
 	"  --ask-password           prompt for a PFX password (no echo)\n"
 	"  --try-default-passwords  also try common export-script passwords (P@ssword)\n"
 	"  --follow-symlinks        follow symbolic links inside evidence directories\n"
-	"  --facts-out FILE         also write what was read to FILE (a new file), for\n"
-	"                           'hvtpm merge' on another machine\n"
+	"  --facts-out FILE         also write what was read to FILE (a new file, not\n"
+	"                           inside the evidence), for 'hvtpm merge' elsewhere\n"
 	"  --shard LABEL            the facts' shard label (default: the host name)\n"
 	"  -q, --quiet              no progress line; only errors on stderr\n"
 	"  -h, --help               this help\n"
@@ -290,21 +291,19 @@ int audit_run(const char *cmd, audit_opts *o, evidence *e, char *const *paths, s
 	return rc;
 }
 
-/* --facts-out FILE: a new file (never one that exists), with the host name as default label. */
-static bool open_facts(audit_opts *o, char *host, size_t hostlen)
+/*
+ * --facts-out FILE: a new file (never one that exists, never inside the
+ * evidence), with the host name as default label.
+ */
+static bool open_facts(audit_opts *o, char *const *paths, size_t npaths, char *host,
+		       size_t hostlen)
 {
 	if (!o->facts_path)
 		return true;
-	int fd = open(o->facts_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0 || !(o->dx.facts_out = fdopen(fd, "w"))) {
-		char *esc = term_escape(o->facts_path);
-		cli_err("audit", "cannot create %s: %s%s", esc, strerror(errno),
-			errno == EEXIST ? " (an existing file is never overwritten)" : "");
-		free(esc);
-		if (fd >= 0)
-			close(fd);
+	if (out_refuse_inside("audit", "--facts-out", o->facts_path, paths, npaths))
 		return false;
-	}
+	if (!(o->dx.facts_out = out_create("audit", o->facts_path)))
+		return false;
 	if (!o->dx.shard) {
 		if (gethostname(host, hostlen - 1) != 0 || !*host)
 			snprintf(host, hostlen, "localhost");
@@ -329,7 +328,7 @@ int cmd_audit(int argc, char **argv)
 	out_init_colour(stdout);
 	out_init_width(stdout);
 	char host[256] = "";
-	if (!open_facts(&o, host, sizeof host)) {
+	if (!open_facts(&o, paths, npaths, host, sizeof host)) {
 		dx_opts_free(&o.dx);
 		return HV_EXIT_USAGE;
 	}

@@ -11,7 +11,7 @@
 
 #include "cli/cli.h"
 #include "cli/diag_common.h"
-#include "model/export_layout.h"
+#include "cli/out_file.h"
 #include "report/diagnose_report.h"
 #include "report/html_report.h"
 #include "report/plan_ps.h"
@@ -64,78 +64,6 @@ static const struct option longopts[] = {
 	{ "vm", required_argument, NULL, OPT_VM },
 	DX_COMMON_LONGOPTS,
 };
-
-/* True when folder a is folder b or inside it (both resolved). */
-static bool within(const char *a, const char *b)
-{
-	size_t l = strlen(b);
-	if (l == 1 && b[0] == '/')
-		return true;
-	return strncmp(a, b, l) == 0 && (a[l] == '\0' || a[l] == '/');
-}
-
-/*
- * True when folder rd (resolved) is where evidence folder f protects: f
- * itself (also everything inside when whole is set), and when f is part of a
- * Hyper-V VM's folder (model/export_layout.h), everything inside its root.
- */
-static bool guarded_by(const char *rd, const char *f, bool whole)
-{
-	if (whole ? within(rd, f) : strcmp(rd, f) == 0)
-		return true;
-	bool layout;
-	char *root = export_root(f, &layout);
-	bool inside = layout && within(rd, root);
-	free(root);
-	return inside;
-}
-
-/* The folder part of path, resolved (NULL when it does not resolve). */
-static char *resolved_folder(const char *path)
-{
-	char *copy = xstrdup(path);
-	char *slash = strrchr(copy, '/');
-	const char *dir = slash ? (slash == copy ? "/" : (*slash = '\0', copy)) : ".";
-	char *r = realpath(dir, NULL);
-	free(copy);
-	return r;
-}
-
-/*
- * True when a file written into the folder of path would land inside or
- * next to the evidence: in a folder given as evidence, in the folder of a
- * file given as evidence, or anywhere in the Hyper-V export (the VM's folder
- * with its "Virtual Machines", "Virtual Hard Disks", "Snapshots" ...) that
- * such a file or folder belongs to.  Paths are resolved (realpath): a target
- * reached through a symbolic link counts where it lands, and evidence named
- * through a link counts where it is and, for a file, where the link is too.
- */
-static bool inside_evidence(const char *path, char *const *ev, size_t n)
-{
-	char *rd = resolved_folder(path);
-	bool inside = false;
-	for (size_t i = 0; rd && i < n && !inside; i++) {
-		char *re = realpath(ev[i], NULL);
-		struct stat st;
-		if (!re || stat(re, &st) != 0) {
-			free(re);
-			continue;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			inside = guarded_by(rd, re, true);
-		} else {
-			/* a file named directly: its folder, and the folder it was named in */
-			char *f = resolved_folder(re), *named = resolved_folder(ev[i]);
-			inside = (f && guarded_by(rd, f, false)) ||
-				 (named && guarded_by(rd, named, false));
-			free(f);
-			free(named);
-		}
-		free(re);
-	}
-	free(rd);
-	return inside;
-}
 
 /*
  * A file name made of [A-Za-z0-9._-] from evidence text (at most max bytes);
@@ -228,18 +156,8 @@ static int write_plan(const evidence *e, const dx_result *r, const char *plan_ou
 		return HV_EXIT_USAGE;
 	}
 	FILE *o = stdout;
-	if (plan_out) {
-		int fd = open(plan_out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-		o = fd >= 0 ? fdopen(fd, "w") : NULL;
-		if (!o) {
-			char *esc = term_escape(plan_out);
-			cli_err("diagnose", "cannot create %s (it must not exist yet)", esc);
-			free(esc);
-			if (fd >= 0)
-				close(fd);
-			return HV_EXIT_USAGE;
-		}
-	}
+	if (plan_out && !(o = out_create("diagnose", plan_out)))
+		return HV_EXIT_USAGE;
 	plan_powershell_all(o, e, r, at);
 	if (o != stdout && fclose(o) != 0) {
 		char *esc = term_escape(plan_out);
@@ -314,18 +232,9 @@ static int parse_args(int argc, char **argv, diag_args *a)
 	const char *target = a->plan_out ? a->plan_out : a->plan_dir;
 	if (!target)
 		return -1;
-	char *t = xstrdup(target); /* "dir/" names dir: its parent decides */
-	for (size_t n = strlen(t); n > 1 && t[n - 1] == '/'; n--)
-		t[n - 1] = '\0';
-	bool inside = inside_evidence(t, argv + optind, (size_t)(argc - optind));
-	free(t);
-	if (inside) {
-		char *esc = term_escape(target);
-		cli_err("diagnose", "refusing to write %s inside the evidence (or the Hyper-V VM "
-				    "folder it belongs to)", esc);
-		free(esc);
+	if (out_refuse_inside("diagnose", a->plan_out ? "--plan-out" : "--plan-dir", target,
+			      argv + optind, (size_t)(argc - optind)))
 		return cli_usage_error("diagnose");
-	}
 	return -1;
 }
 

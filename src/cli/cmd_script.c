@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/out_file.h"
 #include "report/host_scripts.h"
 #include "report/term.h"
 #include "util/exitcode.h"
@@ -297,18 +298,9 @@ static int write_script(const strbuf *sb, const char *out)
 		}
 		return HV_EXIT_OK;
 	}
-	int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		cli_err(CMD, errno == EEXIST ? "refusing to overwrite %s" : "cannot create %s: %s", out,
-			strerror(errno));
+	FILE *o = out_create(CMD, out);
+	if (!o)
 		return HV_EXIT_USAGE;
-	}
-	FILE *o = fdopen(fd, "w");
-	if (!o) {
-		close(fd);
-		cli_err(CMD, "cannot write %s: %s", out, strerror(errno));
-		return HV_EXIT_INTERNAL;
-	}
 	size_t n = fwrite(sb_str(sb), 1, sb->len, o);
 	if (fclose(o) != 0 || n != sb->len) {
 		cli_err(CMD, "writing %s failed", out);
