@@ -9,6 +9,7 @@
 #include "util/crc.h"
 #include "util/diag.h"
 #include "util/fileio.h"
+#include "util/hashidx.h"
 #include "util/strbuf.h"
 #include "util/text.h"
 
@@ -204,6 +205,46 @@ START_TEST(strbuf_grows)
 }
 END_TEST
 
+/*
+ * Values shared by one hash come back in the order added, across growth
+ * and across a probe run that wraps past the end of the table.
+ */
+START_TEST(hashidx_keeps_order_per_hash)
+{
+	hashidx m = HASHIDX_INIT;
+	size_t pos = 0;
+	ck_assert_uint_eq(hashidx_next(&m, 7, &pos), SIZE_MAX);
+	/* hashes 1023 and 2047 land in the last slot of a 1024-slot table and wrap */
+	const uint64_t hs[] = { 1023, 2047, 1023, 5, 2047, 1023 };
+	for (size_t i = 0; i < 6; i++)
+		hashidx_add(&m, hs[i], i);
+	for (size_t i = 0; i < 5000; i++) /* several doublings */
+		hashidx_add(&m, hashidx_str("filler") + i * 7919, 100 + i);
+	hashidx_add(&m, 1023, 9000);
+	const size_t want1023[] = { 0, 2, 5, 9000 }, want2047[] = { 1, 4 };
+	pos = 0;
+	for (size_t i = 0; i < 4; i++)
+		ck_assert_uint_eq(hashidx_next(&m, 1023, &pos), want1023[i]);
+	ck_assert_uint_eq(hashidx_next(&m, 1023, &pos), SIZE_MAX);
+	pos = 0;
+	for (size_t i = 0; i < 2; i++)
+		ck_assert_uint_eq(hashidx_next(&m, 2047, &pos), want2047[i]);
+	ck_assert_uint_eq(hashidx_next(&m, 2047, &pos), SIZE_MAX);
+	pos = 0;
+	ck_assert_uint_eq(hashidx_next(&m, 5, &pos), 3);
+	pos = 0;
+	ck_assert_uint_eq(hashidx_next(&m, 6, &pos), SIZE_MAX);
+	for (size_t i = 0; i < 5000; i += 499) {
+		pos = 0;
+		ck_assert_uint_eq(hashidx_next(&m, hashidx_str("filler") + i * 7919, &pos), 100 + i);
+	}
+	ck_assert_uint_eq(m.n, 5007);
+	hashidx_free(&m);
+	ck_assert_uint_eq(hashidx_str(""), 1469598103934665603ull);
+	ck_assert(hashidx_str("a") != hashidx_str("b"));
+}
+END_TEST
+
 START_TEST(base64_strictness)
 {
 	uint8_t *b;
@@ -238,6 +279,7 @@ int main(void)
 	tcase_add_test(tc, findings_are_one_line_with_offset);
 	tcase_add_test(tc, file_load_hashes_and_caps);
 	tcase_add_test(tc, strbuf_grows);
+	tcase_add_test(tc, hashidx_keeps_order_per_hash);
 	tcase_add_test(tc, base64_strictness);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -24,22 +24,31 @@
 
 /* ---- lookups ------------------------------------------------------------------------- */
 
-/* Brings the path maps up to date with the evidence files. */
+/* Brings the path index up to date with the evidence files. */
 static void index_files(collector *c)
 {
 	const evidence *e = c->e;
 	for (; c->indexed < e->nfiles; c->indexed++) {
-		const char *p = e->files[c->indexed].path;
-		strmap_put(&c->paths, xstrdup(p), c->indexed);
-		strmap_put(&c->normal, winpath_normalize(p), c->indexed);
+		char *n = winpath_normalize(e->files[c->indexed].path);
+		hashidx_add(&c->normal, hashidx_str(n), c->indexed);
+		free(n);
 	}
 }
 
+/* The first evidence file whose path normalises as path does, or SIZE_MAX. */
 static size_t find_file(collector *c, const char *path)
 {
 	index_files(c);
 	char *want = winpath_normalize(path);
-	size_t hit = strmap_get(&c->normal, want);
+	uint64_t h = hashidx_str(want);
+	size_t pos = 0, hit;
+	while ((hit = hashidx_next(&c->normal, h, &pos)) != SIZE_MAX) {
+		char *n = winpath_normalize(c->e->files[hit].path);
+		bool same = strcmp(n, want) == 0;
+		free(n);
+		if (same)
+			break;
+	}
 	free(want);
 	return hit;
 }

@@ -248,8 +248,7 @@ void collector_discard(collector *c)
 		free(c->loose[i].hint_name);
 	}
 	free(c->loose);
-	strmap_free(&c->paths);
-	strmap_free(&c->normal);
+	hashidx_free(&c->normal);
 	strmap_free(&c->vm_ids);
 	pfx_cache_free(c->pfx);
 	free(c);

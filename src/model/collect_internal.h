@@ -9,6 +9,7 @@
 #include "model/pipeline.h"
 #include "model/vm.h"
 #include "model/winpath.h"
+#include "util/hashidx.h"
 #include "util/strmap.h"
 
 /* A key protector found outside a VM configuration, tied to a VM at the end. */
@@ -48,8 +49,8 @@ struct collector {
 	size_t nloose, caploose;
 	config_rec *configs;
 	size_t nconfigs, capconfigs;
-	strmap paths;       /* evidence paths as recorded -> first file index */
-	strmap normal;      /* the same, lexically normalised (find_file) */
+	hashidx normal;     /* hash of an evidence path lexically normalised -> file
+			     * indexes (find_file compares the paths themselves) */
 	size_t indexed;     /* files entered in both maps */
 	strmap vm_ids;      /* canonical VM id -> index into evidence.vms */
 	size_t vms_mapped;  /* VMs entered in vm_ids */

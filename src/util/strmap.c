@@ -4,24 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hashidx.h"
 #include "util/xalloc.h"
 
 #define STRMAP_MIN_CAP 1024
 
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 static strmap_slot *slot_for(const strmap *m, const char *key)
 {
 	size_t mask = m->cap - 1;
-	size_t i = (size_t)str_hash(key) & mask;
+	size_t i = (size_t)hashidx_str(key) & mask;
 	while (m->v[i].key && strcmp(m->v[i].key, key) != 0)
 		i = (i + 1) & mask;
 	return &m->v[i];
