@@ -109,6 +109,28 @@ START_TEST(every_sample_gets_its_verdict)
 		const char *sha = gets(json_object_array_get_idx(ev, i), "sha256");
 		ck_assert_msg(sha && strlen(sha) == 64, "evidence %zu without sha256", i);
 	}
+	/* samples/README.md names each folder's verdict as the reports spell it */
+	char *readme = tu_join(tu_srcdir(), "samples/README.md");
+	size_t len;
+	char *text = (char *)tu_read(readme, &len);
+	ck_assert_ptr_nonnull(text);
+	size_t rows = 0;
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		char folder[128], verdict[64];
+		if (sscanf(line, "| `%127[^`]` | `%63[^`]` |", folder, verdict) != 2)
+			continue;
+		char *slash = strrchr(folder, '/');
+		if (slash && slash[1] == '\0')
+			*slash = '\0';
+		slash = strrchr(folder, '/');
+		json_object *v = vm_named(doc, slash ? slash + 1 : folder);
+		ck_assert_msg(strcmp(gets(v, "verdict"), verdict) == 0, "README: %s is %s, report: %s",
+			      folder, verdict, gets(v, "verdict"));
+		rows++;
+	}
+	ck_assert_uint_eq(rows, 9);
+	free(text);
+	free(readme);
 	json_object_put(doc);
 	tu_run_free(&r);
 }
