@@ -706,7 +706,7 @@ END_TEST
 static const char *const enum_keys[] = {
 	"verdict", "kind", "class", "status", "held", "origin", "survivability", "role",
 	"confidence", "sha256_scope", "severity", "classification", "scheme", "type",
-	"opened_by_source", "controller", "rule",
+	"opened_by_source", "controller", "rule", "format",
 };
 
 static bool snake(const char *s)

@@ -611,7 +611,7 @@ START_TEST(guest_state_v1_current_older_and_damaged)
 	free(b);
 	file_facts x;
 	read_one(p, &x);
-	ck_assert_str_eq(x.format_id, "guest-state");
+	ck_assert_str_eq(x.format_id, "guest_state");
 	ck_assert_int_eq(x.cls, EVC_USED);
 	ck_assert_ptr_nonnull(x.vmgs);
 	ck_assert_int_eq(x.vmgs->version, 1);
@@ -751,7 +751,7 @@ START_TEST(archives_are_opened_for_every_command)
 	tu_run_result r = tu_hvtpm("inspect", "--format", "json", z, NULL);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "export.zip!vm/Virtual Machines/" VM_ID ".vmgs"));
-	ck_assert_ptr_nonnull(strstr(r.out, "\"id\": \"guest-state\""));
+	ck_assert_ptr_nonnull(strstr(r.out, "\"id\": \"guest_state\""));
 	ck_assert_ptr_nonnull(strstr(r.out, "\"id\": \"archive\""));
 	tu_run_free(&r);
 	free(kp);

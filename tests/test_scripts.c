@@ -1550,12 +1550,12 @@ START_TEST(audit_damaged_manifest_is_an_input_error)
 	/* read and used: inspect names the row */
 	tu_run_result r = tu_hvtpm("inspect", mp, NULL);
 	ck_assert_int_eq(r.status, 0);
-	ck_assert_msg(strstr(r.out, "(export-manifest)"), "%s", r.out);
+	ck_assert_msg(strstr(r.out, "(export_manifest)"), "%s", r.out);
 	tu_run_free(&r);
 	json_object *doc = audit_json(&b, true, paths, &status);
 	json_object *f = evidence_entry(doc, mp);
 	ck_assert_str_eq(mstr(f, "kind"), "export_manifest");
-	ck_assert_str_eq(mstr(f, "format"), "export-manifest");
+	ck_assert_str_eq(mstr(f, "format"), "export_manifest");
 	ck_assert_str_eq(mstr(f, "class"), "used");
 	json_object_put(doc);
 

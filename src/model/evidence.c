@@ -15,17 +15,17 @@ const char *ev_kind_name(ev_kind k)
 {
 	switch (k) {
 	case EV_UNKNOWN: return "unknown";
-	case EV_VM_CONFIG: return "vm-config";
-	case EV_RUNTIME_STATE: return "runtime-state";
-	case EV_HOST_REGISTRY: return "host-registry";
-	case EV_GUEST_STATE: return "guest-state";
-	case EV_KEY_PROTECTOR: return "key-protector";
+	case EV_VM_CONFIG: return "vm_config";
+	case EV_RUNTIME_STATE: return "runtime_state";
+	case EV_HOST_REGISTRY: return "host_registry";
+	case EV_GUEST_STATE: return "guest_state";
+	case EV_KEY_PROTECTOR: return "key_protector";
 	case EV_PFX: return "pfx";
 	case EV_CERTIFICATE: return "certificate";
-	case EV_GUARDIAN: return "guardian-metadata";
+	case EV_GUARDIAN: return "guardian_metadata";
 	case EV_DISK: return "disk";
 	case EV_ARCHIVE: return "archive";
-	case EV_MANIFEST: return "export-manifest";
+	case EV_MANIFEST: return "export_manifest";
 	}
 	return "unknown";
 }

@@ -47,7 +47,7 @@ typedef struct {
 
 /* A row of the table. */
 typedef struct format_row {
-	const char *id;           /* stable identifier, e.g. "hyperv-storage" */
+	const char *id;           /* stable identifier, e.g. "hyperv_storage" */
 	const char *description;  /* for people */
 	ev_kind kind;
 	const char *const *extensions; /* names that claim this format (lower case, no dot) */

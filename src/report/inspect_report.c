@@ -41,7 +41,7 @@ static bool current_and_lkg(const file_facts *x, const kp_doc **cur, const kp_do
 static bool scanned(const file_facts *x)
 {
 	return x->format_id && !x->vmgs && (strcmp(x->format_id, "scan") == 0 ||
-					    strcmp(x->format_id, "guest-state") == 0);
+					    strcmp(x->format_id, "guest_state") == 0);
 }
 
 /* ---- text ----------------------------------------------------------------------------- */
