@@ -12,6 +12,7 @@
 #include "util/hashidx.h"
 #include "util/strbuf.h"
 #include "util/text.h"
+#include "util/xalloc.h"
 
 START_TEST(span_reads_are_bounded)
 {
@@ -209,6 +210,23 @@ END_TEST
  * Values shared by one hash come back in the order added, across growth
  * and across a probe run that wraps past the end of the table.
  */
+/* Arrays grow from any capacity, a capacity of 1 included (it once looped for ever). */
+START_TEST(xgrow_grows_from_any_capacity)
+{
+	for (size_t start = 0; start < 4; start++) {
+		size_t cap = start;
+		char *p = start ? xcalloc(start, 1) : NULL;
+		for (size_t need = 1; need < 5000; need++) {
+			p = xgrow(p, &cap, need, 1);
+			ck_assert_uint_ge(cap, need);
+			p[need - 1] = 'x';
+		}
+		ck_assert_uint_lt(cap, 5000 * 2); /* by half again, not more than double */
+		free(p);
+	}
+}
+END_TEST
+
 START_TEST(hashidx_keeps_order_per_hash)
 {
 	hashidx m = HASHIDX_INIT;
@@ -279,6 +297,7 @@ int main(void)
 	tcase_add_test(tc, findings_are_one_line_with_offset);
 	tcase_add_test(tc, file_load_hashes_and_caps);
 	tcase_add_test(tc, strbuf_grows);
+	tcase_add_test(tc, xgrow_grows_from_any_capacity);
 	tcase_add_test(tc, hashidx_keeps_order_per_hash);
 	tcase_add_test(tc, base64_strictness);
 	suite_add_tcase(s, tc);

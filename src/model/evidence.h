@@ -53,22 +53,23 @@ typedef enum {
 const char *ev_class_name(ev_class c);
 
 typedef struct {
+	/* pointers first, then the small fields: 160 bytes, one per piece of evidence */
 	char *path;          /* as given or found; archive members as "archive!member" */
-	char sha256[65];
-	bool sha256_metadata; /* a large disk image: the hash covers the metadata read */
 	uint64_t size;
-	ev_kind kind;
-	ev_class cls;
 	const char *format_id; /* the reader that took it (model/identify.h), or NULL */
 	const char *what;    /* one-line description for people (pooled: evidence_intern_str) */
-	hv_err status;       /* HV_OK, or why it could not be used */
 	char *error;         /* one line when status != HV_OK */
 	char *claimed;       /* the format its name claims when the content differs, or NULL */
-	bool input_error;    /* counts towards exit code 4 (damaged, unreadable, refused) */
 	const char **weak;   /* weak export protection, one line each (pooled strings) */
 	size_t nweak;
 	disk_facts *disk;    /* a disk image: what was read of it, or NULL */
 	export_facts *manifest; /* an export manifest: what it lists, or NULL */
+	ev_kind kind;
+	ev_class cls;
+	hv_err status;       /* HV_OK, or why it could not be used */
+	char sha256[65];
+	bool sha256_metadata; /* a large disk image: the hash covers the metadata read */
+	bool input_error;    /* counts towards exit code 4 (damaged, unreadable, refused) */
 } ev_file;
 
 /* A certificate some evidence file holds. */
@@ -103,26 +104,28 @@ typedef enum {
 const char *kp_origin_name(kp_origin o);
 
 typedef struct {
+	/* pointers and sizes first, then the small fields (176 bytes) */
 	size_t file;         /* where it was found */
 	char *location;      /* tree path, byte offset, or "whole file" */
 	char *form;          /* saved form / encoding */
-	kp_origin origin;
-	bool empty;          /* 00 00 00 04: no key protector */
-	bool heuristic;      /* found by scanning, not by a documented structure */
-	bool has_owner;
-	uint32_t owner_id;
 	uint64_t max_offline_unwraps;
-	bool has_max_offline_unwraps;
 	ev_wrapping *w;
 	size_t nw;
 	/* What the decoded document said, kept once the document is freed: */
 	size_t sig_failures;     /* signatures that checked and failed */
-	bool sig_failed_guardian;  /* the guardian signature over the wrappings is one of them */
-	uint32_t sig_failed_wrapping; /* else the first wrapping whose certificate signature failed */
 	const char **algorithms; /* every @Algorithm URI in document order (pooled strings) */
 	size_t nalgorithms;
 	void *doc;           /* the decoded document (kp_doc*), owned; NULL once settled */
 	void (*doc_free)(void *);
+	kp_origin origin;
+	uint32_t owner_id;
+	uint32_t sig_failed_wrapping; /* unless sig_failed_guardian: the first wrapping
+				       * whose certificate signature failed */
+	bool empty;          /* 00 00 00 04: no key protector */
+	bool heuristic;      /* found by scanning, not by a documented structure */
+	bool has_owner;
+	bool has_max_offline_unwraps;
+	bool sig_failed_guardian;  /* the guardian signature over the wrappings is one of them */
 	char sha256[65];     /* of the KP payload bytes */
 } ev_kp;
 

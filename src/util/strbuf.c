@@ -70,6 +70,8 @@ const char *sb_str(const strbuf *sb)
 char *sb_detach(strbuf *sb)
 {
 	char *s = sb->buf ? sb->buf : xstrdup("");
+	if (sb->buf && sb->cap - sb->len > 32) /* kept strings hold no slack */
+		s = xrealloc(s, sb->len + 1);
 	sb->buf = NULL;
 	sb->len = sb->cap = 0;
 	return s;

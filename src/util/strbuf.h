@@ -20,7 +20,7 @@ void sb_addf(strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 
 void sb_vaddf(strbuf *sb, const char *fmt, va_list ap);
 /* Returns the string ("" when empty); still owned by sb. */
 const char *sb_str(const strbuf *sb);
-/* Hands the string to the caller (never NULL) and resets sb. */
+/* Hands the string to the caller (never NULL, no spare room) and resets sb. */
 char *sb_detach(strbuf *sb);
 void sb_reset(strbuf *sb);
 void sb_free(strbuf *sb);

@@ -42,11 +42,12 @@ void *xgrow(void *p, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return p;
+	/* by half again, not double: large arrays (a file per piece of evidence) waste less */
 	size_t c = *cap ? *cap : 8;
 	while (c < need) {
-		if (c > SIZE_MAX / 2)
+		if (c > SIZE_MAX / 3 * 2)
 			xalloc_die();
-		c *= 2;
+		c += c / 2 > 8 ? c / 2 : 8; /* a cap of 1 still grows */
 	}
 	if (elem && c > SIZE_MAX / elem)
 		xalloc_die();
