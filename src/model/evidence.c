@@ -1,7 +1,6 @@
 /* evidence.c - the evidence set: files, certificates held, VMs. */
 #include "model/evidence.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -159,21 +158,6 @@ void evidence_set_class(evidence *e, size_t file, ev_class cls)
 	e->nclass[f->cls]--;
 	f->cls = cls;
 	e->nclass[cls]++;
-}
-
-void evidence_fail(evidence *e, size_t file, hv_err err, const char *fmt, ...)
-{
-	ev_file *f = &e->files[file];
-	strbuf sb = STRBUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
-	sb_vaddf(&sb, fmt, ap);
-	va_end(ap);
-	free(f->error);
-	f->error = sb_detach(&sb);
-	f->status = err;
-	f->input_error = err == HV_ERR_IO || err == HV_ERR_CORRUPT || err == HV_ERR_LIMIT ||
-			 err == HV_ERR_UNSUPPORTED || err == HV_ERR_FORMAT;
 }
 
 const hv_cert *evidence_intern_cert(evidence *e, const hv_cert *c)

@@ -188,8 +188,6 @@ void evidence_free(evidence *e);
 size_t evidence_add_file(evidence *e, const char *path, const char *sha256, uint64_t size);
 /* Sets the file's class (keeping the per-class counts right). */
 void evidence_set_class(evidence *e, size_t file, ev_class cls);
-void evidence_fail(evidence *e, size_t file, hv_err err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 /* Takes ownership of *c (zeroed on return); the holding points at the pooled copy. */
 void evidence_add_holding(evidence *e, size_t file, hv_cert *c, bool has_key, const char *detail);
 /*
