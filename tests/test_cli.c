@@ -420,11 +420,30 @@ START_TEST(usage_and_input_errors_have_their_codes)
 	tu_run_result r = tu_hvtpm("--help", NULL);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "diagnose"));
+	ck_assert_ptr_nonnull(strstr(r.out, "hvtpm -h | --help | -V | --version"));
 	tu_run_free(&r);
-	r = tu_hvtpm("--version", NULL);
-	ck_assert_int_eq(r.status, 0);
-	ck_assert_ptr_nonnull(strstr(r.out, "hvtpm "));
-	tu_run_free(&r);
+	/* -V is --version, documented as such in --help (above) and in the manual */
+	static const char *const version[] = { "--version", "-V" };
+	char *first = NULL;
+	for (size_t i = 0; i < 2; i++) {
+		r = tu_hvtpm(version[i], NULL);
+		ck_assert_int_eq(r.status, 0);
+		ck_assert_ptr_nonnull(strstr(r.out, "hvtpm "));
+		if (!first)
+			first = strdup(r.out);
+		else
+			ck_assert_str_eq(r.out, first);
+		tu_run_free(&r);
+	}
+	free(first);
+	char *manp = tu_join(tu_srcdir(), "man/hvtpm.1");
+	size_t mlen;
+	char *man = (char *)tu_read(manp, &mlen);
+	ck_assert_ptr_nonnull(man);
+	ck_assert_ptr_nonnull(strstr(man, ".Fl h | \\-help | V | \\-version"));
+	ck_assert_ptr_nonnull(strstr(man, ".It Fl V , Fl \\-version"));
+	free(man);
+	free(manp);
 	const char *cmds[] = { "inspect", "diagnose", "audit" };
 	for (size_t i = 0; i < 3; i++) {
 		r = tu_hvtpm(cmds[i], "--help", NULL);
