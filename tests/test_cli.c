@@ -573,6 +573,53 @@ START_TEST(inspect_saved_kp_and_guest_state)
 }
 END_TEST
 
+/* inspect dates its JSON as diagnose and audit do: SOURCE_DATE_EPOCH, else --at, else now. */
+START_TEST(inspect_json_is_dated_like_the_other_commands)
+{
+	char *s = samples();
+	char *kp = tu_join(s, "hgs/shielded01.kp");
+	static const struct {
+		const char *env, *at, *want;
+	} cases[] = {
+		{ "SOURCE_DATE_EPOCH=1790000000", NULL, "2026-09-21T14:13:20Z" },
+		{ NULL, "2026-06-01", "2026-06-01T00:00:00Z" },
+		{ "SOURCE_DATE_EPOCH=1790000000", "2026-06-01", "2026-09-21T14:13:20Z" },
+		{ "SOURCE_DATE_EPOCH=not-a-number", "2026-06-01", "2026-06-01T00:00:00Z" },
+	};
+	char *first = NULL;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char *const env[] = { (char *)cases[i].env, NULL };
+		char *argv[8] = { (char *)tu_bin(), "inspect", "--format", "json" };
+		size_t n = 4;
+		if (cases[i].at) {
+			argv[n++] = "--at";
+			argv[n++] = (char *)cases[i].at;
+		}
+		argv[n++] = kp;
+		argv[n] = NULL;
+		for (int k = 0; k < 2; k++) { /* twice: the same bytes */
+			tu_run_result r = tu_run(argv, cases[i].env ? env : NULL, NULL);
+			ck_assert_int_eq(r.status, 0);
+			json_object *doc = parse(&r);
+			ck_assert_msg(strcmp(gets(doc, "generated_at"), cases[i].want) == 0,
+				      "case %zu: generated_at %s, want %s", i,
+				      gets(doc, "generated_at"), cases[i].want);
+			json_object_put(doc);
+			if (k == 0) {
+				first = r.out;
+				r.out = NULL;
+			} else {
+				ck_assert_str_eq(r.out, first);
+				free(first);
+			}
+			tu_run_free(&r);
+		}
+	}
+	free(kp);
+	free(s);
+}
+END_TEST
+
 START_TEST(colour_only_on_a_terminal)
 {
 	char *s = samples();
@@ -1625,6 +1672,7 @@ int main(void)
 	tcase_add_test(tc, corrupt_config_is_an_input_error_naming_file_and_offset);
 	tcase_add_test(tc, inspect_reports_every_corpus_file);
 	tcase_add_test(tc, inspect_saved_kp_and_guest_state);
+	tcase_add_test(tc, inspect_json_is_dated_like_the_other_commands);
 	tcase_add_test(tc, colour_only_on_a_terminal);
 	tcase_add_test(tc, options_are_spelled_in_full_and_values_never_echoed);
 	tcase_add_test(tc, help_command_prints_the_command_help);
