@@ -457,6 +457,23 @@ START_TEST(usage_and_input_errors_have_their_codes)
 	r = tu_hvtpm("frobnicate", NULL);
 	ck_assert_int_eq(r.status, 3);
 	tu_run_free(&r);
+	/* more password candidates than the cap: one line naming it, then usage error */
+	char *pwdir = tu_mkdtemp(), *many = tu_join(pwdir, "many.txt");
+	char lines[300 * 8] = "";
+	for (int i = 1; i <= 300; i++)
+		snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "pw%d\n", i);
+	tu_write(many, lines, strlen(lines));
+	for (size_t i = 0; i < 3; i++) {
+		r = tu_hvtpm(cmds[i], "--password-file", many, pwdir, NULL);
+		ck_assert_int_eq(r.status, 3);
+		ck_assert_ptr_nonnull(strstr(r.err, "at most 256 are taken"));
+		ck_assert_ptr_eq(strchr(r.err, '\n'), r.err + r.errlen - 1); /* one line */
+		ck_assert_uint_eq(r.outlen, 0);
+		tu_run_free(&r);
+	}
+	tu_rmtree(pwdir);
+	free(many);
+	free(pwdir);
 	r = tu_hvtpm("diagnose", "--at", "yesterday", ".", NULL);
 	ck_assert_int_eq(r.status, 3);
 	tu_run_free(&r);

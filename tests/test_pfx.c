@@ -26,6 +26,7 @@
 #include "support/testutil.h"
 #include "util/diag.h"
 #include "util/ossl.h"
+#include "util/strbuf.h"
 
 #define CANARY "Xq7-Zebra-Canary-91!"
 #define OTHER_PASS "other-pass-7"
@@ -1120,10 +1121,43 @@ START_TEST(duplicates_and_limits)
 	ck_assert_int_eq(passwords_add(&pw, big, strlen(big), PW_SRC_FILE, 1, &f),
 			 HV_ERR_LIMIT);
 	ck_assert_uint_eq(pw.n, 0);
-	ck_assert(has_finding(&f, HV_SEV_ERROR, "longer than"));
+	ck_assert(has_finding(&f, HV_SEV_ERROR, "password-file line 1 is longer than 1024 bytes"));
 	ck_assert_ptr_null(strstr(f.v[0].msg, "aaaa"));
 	passwords_free(&pw);
 	findings_free(&f);
+}
+END_TEST
+
+/* Over the candidate cap: one error naming the cap and the first line past it, not one per line. */
+START_TEST(candidate_cap_is_one_error_naming_the_cap)
+{
+	strbuf sb = STRBUF_INIT;
+	for (int i = 1; i <= 300; i++)
+		sb_addf(&sb, "pw%d\r\n", i);
+	hv_passwords pw;
+	hv_findings f = { 0 };
+	ck_assert_int_eq(read_pw_bytes(sb.buf, sb.len, &pw, &f), HV_ERR_LIMIT);
+	ck_assert_uint_eq(f.n, 1);
+	ck_assert_int_eq(f.v[0].sev, HV_SEV_ERROR);
+	ck_assert_ptr_nonnull(f.v[0].file); /* the password file */
+	ck_assert_ptr_nonnull(strstr(f.v[0].msg, "password-file line 257 would be PFX password "
+						 "candidate 257: at most 256 are taken"));
+	ck_assert_ptr_null(strstr(f.v[0].msg, "pw257"));
+	passwords_free(&pw);
+	findings_free(&f);
+	/* 256 lines are taken; a source after them is the one past the cap */
+	sb_reset(&sb);
+	for (int i = 1; i <= 256; i++)
+		sb_addf(&sb, "pw%d\n", i);
+	ck_assert_int_eq(read_pw_bytes(sb.buf, sb.len, &pw, &f), HV_OK);
+	ck_assert_uint_eq(pw.n, 256);
+	ck_assert_int_eq(passwords_add_defaults(&pw, &f), HV_ERR_LIMIT);
+	ck_assert_uint_eq(f.n, 1);
+	ck_assert_ptr_nonnull(strstr(f.v[0].msg, "default list #1 would be PFX password "
+						 "candidate 257"));
+	passwords_free(&pw);
+	findings_free(&f);
+	sb_free(&sb);
 }
 END_TEST
 
@@ -1167,6 +1201,7 @@ int main(void)
 	tcase_add_test(tp, password_sources_in_documented_order);
 	tcase_add_test(tp, prompt_without_terminal_is_clear_error);
 	tcase_add_test(tp, duplicates_and_limits);
+	tcase_add_test(tp, candidate_cap_is_one_error_naming_the_cap);
 	suite_add_tcase(s, tp);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
