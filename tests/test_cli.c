@@ -515,6 +515,66 @@ START_TEST(corrupt_config_is_an_input_error_naming_file_and_offset)
 	r = tu_hvtpm("diagnose", d, NULL);
 	ck_assert_int_eq(r.status, 4);
 	tu_run_free(&r);
+	/* JSON: every entry of "errors" has an offset (a number or null); the file's own
+	 * entry has the offset of the first error met in it, as its findings do. A PFX
+	 * without its password is listed the same way in summary.pfx_not_opened. */
+	char *pfx = tu_join(s, "needs-password/dc02-certs/"
+			       "Shielded_VM_Signing_Certificate_(UntrustedGuardian)_(HV2022-01).pfx");
+	char *pfx2 = tu_join(d, "locked.pfx");
+	size_t pn;
+	uint8_t *pb = tu_read(pfx, &pn);
+	ck_assert_ptr_nonnull(pb);
+	tu_write(pfx2, pb, pn);
+	free(pb);
+	static const char *const runs[][3] = { { "diagnose", "json", "errors" },
+					       { "audit", "json", "errors" },
+					       { "audit", "jsonl", "errors" },
+					       { "audit", "json", "pfx_not_opened" } };
+	for (size_t k = 0; k < sizeof runs / sizeof *runs; k++) {
+		r = tu_hvtpm(runs[k][0], "--format", runs[k][1], d, NULL);
+		ck_assert_int_eq(r.status, 4);
+		json_object *doc;
+		if (strcmp(runs[k][1], "jsonl") == 0) { /* the summary record is the last line */
+			char *last = r.out + r.outlen - 1;
+			while (last > r.out && last[-1] != '\n')
+				last--;
+			doc = json_tokener_parse(last);
+			ck_assert_ptr_nonnull(doc);
+		} else {
+			doc = parse(&r);
+		}
+		json_object *arr = strcmp(runs[k][2], "pfx_not_opened") == 0
+					   ? get(get(doc, "summary"), runs[k][2])
+					   : get(doc, runs[k][2]);
+		size_t n2 = json_object_array_length(arr);
+		ck_assert_uint_gt(n2, 0);
+		bool file_entry = false;
+		int64_t first_error = -1;
+		for (size_t i = 0; i < n2; i++) {
+			json_object *x = json_object_array_get_idx(arr, i), *o = NULL;
+			ck_assert_msg(json_object_object_get_ex(x, "offset", &o), "%s %s %s[%zu]: "
+				      "no offset", runs[k][0], runs[k][1], runs[k][2], i);
+			ck_assert(o == NULL || json_object_is_type(o, json_type_int));
+			const char *cls = gets(x, "class");
+			if (strcmp(cls, "error") == 0 && o && first_error < 0 &&
+			    strstr(gets(x, "path"), "broken.vmcx"))
+				first_error = json_object_get_int64(o);
+		}
+		for (size_t i = 0; i < n2 && strcmp(runs[k][2], "errors") == 0; i++) {
+			json_object *x = json_object_array_get_idx(arr, i), *o = NULL;
+			if (strcmp(gets(x, "class"), "corrupt") != 0)
+				continue;
+			ck_assert(json_object_object_get_ex(x, "offset", &o) && o);
+			ck_assert_int_ge(first_error, 0);
+			ck_assert_int_eq(json_object_get_int64(o), first_error);
+			file_entry = true;
+		}
+		ck_assert(file_entry || strcmp(runs[k][2], "errors") != 0);
+		json_object_put(doc);
+		tu_run_free(&r);
+	}
+	free(pfx);
+	free(pfx2);
 	free(b);
 	free(src);
 	free(dst);

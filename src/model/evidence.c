@@ -160,6 +160,26 @@ void evidence_set_class(evidence *e, size_t file, ev_class cls)
 	e->nclass[cls]++;
 }
 
+uint64_t *evidence_error_offsets(const evidence *e)
+{
+	uint64_t *off = xmalloc((e->nfiles + 1) * sizeof *off);
+	for (size_t i = 0; i < e->nfiles; i++)
+		off[i] = HV_NO_OFFSET;
+	strmap files = STRMAP_INIT; /* path -> first file of that path */
+	for (size_t i = 0; i < e->nfiles; i++)
+		strmap_put(&files, xstrdup(e->files[i].path), i);
+	for (size_t i = 0; i < e->findings.n; i++) {
+		const hv_finding *x = &e->findings.v[i];
+		if (x->sev != HV_SEV_ERROR || x->offset == HV_NO_OFFSET || !x->file)
+			continue;
+		size_t f = strmap_get(&files, x->file);
+		if (f != SIZE_MAX && off[f] == HV_NO_OFFSET)
+			off[f] = x->offset;
+	}
+	strmap_free(&files);
+	return off;
+}
+
 const hv_cert *evidence_intern_cert(evidence *e, const hv_cert *c)
 {
 	if (!c || !c->der)

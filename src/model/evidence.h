@@ -188,6 +188,13 @@ void evidence_free(evidence *e);
 size_t evidence_add_file(evidence *e, const char *path, const char *sha256, uint64_t size);
 /* Sets the file's class (keeping the per-class counts right). */
 void evidence_set_class(evidence *e, size_t file, ev_class cls);
+/*
+ * Where reading each file failed: per file (nfiles entries, caller frees),
+ * the byte offset of the first error finding about it that has one, else
+ * HV_NO_OFFSET.  Derived from the findings alone, so that an audit and a
+ * merge of its facts give the same answer.
+ */
+uint64_t *evidence_error_offsets(const evidence *e);
 /* Takes ownership of *c (zeroed on return); the holding points at the pooled copy. */
 void evidence_add_holding(evidence *e, size_t file, hv_cert *c, bool has_key, const char *detail);
 /*
