@@ -39,6 +39,7 @@ typedef struct job {
 	char *path;
 	const char *root;        /* the path given it was found under (argv: stable) */
 	uint64_t size;
+	bool named_link;         /* a symbolic link named on the command line: followed */
 	bool problem;            /* the walk could not read it, or skipped it */
 	walk_problem kind;
 	char *reason;
@@ -226,7 +227,11 @@ static void read_file(job *j)
 	file_facts x;
 	facts_init(&x, j->path, j->size);
 	hv_source *s = NULL;
-	int flags = o->follow_symlinks ? 0 : SRC_NOFOLLOW;
+	int flags = o->follow_symlinks || j->named_link ? 0 : SRC_NOFOLLOW;
+	if (j->named_link)
+		findings_add(&x.findings, HV_SEV_NOTE, j->path, HV_NO_OFFSET,
+			     "a symbolic link named on the command line: followed to the file it "
+			     "points at, which is what was read");
 	if (src_open(j->path, j->path, flags, &s, &x.findings) != HV_OK) {
 		facts_set(&x, EV_UNKNOWN, EVC_UNREADABLE, "could not be read");
 		facts_fail(&x, EVC_UNREADABLE, HV_ERR_IO, "%s",
@@ -342,7 +347,8 @@ static void submit(run *r, job *j)
 
 /* ---- the walk ------------------------------------------------------------------------- */
 
-static bool on_walk_file(const char *path, const struct stat *st, const char *root, void *ctx)
+static bool on_walk_file(const char *path, const struct stat *st, const char *root,
+			 bool named_link, void *ctx)
 {
 	run *r = ctx;
 	if (strmap_get(&r->seen, path) != SIZE_MAX)
@@ -352,6 +358,7 @@ static bool on_walk_file(const char *path, const struct stat *st, const char *ro
 	j->path = xstrdup(path);
 	j->root = root;
 	j->size = (uint64_t)st->st_size;
+	j->named_link = named_link;
 	submit(r, j);
 	return true;
 }
