@@ -940,6 +940,110 @@ START_TEST(links_named_on_the_command_line_are_followed)
 }
 END_TEST
 
+/* A real (empty) VHDX of the given size, as bytes. */
+static uint8_t *vhdx_bytes(const char *dir, uint64_t size, size_t *len)
+{
+	char *vx = tu_join(dir, "scratch.vhdx");
+	vhdxw_spec vs = { .virtual_size = size };
+	ck_assert(vhdxw_write(vx, &vs, NULL, 0, NULL));
+	uint8_t *b = tu_read(vx, len);
+	ck_assert_ptr_nonnull(b);
+	unlink(vx);
+	free(vx);
+	return b;
+}
+
+/*
+ * Which files are archive members is known from where they were read, not
+ * from a '!' in a name: a configuration inside an archive finds its disk
+ * among the members of that archive (an export packed without its folder,
+ * or as "./..."), never a file on disk next to the archive; and a file on
+ * disk whose name holds a '!' keeps its whole name.
+ */
+START_TEST(archive_members_are_known_by_where_they_were_read)
+{
+	char *d = tu_mkdtemp(), *pw = write_passwords(d);
+	char *tree = tu_join(d, "tree");
+	tguard g;
+	guard_new(&g, "HV15", day("2020-01-01"), day("2030-01-01"));
+	char id[3][37];
+	for (unsigned i = 0; i < 3; i++)
+		guid_n(id[i], 15 + i);
+	tfiles f = { .n = 0 };
+	files_pfx(&f, "pfx/enc.pfx", &g.enc, PASS);
+	files_pfx(&f, "pfx/sig.pfx", &g.sig, PASS);
+	/* a decoy on disk where ".." from the archive's top would lead */
+	size_t l;
+	uint8_t *vx;
+	vx = vhdx_bytes(d, 16u << 20, &l);
+	files_add(&f, "exports/Virtual Hard Disks/top.vhdx", vx, l);
+	/* "old!web.kp": a saved key protector, on disk */
+	uint8_t *kp = kp_blob(&g, &l);
+	files_add(&f, "loose/old!web.kp", kp, l);
+	files_vm(&f, "vms/web", "web", id[2], &g);
+	files_to_dir(&f, tree);
+	/* top.zip: the export packed without its folder */
+	files_vm(&f, "", "top", id[0], &g);
+	vx = vhdx_bytes(d, 8u << 20, &l);
+	files_add(&f, "Virtual Hard Disks/top.vhdx", vx, l);
+	uint8_t *b = files_to_archive(&f, "zip", &l);
+	files_add(&f, "exports/top.zip", b, l);
+	files_to_dir(&f, tree);
+	/* dot.tar: members named "./..." */
+	files_vm(&f, ".", "dot", id[1], &g);
+	vx = vhdx_bytes(d, 8u << 20, &l);
+	files_add(&f, "./Virtual Hard Disks/dot.vhdx", vx, l);
+	b = files_to_archive(&f, "tar", &l);
+	files_add(&f, "exports/dot.tar", b, l);
+	files_to_dir(&f, tree);
+
+	static const char *const json[] = { "--format", "json", NULL };
+	tu_run_result r = audit_run(NULL, pw, "2026-01-01", json, tree);
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	json_object *doc = parse_json(&r);
+	static const char *const disks[] = { "/exports/top.zip!Virtual Hard Disks/top.vhdx",
+					     "/exports/dot.tar!./Virtual Hard Disks/dot.vhdx" };
+	static const char *const names[] = { "top", "dot" };
+	for (unsigned i = 0; i < 2; i++) {
+		json_object *v = vm_named(doc, names[i]);
+		ck_assert_str_eq(jstr(v, "verdict"), "restorable");
+		ck_assert_msg(json_object_array_length(jget(v, "missing")) == 0, "%s: %s", names[i],
+			      json_object_to_json_string(jget(v, "missing")));
+		json_object *dk = jget(v, "disks");
+		ck_assert_uint_eq(json_object_array_length(dk), 1);
+		char *want = join3(tree, disks[i], "");
+		ck_assert_str_eq(jstr(json_object_array_get_idx(dk, 0), "path"), want);
+		free(want);
+	}
+	/* the saved protector keeps its whole name: a VM entry of its own, not "web"'s */
+	json_object *web = vm_named(doc, "web");
+	ck_assert_uint_eq(json_object_array_length(jget(web, "key_protectors")), 1);
+	json_object *loose = vm_named(doc, "old!web");
+	ck_assert_uint_eq(json_object_array_length(jget(loose, "key_protectors")), 1);
+	json_object_put(doc);
+	tu_run_free(&r);
+	/* a merge of the audit's facts knows the members the same way: the same report */
+	char *facts = tu_join(d, "tree.facts");
+	char *env[] = { "SOURCE_DATE_EPOCH=1790000000", NULL };
+	const char *with_facts[] = { "--format", "json", "--facts-out", facts, NULL };
+	r = audit_run(env, pw, "2026-01-01", with_facts, tree);
+	ck_assert_int_eq(r.status, 0);
+	char *mv[] = { (char *)tu_bin(), "merge", "--format", "json", "--at", "2026-01-01", facts,
+		       NULL };
+	tu_run_result m = tu_run(mv, env, NULL);
+	ck_assert_int_eq(m.status, 0);
+	ck_assert_str_eq(m.out, r.out);
+	tu_run_free(&m);
+	tu_run_free(&r);
+	free(facts);
+	guard_free(&g);
+	tu_rmtree(d);
+	free(tree);
+	free(pw);
+	free(d);
+}
+END_TEST
+
 START_TEST(duplicate_pfx_copies_are_opened_once_and_all_listed)
 {
 	char *d = tu_mkdtemp(), *pw = write_passwords(d);
@@ -1659,6 +1763,7 @@ int main(void)
 	tcase_add_test(cli, unreadable_files_are_reported_and_skipped);
 	tcase_add_test(cli, symlink_loops_end_and_count_nothing_twice);
 	tcase_add_test(cli, links_named_on_the_command_line_are_followed);
+	tcase_add_test(cli, archive_members_are_known_by_where_they_were_read);
 	tcase_add_test(cli, duplicate_pfx_copies_are_opened_once_and_all_listed);
 	tcase_add_test(cli, same_inputs_and_date_give_the_same_bytes);
 	tcase_add_test(cli, csv_and_jsonl_are_well_formed);

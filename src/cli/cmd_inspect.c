@@ -96,7 +96,7 @@ static void on_file(void *ctx, file_facts *x)
 {
 	run_state *rs = ctx;
 	if (x->vm)
-		vm_resolve_paths(x->vm, x->root);
+		vm_resolve_paths(x->vm, x->root, x->member_at);
 	findings_print_grouped(stderr, "hvtpm inspect", &x->findings, HV_SEV_NOTE);
 	if (rs->json) {
 		inspect_json_file(stdout, inspect_report_json(x, &rs->ro), rs->count);

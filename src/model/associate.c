@@ -29,12 +29,16 @@ static void index_files(collector *c)
 {
 	const evidence *e = c->e;
 	for (; c->indexed < e->nfiles; c->indexed++) {
-		const char *p = e->files[c->indexed].path;
-		strmap_put(&c->paths, xstrdup(p), c->indexed);
-		strmap_put(&c->normal, winpath_normalize(p), c->indexed);
+		const ev_file *f = &e->files[c->indexed];
+		strmap_put(&c->paths, xstrdup(f->path), c->indexed);
+		if (f->member_at)
+			strmap_put(&c->members, winpath_key(f->path, f->member_at), c->indexed);
+		else
+			strmap_put(&c->normal, winpath_normalize(f->path), c->indexed);
 	}
 }
 
+/* The evidence file on disk at path (normalised), or SIZE_MAX. */
 static size_t find_file(collector *c, const char *path)
 {
 	index_files(c);
@@ -45,14 +49,17 @@ static size_t find_file(collector *c, const char *path)
 }
 
 /*
- * An archive member named by a resolved path: such a path never exists on
- * disk (the member was read in memory), so it is looked up in the evidence.
+ * An archive member named by a resolved path: a candidate inside the
+ * configuration's archive (in_archive: known from where the configuration
+ * was read) never exists on disk, so it is looked up among the evidence
+ * files read from archives.
  */
 static size_t member_file(collector *c, const winpath_candidate *w)
 {
-	if (w->exists || w->via_symlink || !strchr(w->path, '!'))
+	if (!w->in_archive)
 		return SIZE_MAX;
-	return find_file(c, w->path);
+	index_files(c);
+	return strmap_get(&c->members, w->path); /* already in winpath_key form */
 }
 
 /*

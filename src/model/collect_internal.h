@@ -49,7 +49,8 @@ struct collector {
 	config_rec *configs;
 	size_t nconfigs, capconfigs;
 	strmap paths;       /* evidence paths as recorded -> first file index */
-	strmap normal;      /* the same, lexically normalised (find_file) */
+	strmap normal;      /* the files on disk, lexically normalised (find_file) */
+	strmap members;     /* the archive members, by winpath_key (member_file) */
 	size_t indexed;     /* files entered in both maps */
 	strmap vm_ids;      /* canonical VM id -> index into evidence.vms */
 	size_t vms_mapped;  /* VMs entered in vm_ids */

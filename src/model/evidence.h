@@ -54,6 +54,8 @@ const char *ev_class_name(ev_class c);
 
 typedef struct {
 	char *path;          /* as given or found; archive members as "archive!member" */
+	size_t member_at;    /* an archive member: where its member path starts (after
+				"archive!"); 0 for a file on disk (file_facts.member_at) */
 	char sha256[65];
 	bool sha256_metadata; /* a large disk image: the hash covers the metadata read */
 	uint64_t size;

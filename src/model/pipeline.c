@@ -110,11 +110,24 @@ static void job_put(job *j, file_facts *x)
 
 /* ---- archives ------------------------------------------------------------------------ */
 
+/*
+ * Where the member part of path starts: after "ARCHIVE!", ARCHIVE being the
+ * archive the walk is in (the nested one being opened, else the job's).  The
+ * structure, not a '!' in the name, says a file is a member.
+ */
+static size_t member_at(const job *j, const char *path)
+{
+	const char *arc = j->nnested ? j->nested[j->nnested - 1].path : j->path;
+	size_t n = strlen(arc);
+	return strncmp(path, arc, n) == 0 && path[n] == '!' ? n + 1 : 0;
+}
+
 static void arc_file(void *ctx, const char *path, const uint8_t *data, size_t len)
 {
 	job *j = ctx;
 	file_facts x;
 	facts_init(&x, path, len);
+	x.member_at = member_at(j, path);
 	hv_source *s = src_mem(path, data, len);
 	identify_read(s, path, &j->r->o->id, &x);
 	src_close(s);
@@ -125,9 +138,11 @@ static size_t arc_nested_begin(void *ctx, const char *path, const uint8_t *data,
 			       const char *format)
 {
 	job *j = ctx;
+	size_t at = member_at(j, path);
 	j->nested = xgrow(j->nested, &j->capnested, j->nnested + 1, sizeof *j->nested);
 	file_facts *x = &j->nested[j->nnested];
 	facts_init(x, path, len);
+	x->member_at = at;
 	uint8_t dig[32];
 	hv_sha256(data, len, dig);
 	hv_sha256_hex(dig, x->sha256);
@@ -165,6 +180,7 @@ static void arc_skipped_member(void *ctx, const arc_skipped *k)
 	job *j = ctx;
 	file_facts x;
 	facts_init(&x, k->path, k->size);
+	x.member_at = member_at(j, k->path);
 	if (k->disk) {
 		facts_set(&x, EV_DISK, EVC_SKIPPED, "%s", k->reason);
 		facts_fail(&x, EVC_SKIPPED, HV_ERR_LIMIT, "disk image inside an archive, over the "
