@@ -1,7 +1,9 @@
 /*
  * fuzz_vmgs.c - libFuzzer harness for the guest state reader (.vmgs):
  * VHD/raw container, GPT, v1 data headers, UTF-16 JSON guest state with
- * its UEFI certificates, v3 headers and file table.
+ * its UEFI certificates, v3 headers and file table; and the salvage scan
+ * of damaged files over the same bytes (whole, and as a window whose
+ * second half is look-ahead).
  *
  * The input is the file itself, opened with vdisk_open_mem.  Seeds in
  * fuzz/corpus/vmgs are synthesized by tests/support/vmgs_writer.c; the
@@ -33,6 +35,13 @@ static size_t touch_state(const vmgs_guest_state *g)
 	return sum;
 }
 
+static bool on_salvaged(void *ctx, const vmgs_salvaged *v)
+{
+	size_t *sum = ctx;
+	*sum += strlen(v->name) + v->len + v->role + (v->len ? v->bytes[v->len - 1] : 0);
+	return true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	hv_findings f = { 0 };
@@ -49,5 +58,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vdisk_close(vd);
 	}
 	findings_free(&f);
+	size_t salvaged = 0;
+	(void)vmgs_salvage(span_make(data, size), size, 0, on_salvaged, &salvaged);
+	(void)vmgs_salvage(span_make(data, size), size / 2, 0, on_salvaged, &salvaged);
+	volatile size_t keep = salvaged;
+	(void)keep;
 	return 0;
 }

@@ -819,6 +819,231 @@ START_TEST(symlink_loops_end_and_count_nothing_twice)
 }
 END_TEST
 
+/*
+ * A symbolic link named on the command line is followed, as find -H does, and
+ * keeps the name it was given; it must still lead to a regular file (or a
+ * directory, walked as usual). Links found inside a directory keep today's
+ * policy: not followed without --follow-symlinks.
+ */
+START_TEST(links_named_on_the_command_line_are_followed)
+{
+	char *d = tu_mkdtemp(), *pw = write_passwords(d);
+	char *tree = tu_join(d, "tree"), *named = tu_join(d, "named");
+	tguard g;
+	guard_new(&g, "HV14", day("2020-01-01"), day("2030-01-01"));
+	char id[37];
+	guid_n(id, 14);
+	tfiles f = { .n = 0 };
+	files_pfx(&f, "pfx/enc.pfx", &g.enc, PASS);
+	files_pfx(&f, "pfx/sig.pfx", &g.sig, PASS);
+	files_vm(&f, "vm", "linked", id, &g);
+	files_to_dir(&f, tree);
+	char *enc = tu_join(named, "enc-link.pfx"), *sig = tu_join(named, "sig-link.pfx");
+	char *vm = tu_join(named, "vm-link"), *inner = tu_join(tree, "vm/inner-link.pfx");
+	char *dangling = tu_join(named, "dangling.pfx"), *fifo = tu_join(d, "fifo");
+	char *tofifo = tu_join(named, "fifo-link.pfx");
+	ck_assert_int_eq(mkdir(named, 0755), 0);
+	ck_assert_int_eq(symlink("../tree/pfx/enc.pfx", enc), 0);
+	ck_assert_int_eq(symlink("../tree/pfx/sig.pfx", sig), 0);
+	ck_assert_int_eq(symlink("../tree/vm", vm), 0);
+	ck_assert_int_eq(symlink("../pfx/enc.pfx", inner), 0); /* found while walking */
+	ck_assert_int_eq(symlink("../nowhere.pfx", dangling), 0);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(symlink("../fifo", tofifo), 0);
+
+	char *argv[] = { (char *)tu_bin(), "audit", "--format", "json", "--password-file", pw,
+			 "--at", "2026-01-01", enc, sig, vm, NULL };
+	tu_run_result r = tu_run(argv, NULL, NULL);
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	json_object *doc = parse_json(&r);
+	ck_assert_str_eq(jstr(vm_named(doc, "linked"), "verdict"), "restorable");
+	json_object *e = evidence_at(doc, enc); /* shown by the name given */
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(jstr(e, "class"), "used");
+	ck_assert_str_eq(jstr(e, "kind"), "pfx");
+	ck_assert_str_eq(jstr(evidence_at(doc, sig), "class"), "used");
+	char *cfg = tu_join(vm, "Virtual Machines");
+	char *cfgf = join3(cfg, "/", id);
+	char *vmcx = join3(cfgf, ".vmcx", "");
+	ck_assert_str_eq(jstr(evidence_at(doc, vmcx), "class"), "used");
+	char *inner_shown = tu_join(vm, "inner-link.pfx");
+	ck_assert_str_eq(jstr(evidence_at(doc, inner_shown), "class"), "skipped");
+	ck_assert(error_for(doc, inner_shown, "symbolic link not followed"));
+	json_object_put(doc);
+	tu_run_free(&r);
+
+	/* inspect: the guest state and disk readers read the linked file too (VMGS v1 in a
+	 * VHD, and a VHDX: both opened as virtual disks) */
+	char *gs_link = tu_join(named, "gs-link.vmgs"), *disk_link = tu_join(named, "disk-link");
+	char *src = realpath(tu_srcdir(), NULL); /* link targets: absolute */
+	ck_assert_ptr_nonnull(src);
+	char *gs_target = join3(src, "/samples/restorable/app01/Virtual Machines/",
+				"1A2B3C4D-5E6F-4A1B-8C9D-0E1F2A3B4C02.vmgs");
+	char *disk_target = join3(src, "/samples/rebuild-data-loss/web03/",
+				  "Virtual Hard Disks/web03.vhdx");
+	free(src);
+	ck_assert_int_eq(symlink(gs_target, gs_link), 0);
+	ck_assert_int_eq(symlink(disk_target, disk_link), 0);
+	char *iargv[] = { (char *)tu_bin(), "inspect", "--format", "json", gs_link, disk_link,
+			  NULL };
+	r = tu_run(iargv, NULL, NULL);
+	ck_assert_msg(r.status == 0, "inspect: exit %d: %s", r.status, r.err);
+	doc = parse_json(&r);
+	static const char *const ids[] = { "guest_state", "disk" };
+	for (size_t i = 0; i < 2; i++) {
+		json_object *x = json_object_array_get_idx(jget(doc, "files"), i);
+		ck_assert_str_eq(jstr(x, "path"), i ? disk_link : gs_link);
+		ck_assert_str_eq(jstr(x, "class"), "used");
+		ck_assert_str_eq(jstr(jget(x, "format"), "id"), ids[i]);
+		ck_assert_ptr_nonnull(strstr(json_object_to_json_string(jget(x, "findings")),
+					     "symbolic link named on the command line"));
+	}
+	json_object *x = json_object_array_get_idx(jget(doc, "files"), 0);
+	ck_assert_uint_gt(json_object_array_length(jget(x, "key_protectors")), 0);
+	json_object_put(doc);
+	tu_run_free(&r);
+
+	/* the target must still be a regular file: a dangling link or one to a FIFO is
+	 * unreadable (never opened, never blocking), an input error */
+	char *bargv[] = { (char *)tu_bin(), "audit", "--format", "json", dangling, tofifo, NULL };
+	r = tu_run(bargv, NULL, NULL);
+	ck_assert_int_eq(r.status, 4);
+	doc = parse_json(&r);
+	ck_assert_str_eq(jstr(evidence_at(doc, dangling), "class"), "unreadable");
+	ck_assert(error_for(doc, dangling, "dangling symbolic link"));
+	ck_assert_str_eq(jstr(evidence_at(doc, tofifo), "class"), "unreadable");
+	ck_assert(error_for(doc, tofifo, "FIFO"));
+	json_object_put(doc);
+	tu_run_free(&r);
+
+	guard_free(&g);
+	tu_rmtree(d);
+	free(gs_link);
+	free(gs_target);
+	free(disk_link);
+	free(disk_target);
+	free(cfg);
+	free(cfgf);
+	free(vmcx);
+	free(inner_shown);
+	free(enc);
+	free(sig);
+	free(vm);
+	free(inner);
+	free(dangling);
+	free(fifo);
+	free(tofifo);
+	free(named);
+	free(tree);
+	free(pw);
+	free(d);
+}
+END_TEST
+
+/* A real (empty) VHDX of the given size, as bytes. */
+static uint8_t *vhdx_bytes(const char *dir, uint64_t size, size_t *len)
+{
+	char *vx = tu_join(dir, "scratch.vhdx");
+	vhdxw_spec vs = { .virtual_size = size };
+	ck_assert(vhdxw_write(vx, &vs, NULL, 0, NULL));
+	uint8_t *b = tu_read(vx, len);
+	ck_assert_ptr_nonnull(b);
+	unlink(vx);
+	free(vx);
+	return b;
+}
+
+/*
+ * Which files are archive members is known from where they were read, not
+ * from a '!' in a name: a configuration inside an archive finds its disk
+ * among the members of that archive (an export packed without its folder,
+ * or as "./..."), never a file on disk next to the archive; and a file on
+ * disk whose name holds a '!' keeps its whole name.
+ */
+START_TEST(archive_members_are_known_by_where_they_were_read)
+{
+	char *d = tu_mkdtemp(), *pw = write_passwords(d);
+	char *tree = tu_join(d, "tree");
+	tguard g;
+	guard_new(&g, "HV15", day("2020-01-01"), day("2030-01-01"));
+	char id[3][37];
+	for (unsigned i = 0; i < 3; i++)
+		guid_n(id[i], 15 + i);
+	tfiles f = { .n = 0 };
+	files_pfx(&f, "pfx/enc.pfx", &g.enc, PASS);
+	files_pfx(&f, "pfx/sig.pfx", &g.sig, PASS);
+	/* a decoy on disk where ".." from the archive's top would lead */
+	size_t l;
+	uint8_t *vx;
+	vx = vhdx_bytes(d, 16u << 20, &l);
+	files_add(&f, "exports/Virtual Hard Disks/top.vhdx", vx, l);
+	/* "old!web.kp": a saved key protector, on disk */
+	uint8_t *kp = kp_blob(&g, &l);
+	files_add(&f, "loose/old!web.kp", kp, l);
+	files_vm(&f, "vms/web", "web", id[2], &g);
+	files_to_dir(&f, tree);
+	/* top.zip: the export packed without its folder */
+	files_vm(&f, "", "top", id[0], &g);
+	vx = vhdx_bytes(d, 8u << 20, &l);
+	files_add(&f, "Virtual Hard Disks/top.vhdx", vx, l);
+	uint8_t *b = files_to_archive(&f, "zip", &l);
+	files_add(&f, "exports/top.zip", b, l);
+	files_to_dir(&f, tree);
+	/* dot.tar: members named "./..." */
+	files_vm(&f, ".", "dot", id[1], &g);
+	vx = vhdx_bytes(d, 8u << 20, &l);
+	files_add(&f, "./Virtual Hard Disks/dot.vhdx", vx, l);
+	b = files_to_archive(&f, "tar", &l);
+	files_add(&f, "exports/dot.tar", b, l);
+	files_to_dir(&f, tree);
+
+	static const char *const json[] = { "--format", "json", NULL };
+	tu_run_result r = audit_run(NULL, pw, "2026-01-01", json, tree);
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	json_object *doc = parse_json(&r);
+	static const char *const disks[] = { "/exports/top.zip!Virtual Hard Disks/top.vhdx",
+					     "/exports/dot.tar!./Virtual Hard Disks/dot.vhdx" };
+	static const char *const names[] = { "top", "dot" };
+	for (unsigned i = 0; i < 2; i++) {
+		json_object *v = vm_named(doc, names[i]);
+		ck_assert_str_eq(jstr(v, "verdict"), "restorable");
+		ck_assert_msg(json_object_array_length(jget(v, "missing")) == 0, "%s: %s", names[i],
+			      json_object_to_json_string(jget(v, "missing")));
+		json_object *dk = jget(v, "disks");
+		ck_assert_uint_eq(json_object_array_length(dk), 1);
+		char *want = join3(tree, disks[i], "");
+		ck_assert_str_eq(jstr(json_object_array_get_idx(dk, 0), "path"), want);
+		free(want);
+	}
+	/* the saved protector keeps its whole name: a VM entry of its own, not "web"'s */
+	json_object *web = vm_named(doc, "web");
+	ck_assert_uint_eq(json_object_array_length(jget(web, "key_protectors")), 1);
+	json_object *loose = vm_named(doc, "old!web");
+	ck_assert_uint_eq(json_object_array_length(jget(loose, "key_protectors")), 1);
+	json_object_put(doc);
+	tu_run_free(&r);
+	/* a merge of the audit's facts knows the members the same way: the same report */
+	char *facts = tu_join(d, "tree.facts");
+	char *env[] = { "SOURCE_DATE_EPOCH=1790000000", NULL };
+	const char *with_facts[] = { "--format", "json", "--facts-out", facts, NULL };
+	r = audit_run(env, pw, "2026-01-01", with_facts, tree);
+	ck_assert_int_eq(r.status, 0);
+	char *mv[] = { (char *)tu_bin(), "merge", "--format", "json", "--at", "2026-01-01", facts,
+		       NULL };
+	tu_run_result m = tu_run(mv, env, NULL);
+	ck_assert_int_eq(m.status, 0);
+	ck_assert_str_eq(m.out, r.out);
+	tu_run_free(&m);
+	tu_run_free(&r);
+	free(facts);
+	guard_free(&g);
+	tu_rmtree(d);
+	free(tree);
+	free(pw);
+	free(d);
+}
+END_TEST
+
 START_TEST(duplicate_pfx_copies_are_opened_once_and_all_listed)
 {
 	char *d = tu_mkdtemp(), *pw = write_passwords(d);
@@ -1537,6 +1762,8 @@ int main(void)
 	tcase_add_test(cli, archive_bombs_are_refused_and_the_audit_goes_on);
 	tcase_add_test(cli, unreadable_files_are_reported_and_skipped);
 	tcase_add_test(cli, symlink_loops_end_and_count_nothing_twice);
+	tcase_add_test(cli, links_named_on_the_command_line_are_followed);
+	tcase_add_test(cli, archive_members_are_known_by_where_they_were_read);
 	tcase_add_test(cli, duplicate_pfx_copies_are_opened_once_and_all_listed);
 	tcase_add_test(cli, same_inputs_and_date_give_the_same_bytes);
 	tcase_add_test(cli, csv_and_jsonl_are_well_formed);

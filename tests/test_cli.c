@@ -442,11 +442,30 @@ START_TEST(usage_and_input_errors_have_their_codes)
 	tu_run_result r = tu_hvtpm("--help", NULL);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "diagnose"));
+	ck_assert_ptr_nonnull(strstr(r.out, "hvtpm -h | --help | -V | --version"));
 	tu_run_free(&r);
-	r = tu_hvtpm("--version", NULL);
-	ck_assert_int_eq(r.status, 0);
-	ck_assert_ptr_nonnull(strstr(r.out, "hvtpm "));
-	tu_run_free(&r);
+	/* -V is --version, documented as such in --help (above) and in the manual */
+	static const char *const version[] = { "--version", "-V" };
+	char *first = NULL;
+	for (size_t i = 0; i < 2; i++) {
+		r = tu_hvtpm(version[i], NULL);
+		ck_assert_int_eq(r.status, 0);
+		ck_assert_ptr_nonnull(strstr(r.out, "hvtpm "));
+		if (!first)
+			first = strdup(r.out);
+		else
+			ck_assert_str_eq(r.out, first);
+		tu_run_free(&r);
+	}
+	free(first);
+	char *manp = tu_join(tu_srcdir(), "man/hvtpm.1");
+	size_t mlen;
+	char *man = (char *)tu_read(manp, &mlen);
+	ck_assert_ptr_nonnull(man);
+	ck_assert_ptr_nonnull(strstr(man, ".Fl h | \\-help | V | \\-version"));
+	ck_assert_ptr_nonnull(strstr(man, ".It Fl V , Fl \\-version"));
+	free(man);
+	free(manp);
 	const char *cmds[] = { "inspect", "diagnose", "audit" };
 	for (size_t i = 0; i < 3; i++) {
 		r = tu_hvtpm(cmds[i], "--help", NULL);
@@ -460,6 +479,23 @@ START_TEST(usage_and_input_errors_have_their_codes)
 	r = tu_hvtpm("frobnicate", NULL);
 	ck_assert_int_eq(r.status, 3);
 	tu_run_free(&r);
+	/* more password candidates than the cap: one line naming it, then usage error */
+	char *pwdir = tu_mkdtemp(), *many = tu_join(pwdir, "many.txt");
+	char lines[300 * 8] = "";
+	for (int i = 1; i <= 300; i++)
+		snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "pw%d\n", i);
+	tu_write(many, lines, strlen(lines));
+	for (size_t i = 0; i < 3; i++) {
+		r = tu_hvtpm(cmds[i], "--password-file", many, pwdir, NULL);
+		ck_assert_int_eq(r.status, 3);
+		ck_assert_ptr_nonnull(strstr(r.err, "at most 256 are taken"));
+		ck_assert_ptr_eq(strchr(r.err, '\n'), r.err + r.errlen - 1); /* one line */
+		ck_assert_uint_eq(r.outlen, 0);
+		tu_run_free(&r);
+	}
+	tu_rmtree(pwdir);
+	free(many);
+	free(pwdir);
 	r = tu_hvtpm("diagnose", "--at", "yesterday", ".", NULL);
 	ck_assert_int_eq(r.status, 3);
 	tu_run_free(&r);
@@ -501,6 +537,66 @@ START_TEST(corrupt_config_is_an_input_error_naming_file_and_offset)
 	r = tu_hvtpm("diagnose", d, NULL);
 	ck_assert_int_eq(r.status, 4);
 	tu_run_free(&r);
+	/* JSON: every entry of "errors" has an offset (a number or null); the file's own
+	 * entry has the offset of the first error met in it, as its findings do. A PFX
+	 * without its password is listed the same way in summary.pfx_not_opened. */
+	char *pfx = tu_join(s, "needs-password/dc02-certs/"
+			       "Shielded_VM_Signing_Certificate_(UntrustedGuardian)_(HV2022-01).pfx");
+	char *pfx2 = tu_join(d, "locked.pfx");
+	size_t pn;
+	uint8_t *pb = tu_read(pfx, &pn);
+	ck_assert_ptr_nonnull(pb);
+	tu_write(pfx2, pb, pn);
+	free(pb);
+	static const char *const runs[][3] = { { "diagnose", "json", "errors" },
+					       { "audit", "json", "errors" },
+					       { "audit", "jsonl", "errors" },
+					       { "audit", "json", "pfx_not_opened" } };
+	for (size_t k = 0; k < sizeof runs / sizeof *runs; k++) {
+		r = tu_hvtpm(runs[k][0], "--format", runs[k][1], d, NULL);
+		ck_assert_int_eq(r.status, 4);
+		json_object *doc;
+		if (strcmp(runs[k][1], "jsonl") == 0) { /* the summary record is the last line */
+			char *last = r.out + r.outlen - 1;
+			while (last > r.out && last[-1] != '\n')
+				last--;
+			doc = json_tokener_parse(last);
+			ck_assert_ptr_nonnull(doc);
+		} else {
+			doc = parse(&r);
+		}
+		json_object *arr = strcmp(runs[k][2], "pfx_not_opened") == 0
+					   ? get(get(doc, "summary"), runs[k][2])
+					   : get(doc, runs[k][2]);
+		size_t n2 = json_object_array_length(arr);
+		ck_assert_uint_gt(n2, 0);
+		bool file_entry = false;
+		int64_t first_error = -1;
+		for (size_t i = 0; i < n2; i++) {
+			json_object *x = json_object_array_get_idx(arr, i), *o = NULL;
+			ck_assert_msg(json_object_object_get_ex(x, "offset", &o), "%s %s %s[%zu]: "
+				      "no offset", runs[k][0], runs[k][1], runs[k][2], i);
+			ck_assert(o == NULL || json_object_is_type(o, json_type_int));
+			const char *cls = gets(x, "class");
+			if (strcmp(cls, "error") == 0 && o && first_error < 0 &&
+			    strstr(gets(x, "path"), "broken.vmcx"))
+				first_error = json_object_get_int64(o);
+		}
+		for (size_t i = 0; i < n2 && strcmp(runs[k][2], "errors") == 0; i++) {
+			json_object *x = json_object_array_get_idx(arr, i), *o = NULL;
+			if (strcmp(gets(x, "class"), "corrupt") != 0)
+				continue;
+			ck_assert(json_object_object_get_ex(x, "offset", &o) && o);
+			ck_assert_int_ge(first_error, 0);
+			ck_assert_int_eq(json_object_get_int64(o), first_error);
+			file_entry = true;
+		}
+		ck_assert(file_entry || strcmp(runs[k][2], "errors") != 0);
+		json_object_put(doc);
+		tu_run_free(&r);
+	}
+	free(pfx);
+	free(pfx2);
 	free(b);
 	free(src);
 	free(dst);
@@ -571,6 +667,53 @@ START_TEST(inspect_saved_kp_and_guest_state)
 	ck_assert_ptr_nonnull(strstr(r.out, "/configuration/security/keys/key_protector"));
 	tu_run_free(&r);
 	free(gs);
+	free(kp);
+	free(s);
+}
+END_TEST
+
+/* inspect dates its JSON as diagnose and audit do: SOURCE_DATE_EPOCH, else --at, else now. */
+START_TEST(inspect_json_is_dated_like_the_other_commands)
+{
+	char *s = samples();
+	char *kp = tu_join(s, "hgs/shielded01.kp");
+	static const struct {
+		const char *env, *at, *want;
+	} cases[] = {
+		{ "SOURCE_DATE_EPOCH=1790000000", NULL, "2026-09-21T14:13:20Z" },
+		{ NULL, "2026-06-01", "2026-06-01T00:00:00Z" },
+		{ "SOURCE_DATE_EPOCH=1790000000", "2026-06-01", "2026-09-21T14:13:20Z" },
+		{ "SOURCE_DATE_EPOCH=not-a-number", "2026-06-01", "2026-06-01T00:00:00Z" },
+	};
+	char *first = NULL;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char *const env[] = { (char *)cases[i].env, NULL };
+		char *argv[8] = { (char *)tu_bin(), "inspect", "--format", "json" };
+		size_t n = 4;
+		if (cases[i].at) {
+			argv[n++] = "--at";
+			argv[n++] = (char *)cases[i].at;
+		}
+		argv[n++] = kp;
+		argv[n] = NULL;
+		for (int k = 0; k < 2; k++) { /* twice: the same bytes */
+			tu_run_result r = tu_run(argv, cases[i].env ? env : NULL, NULL);
+			ck_assert_int_eq(r.status, 0);
+			json_object *doc = parse(&r);
+			ck_assert_msg(strcmp(gets(doc, "generated_at"), cases[i].want) == 0,
+				      "case %zu: generated_at %s, want %s", i,
+				      gets(doc, "generated_at"), cases[i].want);
+			json_object_put(doc);
+			if (k == 0) {
+				first = r.out;
+				r.out = NULL;
+			} else {
+				ck_assert_str_eq(r.out, first);
+				free(first);
+			}
+			tu_run_free(&r);
+		}
+	}
 	free(kp);
 	free(s);
 }
@@ -1628,6 +1771,7 @@ int main(void)
 	tcase_add_test(tc, corrupt_config_is_an_input_error_naming_file_and_offset);
 	tcase_add_test(tc, inspect_reports_every_corpus_file);
 	tcase_add_test(tc, inspect_saved_kp_and_guest_state);
+	tcase_add_test(tc, inspect_json_is_dated_like_the_other_commands);
 	tcase_add_test(tc, colour_only_on_a_terminal);
 	tcase_add_test(tc, options_are_spelled_in_full_and_values_never_echoed);
 	tcase_add_test(tc, help_command_prints_the_command_help);

@@ -20,12 +20,18 @@
 
 #include "formats/certfile.h"
 #include "formats/pfx.h"
+#include "model/collect.h"
+#include "model/pipeline.h"
+#include "report/audit_report.h"
+#include "report/diagnose_report.h"
+#include "report/inspect_report.h"
 #include "util/passwords.h"
 #include "report/pfx_report.h"
 #include "support/pfx_fixtures.h"
 #include "support/testutil.h"
 #include "util/diag.h"
 #include "util/ossl.h"
+#include "util/strbuf.h"
 
 #define CANARY "Xq7-Zebra-Canary-91!"
 #define OTHER_PASS "other-pass-7"
@@ -609,6 +615,123 @@ static void open_twice(const hv_passwords *pw, uint64_t total, opener t[2], uint
 	*left = pfx_kdf_budget_left(&run);
 }
 
+/* inspect's view of one file, through the pipeline as cmd_inspect reads it. */
+typedef struct {
+	ev_class cls;
+	hv_err status;
+	char *json;
+} inspected;
+
+static void on_inspected(void *ctx, file_facts *x)
+{
+	inspected *in = ctx;
+	inspect_report_opts ro;
+	memset(&ro, 0, sizeof(ro));
+	ro.at = REPORT_AT;
+	json_object *j = inspect_report_json(x, &ro);
+	in->cls = x->cls;
+	in->status = x->status;
+	in->json = strdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	json_object_put(j);
+}
+
+static const char *jget(json_object *o, const char *k)
+{
+	json_object *v = NULL;
+	ck_assert_msg(json_object_object_get_ex(o, k, &v), "no %s", k);
+	return json_object_get_string(v);
+}
+
+/*
+ * A PFX the run's key-derivation budget cannot pay for is skipped by policy
+ * (status limit, the budget named), never damaged: the same class in the
+ * evidence, every report built on it, and inspect.
+ */
+START_TEST(budget_refusal_is_skipped_by_policy_not_damaged)
+{
+	NEED_FIXTURES();
+	char *path = tu_join(fx, "aes.pfx");
+	hv_passwords pw;
+	passwords_init(&pw);
+	pw_add(&pw, CANARY, 1);
+	/* Less than one 2048-iteration attempt left for the rest of this (forked) test. */
+	pfx_kdf_budget_init(pfx_process_kdf_budget(), 1000);
+
+	evidence e;
+	evidence_init(&e);
+	collect_opts co = { .pw = &pw };
+	collector *col = collector_new(&e, &co);
+	collector_add_paths(col, &path, 1);
+	collector_finish(col);
+	ck_assert_uint_eq(e.nfiles, 1);
+	const ev_file *f = &e.files[0];
+	ck_assert_str_eq(ev_class_name(f->cls), "skipped");
+	ck_assert_int_eq(f->status, HV_ERR_LIMIT);
+	ck_assert(f->input_error); /* refused by a cap: exit status 4, as documented */
+	ck_assert_ptr_nonnull(strstr(f->error, "key-derivation budget exhausted"));
+	ck_assert_uint_eq(e.nclass[EVC_SKIPPED], 1);
+	ck_assert_uint_eq(e.nclass[EVC_DAMAGED], 0);
+
+	/* diagnose and audit JSON: the evidence entry, the errors, the summary counts */
+	json_object *ev = dx_evidence_file_json(&e, 0);
+	ck_assert_str_eq(jget(ev, "class"), "skipped");
+	ck_assert_str_eq(jget(ev, "status"), "limit");
+	json_object_put(ev);
+	json_object *errs = dx_errors_json(&e);
+	ck_assert_uint_ge(json_object_array_length(errs), 1);
+	ck_assert_str_eq(jget(json_object_array_get_idx(errs, 0), "class"), "limit");
+	json_object_put(errs);
+	audit_result a;
+	audit_begin(&e, REPORT_AT, 90, &a);
+	audit_end(&e, 4, &a);
+	json_object *sum = audit_summary_json(&e, &a);
+	json_object *cl = NULL, *n = NULL;
+	ck_assert(json_object_object_get_ex(sum, "classes", &cl));
+	ck_assert(json_object_object_get_ex(cl, "skipped", &n));
+	ck_assert_int_eq(json_object_get_int(n), 1);
+	ck_assert(json_object_object_get_ex(cl, "damaged", &n));
+	ck_assert_int_eq(json_object_get_int(n), 0);
+	ck_assert(json_object_object_get_ex(sum, "files_with_errors", &n));
+	ck_assert_int_eq(json_object_get_int(n), 1);
+	ck_assert(json_object_object_get_ex(sum, "pfx_not_opened", &n));
+	ck_assert_uint_eq(json_object_array_length(n), 1);
+	json_object_put(sum);
+	/* text: the evidence line says skipped, with the reason */
+	char *txt = NULL;
+	size_t tl = 0;
+	FILE *m = open_memstream(&txt, &tl);
+	dx_evidence_text(m, &e, true, pw.n, 200);
+	fclose(m);
+	ck_assert_msg(strstr(txt, "0 damaged") && strstr(txt, "1 skipped"), "%s", txt);
+	ck_assert_msg(strstr(txt, "skipped      ") && strstr(txt, "key-derivation budget"), "%s",
+		      txt);
+	free(txt);
+	audit_free(&a);
+	evidence_free(&e);
+
+	/* inspect */
+	inspected in = { EVC_USED, HV_OK, NULL };
+	pipeline_opts po;
+	memset(&po, 0, sizeof(po));
+	po.id.pw = &pw;
+	po.id.keep = true;
+	po.on_file = on_inspected;
+	po.ctx = &in;
+	pipeline_run(&path, 1, &po);
+	ck_assert_str_eq(ev_class_name(in.cls), "skipped");
+	ck_assert_int_eq(in.status, HV_ERR_LIMIT);
+	json_object *ij = json_tokener_parse(in.json);
+	ck_assert_str_eq(jget(ij, "class"), "skipped");
+	ck_assert_str_eq(jget(ij, "status"), "limit");
+	json_object_put(ij);
+	free(in.json);
+
+	pfx_kdf_budget_init(pfx_process_kdf_budget(), PFX_RUN_KDF_BUDGET);
+	passwords_free(&pw);
+	free(path);
+}
+END_TEST
+
 START_TEST(run_budget_shared_by_threads)
 {
 	const uint64_t one = 5 * 2048; /* what opening aes.pfx costs */
@@ -1120,10 +1243,43 @@ START_TEST(duplicates_and_limits)
 	ck_assert_int_eq(passwords_add(&pw, big, strlen(big), PW_SRC_FILE, 1, &f),
 			 HV_ERR_LIMIT);
 	ck_assert_uint_eq(pw.n, 0);
-	ck_assert(has_finding(&f, HV_SEV_ERROR, "longer than"));
+	ck_assert(has_finding(&f, HV_SEV_ERROR, "password-file line 1 is longer than 1024 bytes"));
 	ck_assert_ptr_null(strstr(f.v[0].msg, "aaaa"));
 	passwords_free(&pw);
 	findings_free(&f);
+}
+END_TEST
+
+/* Over the candidate cap: one error naming the cap and the first line past it, not one per line. */
+START_TEST(candidate_cap_is_one_error_naming_the_cap)
+{
+	strbuf sb = STRBUF_INIT;
+	for (int i = 1; i <= 300; i++)
+		sb_addf(&sb, "pw%d\r\n", i);
+	hv_passwords pw;
+	hv_findings f = { 0 };
+	ck_assert_int_eq(read_pw_bytes(sb.buf, sb.len, &pw, &f), HV_ERR_LIMIT);
+	ck_assert_uint_eq(f.n, 1);
+	ck_assert_int_eq(f.v[0].sev, HV_SEV_ERROR);
+	ck_assert_ptr_nonnull(f.v[0].file); /* the password file */
+	ck_assert_ptr_nonnull(strstr(f.v[0].msg, "password-file line 257 would be PFX password "
+						 "candidate 257: at most 256 are taken"));
+	ck_assert_ptr_null(strstr(f.v[0].msg, "pw257"));
+	passwords_free(&pw);
+	findings_free(&f);
+	/* 256 lines are taken; a source after them is the one past the cap */
+	sb_reset(&sb);
+	for (int i = 1; i <= 256; i++)
+		sb_addf(&sb, "pw%d\n", i);
+	ck_assert_int_eq(read_pw_bytes(sb.buf, sb.len, &pw, &f), HV_OK);
+	ck_assert_uint_eq(pw.n, 256);
+	ck_assert_int_eq(passwords_add_defaults(&pw, &f), HV_ERR_LIMIT);
+	ck_assert_uint_eq(f.n, 1);
+	ck_assert_ptr_nonnull(strstr(f.v[0].msg, "default list #1 would be PFX password "
+						 "candidate 257"));
+	passwords_free(&pw);
+	findings_free(&f);
+	sb_free(&sb);
 }
 END_TEST
 
@@ -1150,6 +1306,7 @@ int main(void)
 	tcase_add_test(tc, wrong_mac_skips_costly_probes);
 	tcase_add_test(tc, file_budget_exhausted_is_not_wrong_password);
 	tcase_add_test(tc, run_budget_shared_by_threads);
+	tcase_add_test(tc, budget_refusal_is_skipped_by_policy_not_damaged);
 	tcase_add_test(tc, powershell_password_file_opens_pfx);
 	tcase_add_test(tc, truncated_and_not_pfx);
 	tcase_add_test(tc, unsupported_algorithms_are_named);
@@ -1167,6 +1324,7 @@ int main(void)
 	tcase_add_test(tp, password_sources_in_documented_order);
 	tcase_add_test(tp, prompt_without_terminal_is_clear_error);
 	tcase_add_test(tp, duplicates_and_limits);
+	tcase_add_test(tp, candidate_cap_is_one_error_naming_the_cap);
 	suite_add_tcase(s, tp);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

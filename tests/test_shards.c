@@ -161,7 +161,9 @@ START_TEST(generated_estate_in_three_shards)
 	ck_assert_ptr_null(memmem(text, len, "PRIVATE", 7));
 	ck_assert_ptr_nonnull(memmem(text, len, "\"private_key\":true", 18));
 	free(text);
-	text = (char *)tu_read(facts_path("shard0.facts"), &len);
+	free(f);
+	f = facts_path("shard0.facts");
+	text = (char *)tu_read(f, &len);
 	ck_assert_ptr_null(memmem(text, len, "Wrapping", 8)); /* no protector XML, no transport key */
 	ck_assert_ptr_null(memmem(text, len, "TransportKey", 12));
 	free(text);

@@ -11,6 +11,7 @@
 #include "support/certgen.h"
 #include "support/testutil.h"
 #include "util/text.h"
+#include "util/xalloc.h"
 
 #define DAY 86400L
 
@@ -53,6 +54,15 @@ static void copy_cert(const hv_cert *src, hv_cert *dst)
 }
 
 /* A VM whose current KP has the given wrappings (first one is the owner). */
+/* A PFX no candidate opened, recorded as the collector records one: used, status password. */
+static void add_locked_pfx(evidence *e, const char *path, const char *why)
+{
+	size_t f = evidence_add_file(e, path, NULL, 10);
+	e->files[f].kind = EV_PFX;
+	e->files[f].status = HV_ERR_PASSWORD;
+	e->files[f].error = xstrdup(why);
+}
+
 static ev_vm *vm_with_kp(evidence *e, const char *id, pair *w, size_t nw)
 {
 	size_t f = evidence_add_file(e, "vm.kp", NULL, 100);
@@ -194,9 +204,7 @@ START_TEST(locked_pfx_means_needs_password_never_rebuild)
 	pair p;
 	make_pair(&p, "UntrustedGuardian", "HV01", T0, T0 + 3652 * DAY);
 	vm_with_kp(&e, "11111111-2222-3333-4444-555555555555", &p, 1);
-	size_t f = evidence_add_file(&e, "locked.pfx", NULL, 10);
-	e.files[f].kind = EV_PFX;
-	evidence_fail(&e, f, HV_ERR_PASSWORD, "wrong password (MAC check failed for 3 candidates)");
+	add_locked_pfx(&e, "locked.pfx", "wrong password (MAC check failed for 3 candidates)");
 	verdict v = run(&e, T0 + DAY);
 	ck_assert_str_eq(verdict_name(v.kind), "needs_password");
 	ck_assert(has_reason(&v, "locked.pfx"));
@@ -355,9 +363,7 @@ START_TEST(no_password_given_is_said)
 	pair p;
 	make_pair(&p, "UntrustedGuardian", "HV01", T0, T0 + 3652 * DAY);
 	vm_with_kp(&e, "11111111-2222-3333-4444-555555555555", &p, 1);
-	size_t f = evidence_add_file(&e, "locked.pfx", NULL, 10);
-	e.files[f].kind = EV_PFX;
-	evidence_fail(&e, f, HV_ERR_PASSWORD, "wrong password: 2 passwords tried");
+	add_locked_pfx(&e, "locked.pfx", "wrong password: 2 passwords tried");
 	verdict v;
 	verdict_opts o = { T0 + DAY, 90 };
 	verdict_context x = { .passwords_known = true, .npasswords = 0 };

@@ -917,7 +917,7 @@ START_TEST(resolve_paths_of_a_model)
 	vm_model vm;
 	ck_assert_int_eq(vm_from_tree(root, cfgfile, &vm, &f), HV_OK);
 	char *vmdir = tu_join(d, "VM");
-	vm_resolve_paths(&vm, vmdir);
+	vm_resolve_paths(&vm, vmdir, 0);
 	const vm_drive *b = find_drive(&vm, VM_CTRL_IDE, 0, 0);
 	ck_assert_uint_eq(b->resolved.n, 3);
 	ck_assert(!b->resolved.v[0].exists);
@@ -931,7 +931,7 @@ START_TEST(resolve_paths_of_a_model)
 	ck_assert_str_eq(vm.guest_state_resolved.v[0].path, gs);
 	/* Resolving again replaces the lists; a narrower tree marks the disk outside. */
 	char *vmsdir = tu_join(d, "VM/Virtual Machines");
-	vm_resolve_paths(&vm, vmsdir);
+	vm_resolve_paths(&vm, vmsdir, 0);
 	ck_assert_uint_eq(b->resolved.n, 3);
 	ck_assert(b->resolved.v[2].outside_tree);
 	ck_assert(!b->resolved.v[2].exists);

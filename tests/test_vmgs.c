@@ -552,6 +552,133 @@ static void damaged(run *r, unsigned dmg, int newer)
 	fixture_free(&o);
 }
 
+/* ---- salvage -------------------------------------------------------------- */
+
+typedef struct {
+	char name[8][64];
+	uint8_t *bytes[8];
+	size_t len[8];
+	uint64_t offset[8];
+	vmgs_kp_role role[8];
+	bool is_string[8];
+	size_t n;
+} salvaged;
+
+static bool on_value(void *ctx, const vmgs_salvaged *v)
+{
+	salvaged *s = ctx;
+	ck_assert_uint_lt(s->n, 8);
+	snprintf(s->name[s->n], sizeof s->name[0], "%s", v->name);
+	s->bytes[s->n] = malloc(v->len);
+	memcpy(s->bytes[s->n], v->bytes, v->len);
+	s->len[s->n] = v->len;
+	s->offset[s->n] = v->offset;
+	s->role[s->n] = v->role;
+	s->is_string[s->n] = v->is_string;
+	s->n++;
+	return true;
+}
+
+static void salvaged_free(salvaged *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->bytes[i]);
+	memset(s, 0, sizeof *s);
+}
+
+static const char long_text[] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+				"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+/*
+ * Both headers damaged: the reader gives up, but the JSON text is still in
+ * the bytes, and vmgs_salvage finds its values: the byte arrays of at least
+ * VMGS_SALVAGE_MIN numbers and the long strings, with the member name before
+ * each and the role that name suggests.
+ */
+START_TEST(salvage_finds_the_values_a_damaged_file_still_holds)
+{
+	fixture x;
+	fixture_make(&x, kp_cur, sizeof kp_cur);
+	x.tpm_states[4] = (vmgsw_value){ .name = "Mode", .kind = VMGSW_STRING, .str = long_text };
+	vmgsw_spec s = { .current = x.st, .damage = VMGSW_DMG_CRC0 | VMGSW_DMG_CRC1 };
+	run r;
+	run_spec(&r, &s);
+	ck_assert_int_eq(r.rc, HV_ERR_CORRUPT);
+	ck_assert(!r.v.current.decoded);
+	salvaged got = { .n = 0 };
+	size_t n = vmgs_salvage(span_make(r.buf, r.len), r.len, 0, on_value, &got);
+	ck_assert_uint_eq(n, got.n);
+	int kp = -1, lkg = -1, nv = -1, mode = -1;
+	for (size_t i = 0; i < got.n; i++) {
+		if (strcmp(got.name[i], "KeyProtector") == 0)
+			kp = (int)i;
+		else if (strcmp(got.name[i], "lkg_key_protector") == 0)
+			lkg = (int)i;
+		else if (strcmp(got.name[i], "Nvram") == 0 && got.len[i] == sizeof tpm_nv)
+			nv = (int)i;
+		else if (strcmp(got.name[i], "Mode") == 0)
+			mode = (int)i;
+	}
+	ck_assert_msg(kp >= 0 && lkg >= 0 && nv >= 0 && mode >= 0, "%zu values", got.n);
+	ck_assert_uint_eq(got.len[kp], sizeof kp_cur);
+	ck_assert_mem_eq(got.bytes[kp], kp_cur, sizeof kp_cur);
+	ck_assert_int_eq(got.role[kp], VMGS_ROLE_CURRENT);
+	ck_assert(!got.is_string[kp]);
+	/* the offset is that of the '[' (UTF-16LE) inside the current copy's data */
+	ck_assert_uint_ge(got.offset[kp], r.lay.current_offset);
+	ck_assert_uint_lt(got.offset[kp], r.lay.current_offset + r.lay.current_size);
+	ck_assert_uint_eq(r.buf[got.offset[kp]], '[');
+	ck_assert_uint_eq(r.buf[got.offset[kp] + 1], 0);
+	ck_assert_mem_eq(got.bytes[lkg], kp_lkg, sizeof kp_lkg);
+	ck_assert_int_eq(got.role[lkg], VMGS_ROLE_LAST_KNOWN_GOOD);
+	ck_assert(got.is_string[mode]);
+	ck_assert_uint_eq(got.len[mode], strlen(long_text));
+	ck_assert_mem_eq(got.bytes[mode], long_text, strlen(long_text));
+	salvaged_free(&got);
+
+	/* a window: only values that start in its body are handed on */
+	n = vmgs_salvage(span_make(r.buf, r.len), (size_t)r.lay.current_offset, 0, on_value, &got);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_uint_eq(got.n, 0);
+	run_free(&r);
+	fixture_free(&x);
+}
+END_TEST
+
+/* A file cut short in the middle of the protector's array: that value is lost, others stay. */
+START_TEST(salvage_of_a_file_cut_short)
+{
+	fixture x;
+	fixture_make(&x, kp_cur, sizeof kp_cur);
+	vmgsw_spec s = { .current = x.st };
+	run r;
+	run_spec(&r, &s);
+	salvaged got = { .n = 0 };
+	vmgs_salvage(span_make(r.buf, r.len), r.len, 0, on_value, &got);
+	uint64_t kp_at = 0, lkg_at = 0;
+	for (size_t i = 0; i < got.n; i++) {
+		if (strcmp(got.name[i], "KeyProtector") == 0)
+			kp_at = got.offset[i];
+		if (strcmp(got.name[i], "lkg_key_protector") == 0)
+			lkg_at = got.offset[i];
+	}
+	ck_assert_uint_gt(kp_at, 0);
+	ck_assert_uint_gt(lkg_at, kp_at); /* written in this order */
+	salvaged_free(&got);
+	/* cut 40 bytes into the lkg array: KeyProtector is whole, lkg_key_protector is not */
+	vmgs_salvage(span_make(r.buf, (size_t)lkg_at + 40), (size_t)lkg_at + 40, 0, on_value, &got);
+	bool kp = false, lkg = false;
+	for (size_t i = 0; i < got.n; i++) {
+		kp |= strcmp(got.name[i], "KeyProtector") == 0;
+		lkg |= strcmp(got.name[i], "lkg_key_protector") == 0;
+	}
+	ck_assert(kp && !lkg);
+	salvaged_free(&got);
+	run_free(&r);
+	fixture_free(&x);
+}
+END_TEST
+
 START_TEST(bad_crc_on_older_header_uses_newer)
 {
 	run r;
@@ -1040,6 +1167,8 @@ int main(void)
 	tcase_add_test(tc, v2_is_unsupported);
 	tcase_add_test(tc, placeholder_is_not_a_guest_state);
 	tcase_add_test(tc, gpt_partition_without_headers_is_corrupt);
+	tcase_add_test(tc, salvage_finds_the_values_a_damaged_file_still_holds);
+	tcase_add_test(tc, salvage_of_a_file_cut_short);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

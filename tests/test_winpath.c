@@ -1,4 +1,5 @@
 /* test_winpath.c - Windows paths from VM configurations resolved in an evidence tree. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -223,6 +224,64 @@ START_TEST(relative_config_dir)
 END_TEST
 
 /* The VM folder a file of a Hyper-V layout belongs to. */
+/*
+ * A configuration inside an archive: its candidates are members of that
+ * archive (nothing is checked on disk, even where a file of that name
+ * exists), the member part normalised on its own so that ".." never leaves
+ * the archive; and the lookup key of an evidence member takes the same form.
+ */
+START_TEST(archive_members_resolve_inside_their_archive)
+{
+	tree t = make_tree();
+	put(t.vhds, "disk.vhdx"); /* on disk next to where the archive would be: never a candidate */
+	char *arc = tu_join(t.root, "VM.zip");
+	winpath_list l;
+	ck_assert_uint_eq(winpath_resolve_member("D:\\x\\disk.vhdx", WINPATH_DISK, arc,
+						 "Virtual Machines", &l), 0);
+	ck_assert_uint_eq(l.n, 3);
+	static const char *const want[] = { "!Virtual Machines/disk.vhdx",
+					    "!Virtual Machines/Virtual Hard Disks/disk.vhdx",
+					    "!Virtual Hard Disks/disk.vhdx" };
+	for (size_t i = 0; i < 3; i++) {
+		char *w = NULL;
+		ck_assert_int_ge(asprintf(&w, "%s%s", arc, want[i]), 0);
+		ck_assert_str_eq(l.v[i].path, w);
+		ck_assert(l.v[i].in_archive && !l.v[i].exists && !l.v[i].via_symlink);
+		free(w);
+	}
+	winpath_list_free(&l);
+	/* at the archive's top, ".." stays inside the archive */
+	winpath_resolve_member("D:\\x\\disk.vhdx", WINPATH_DISK, "a.zip", ".", &l);
+	ck_assert_str_eq(l.v[0].path, "a.zip!disk.vhdx");
+	ck_assert_str_eq(l.v[2].path, "a.zip!../Virtual Hard Disks/disk.vhdx");
+	winpath_list_free(&l);
+	winpath_resolve_member("D:\\x\\g.vmgs", WINPATH_GUEST_STATE, "a.tar", "./VM", &l);
+	ck_assert_uint_eq(l.n, 1);
+	ck_assert_str_eq(l.v[0].path, "a.tar!VM/g.vmgs");
+	winpath_list_free(&l);
+	/* lookup keys: members normalised on their own, the archive part kept */
+	char *k = winpath_key("ev/a.tar!./Virtual Hard Disks/d.vhdx", strlen("ev/a.tar!"));
+	ck_assert_str_eq(k, "ev/a.tar!Virtual Hard Disks/d.vhdx");
+	free(k);
+	k = winpath_key("ev/./a!b/./c.vhdx", 0); /* on disk: a '!' is part of a name */
+	ck_assert_str_eq(k, "ev/a!b/c.vhdx");
+	free(k);
+	/* a folder on disk with a '!' in its name resolves on disk as any other */
+	char *bang = tu_join(t.root, "old!VM/Virtual Machines");
+	char *bvhds = tu_join(t.root, "old!VM/Virtual Hard Disks");
+	put(bvhds, "disk.vhdx");
+	ck_assert_uint_eq(winpath_resolve("D:\\x\\disk.vhdx", WINPATH_DISK, bang, t.root, &l), 1);
+	for (size_t i = 0; i < l.n; i++)
+		ck_assert(!l.v[i].in_archive);
+	ck_assert(l.v[2].exists);
+	winpath_list_free(&l);
+	free(bang);
+	free(bvhds);
+	free(arc);
+	drop_tree(&t);
+}
+END_TEST
+
 START_TEST(export_root_walks_up_the_layout)
 {
 	char *dir = tu_mkdtemp();
@@ -278,6 +337,7 @@ int main(void)
 	tcase_add_test(tc, outside_tree_is_flagged_not_checked);
 	tcase_add_test(tc, symlinks_are_not_followed);
 	tcase_add_test(tc, relative_config_dir);
+	tcase_add_test(tc, archive_members_resolve_inside_their_archive);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -18,15 +18,17 @@
 #include "util/strmap.h"
 #include "util/xalloc.h"
 
-/* Bytes of path that name its folder, the separator included (see the header). */
-static size_t folder_len(const char *path)
+/*
+ * Bytes of the file's path that name its folder, the separator included
+ * (see the header): inside an archive never less than "archive!" (known from
+ * where the file was read, not from a '!' in its name).
+ */
+static size_t folder_len(const ev_file *f)
 {
-	const char *slash = strrchr(path, '/');
-	const char *b = slash ? slash + 1 : path;
-	const char *bang = strrchr(b, '!');
-	if (bang)
-		b = bang + 1;
-	return (size_t)(b - path);
+	const char *from = f->path + f->member_at;
+	const char *slash = strrchr(from, '/');
+	const char *b = slash ? slash + 1 : from;
+	return (size_t)(b - f->path);
 }
 
 /* The lookup key of a file: its folder as it is, its name in lower case (ASCII). */
@@ -58,7 +60,7 @@ static void index_build(const evidence *e, file_index *ix)
 	memset(ix, 0, sizeof *ix);
 	for (size_t i = 0; i < e->nfiles; i++) {
 		const char *p = e->files[i].path;
-		size_t fl = folder_len(p);
+		size_t fl = folder_len(&e->files[i]);
 		strmap_put(&ix->paths, key_of(p, fl, p + fl), i);
 	}
 	ix->first_holding = xcalloc(e->nfiles + 1, sizeof *ix->first_holding);
@@ -125,7 +127,7 @@ static void check_one(const evidence *e, const file_index *ix, size_t file, bool
 {
 	const ev_file *mf = &e->files[file];
 	const export_facts *x = mf->manifest;
-	size_t flen = folder_len(mf->path);
+	size_t flen = folder_len(mf);
 	size_t cap = x->n ? x->n : 1;
 	export_manifest tmp;
 	memset(&tmp, 0, sizeof tmp);
@@ -195,13 +197,13 @@ static void find_unlisted(const evidence *e, mc_result *r)
 {
 	for (size_t i = 0; i < e->nfiles; i++) {
 		const char *p = e->files[i].path;
-		size_t fl = folder_len(p);
+		size_t fl = folder_len(&e->files[i]);
 		if (!is_pfx_name(p + fl))
 			continue;
 		for (size_t k = 0; k < r->nm; k++) {
 			mc_manifest *m = &r->m[k];
 			const char *mp = e->files[m->file].path;
-			if (folder_len(mp) != fl || memcmp(mp, p, fl) != 0)
+			if (folder_len(&e->files[m->file]) != fl || memcmp(mp, p, fl) != 0)
 				continue;
 			bool named = false;
 			for (size_t j = m->first; j < m->first + m->n && !named; j++)

@@ -19,10 +19,10 @@
  * "Beside": the evidence file whose path is the manifest's folder followed
  * by the entry's file name, compared without regard to ASCII letter case
  * as on Windows.  The folder is the manifest's path up to its last '/';
- * inside an archive, a member at the top of the archive has the folder
- * "archive!" (the rule of readers_stem), so "a.zip!m.json" and
- * "a.zip!x.pfx" are beside each other, and "a.zip!dir/m.json" and
- * "a.zip!dir/x.pfx" too.
+ * inside an archive (ev_file.member_at: known from where the file was read,
+ * never from a '!' in a name), a member at the top of the archive has the
+ * folder "archive!", so "a.zip!m.json" and "a.zip!x.pfx" are beside each
+ * other, and "a.zip!dir/m.json" and "a.zip!dir/x.pfx" too.
  *
  * Pure data: nothing printed (report/audit_report.c renders it).
  */

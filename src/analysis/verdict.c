@@ -127,13 +127,11 @@ static bool is_local(const ev_wrapping *w)
  * script gives: "Shielded_VM_<Role>_Certificate_(<guardian>)_(<host>).pfx".
  * Writes the host into out and returns true; false for any other name.
  */
-static bool host_from_file_name(const char *path, char *out, size_t n)
+static bool host_from_file_name(const ev_file *f, char *out, size_t n)
 {
-	const char *b = strrchr(path, '/');
-	b = b ? b + 1 : path;
-	const char *bang = strrchr(b, '!');
-	if (bang)
-		b = bang + 1;
+	const char *from = f->path + f->member_at; /* an archive member: its own name */
+	const char *b = strrchr(from, '/');
+	b = b ? b + 1 : from;
 	if (strncasecmp(b, "Shielded_VM_", 12) != 0 && strncasecmp(b, "Shielded VM ", 12) != 0)
 		return false;
 	const char *close = strrchr(b, ')');
@@ -163,7 +161,7 @@ static void locked_files(const evidence *e, verdict *v)
 			continue;
 		char host[256];
 		bool relevant = true;
-		if (host_from_file_name(f->path, host, sizeof host)) {
+		if (host_from_file_name(f, host, sizeof host)) {
 			relevant = false;
 			for (size_t k = 0; k < v->ncerts && !relevant; k++)
 				relevant = v->certs[k].cert->host &&

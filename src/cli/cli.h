@@ -52,5 +52,11 @@ bool cli_check_options(const char *cmd, int argc, char *const *argv, const char 
 		       const struct option *longopts);
 /* Parses an --at / --expiring-before date; prints a usage error naming opt when bad. */
 bool cli_parse_date(const char *cmd, const char *opt, const char *arg, time_t *out);
+/*
+ * The date of reproducible output, the same for every command: SOURCE_DATE_EPOCH
+ * when it is a number of 0 or more (anything else is ignored), else the --at date
+ * when one was given, else now.
+ */
+time_t cli_generated_at(bool at_given, time_t at, time_t now);
 
 #endif

@@ -42,7 +42,8 @@ static const char usage_text[] =
 	"\n"
 	"Every file ends in one class: used, damaged, unrecognised, unreadable or\n"
 	"skipped.\n"
-	"Long options are never abbreviated.\n"
+	"Long options are never abbreviated.  The same files and --at give the same\n"
+	"bytes: generated_at is SOURCE_DATE_EPOCH when set, else --at, else now.\n"
 	"Exit status: 0 every file read; 3 usage error; 4 a file is damaged, unreadable,\n"
 	"skipped or could not be opened; 5 internal error.\n";
 
@@ -95,7 +96,7 @@ static void on_file(void *ctx, file_facts *x)
 {
 	run_state *rs = ctx;
 	if (x->vm)
-		vm_resolve_paths(x->vm, x->root);
+		vm_resolve_paths(x->vm, x->root, x->member_at);
 	findings_print_grouped(stderr, "hvtpm inspect", &x->findings, HV_SEV_NOTE);
 	if (rs->json) {
 		inspect_json_file(stdout, inspect_report_json(x, &rs->ro), rs->count);
@@ -116,6 +117,7 @@ typedef struct {
 	out_format fmt;
 	bool tree, follow;
 	time_t at;
+	bool at_given;
 	hv_pw_options pwo;
 } inspect_args;
 
@@ -138,6 +140,7 @@ static int parse_args(int argc, char **argv, inspect_args *a)
 		case O_AT:
 			if (!cli_parse_date("inspect", "--at", optarg, &a->at))
 				return cli_usage_error("inspect");
+			a->at_given = true;
 			break;
 		case O_PWFILE:
 			a->pwo.file = optarg;
@@ -164,7 +167,7 @@ static int parse_args(int argc, char **argv, inspect_args *a)
 
 int cmd_inspect(int argc, char **argv)
 {
-	inspect_args a = { OUT_TEXT, false, false, time(NULL), { NULL, true, false, false } };
+	inspect_args a = { OUT_TEXT, false, false, time(NULL), false, { NULL, true, false, false } };
 	int rc = parse_args(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
@@ -195,7 +198,7 @@ int cmd_inspect(int argc, char **argv)
 	po.ctx = &rs;
 	if (rs.json) {
 		char g[32];
-		time_to_iso(time(NULL), g);
+		time_to_iso(cli_generated_at(a.at_given, a.at, time(NULL)), g);
 		inspect_json_begin(stdout, g);
 	}
 	pipeline_run(argv + optind, (size_t)(argc - optind), &po);

@@ -276,16 +276,7 @@ static int parse(int argc, char **argv, size_t k, script_args *a)
 /* SOURCE_DATE_EPOCH (reproducible output), else now. */
 static void stamp(char out[32])
 {
-	const char *s = getenv("SOURCE_DATE_EPOCH");
-	time_t t = time(NULL);
-	if (s && *s) {
-		char *end;
-		errno = 0;
-		long long v = strtoll(s, &end, 10);
-		if (!errno && !*end && v >= 0)
-			t = (time_t)v;
-	}
-	time_to_iso(t, out);
+	time_to_iso(cli_generated_at(false, 0, time(NULL)), out);
 }
 
 static int write_script(const strbuf *sb, const char *out)

@@ -204,13 +204,5 @@ bool dx_check_vms(const char *cmd, const dx_opts *o, const evidence *e)
 
 time_t dx_generated_at(const dx_opts *o, time_t now)
 {
-	const char *s = getenv("SOURCE_DATE_EPOCH");
-	if (s && *s) {
-		char *end;
-		errno = 0;
-		long long v = strtoll(s, &end, 10);
-		if (!errno && !*end && v >= 0)
-			return (time_t)v;
-	}
-	return o->at_given ? o->at : now;
+	return cli_generated_at(o->at_given, o->at, now);
 }

@@ -21,7 +21,7 @@ static const struct cli_command commands[] = {
 static void usage(FILE *out)
 {
 	fputs("usage: hvtpm COMMAND [OPTIONS] ARGS...\n"
-	      "       hvtpm --help | --version\n\n"
+	      "       hvtpm -h | --help | -V | --version\n\n"
 	      "Offline forensic and recovery utility for Hyper-V VMs with a virtual TPM.\n\n"
 	      "Commands:\n",
 	      out);

@@ -10,6 +10,7 @@
  * and an unknown one is reported by its name alone (what follows '=' is
  * never shown).  Only then is getopt_long() run, with its own messages off.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,4 +192,17 @@ bool cli_parse_date(const char *cmd, const char *opt, const char *arg, time_t *o
 		opt, esc);
 	free(esc);
 	return false;
+}
+
+time_t cli_generated_at(bool at_given, time_t at, time_t now)
+{
+	const char *s = getenv("SOURCE_DATE_EPOCH");
+	if (s && *s) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(s, &end, 10);
+		if (!errno && !*end && v >= 0)
+			return (time_t)v;
+	}
+	return at_given ? at : now;
 }

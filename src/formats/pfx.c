@@ -352,6 +352,7 @@ static bool kdf_pay(pfx_ctx *c, uint64_t n, const char *what)
 		c->out->kdf_budget_exhausted = true;
 		c->out->kdf_asked = n;
 		c->out->kdf_left = left;
+		c->out->skipped_by_policy = c->out->status == HV_OK; /* the refusal is the status */
 		set_status(c, HV_ERR_LIMIT, HV_NO_OFFSET, "%s not opened: key-derivation budget "
 			   "exhausted (%" PRIu64 " iterations asked, %" PRIu64 " left of the %s "
 			   "budget)", what, n, left, which);

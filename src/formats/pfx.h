@@ -157,6 +157,9 @@ typedef struct {
 	/* Key-derivation cost (see PFX_FILE_KDF_BUDGET). */
 	uint64_t kdf_iterations;  /* iterations spent on this file */
 	bool kdf_budget_exhausted;        /* an attempt was not made: status HV_ERR_LIMIT */
+	bool skipped_by_policy;   /* ... and that refusal is the status: the file was left
+				     unopened by policy (its bytes may be fine), unlike a
+				     file over one of its own caps */
 	uint64_t kdf_asked;       /* ... the iterations it asked for */
 	uint64_t kdf_left;        /* ... and what the budget that refused it had left */
 	size_t probes_skipped;    /* damage-check attempts not made after the MAC failed */
@@ -187,7 +190,7 @@ bool pfx_sniff(span_t data);
  * candidate of o->pw in order, stopping at the first that verifies the MAC,
  * within the key-derivation budgets of o.  Returns out->status; out is
  * always filled (free it with pfx_free) and a finding naming src explains
- * any failure.  HV_ERR_LIMIT with out->kdf_budget_exhausted: not (fully)
+ * any failure.  HV_ERR_LIMIT with out->skipped_by_policy: not (fully)
  * opened because an attempt did not fit the budget (skipped by policy).
  * Thread-safe: the run budget is the only state shared between calls.
  */

@@ -25,6 +25,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,11 +144,9 @@ static void vf_free(vd_file *vf)
 	free(vf);
 }
 
-static hv_err vf_open_path(vd_file *vf, const char *path, int flags, hv_findings *f)
+/* Takes the size and identity of the descriptor vf->fd. */
+static hv_err vf_stat(vd_file *vf, const char *path, hv_findings *f)
 {
-	vf->fd = hv_open_ro(path, flags & VDISK_NOFOLLOW ? HV_OPEN_NOFOLLOW : 0, f);
-	if (vf->fd < 0)
-		return HV_ERR_IO;
 	struct stat st;
 	if (fstat(vf->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		findings_add(f, HV_SEV_ERROR, path, HV_NO_OFFSET, "not a regular file");
@@ -157,6 +156,26 @@ static hv_err vf_open_path(vd_file *vf, const char *path, int flags, hv_findings
 	vf->dev = st.st_dev;
 	vf->ino = st.st_ino;
 	return HV_OK;
+}
+
+static hv_err vf_open_path(vd_file *vf, const char *path, int flags, hv_findings *f)
+{
+	vf->fd = hv_open_ro(path, flags & VDISK_NOFOLLOW ? HV_OPEN_NOFOLLOW : 0, f);
+	if (vf->fd < 0)
+		return HV_ERR_IO;
+	return vf_stat(vf, path, f);
+}
+
+/* A descriptor the caller opened: a duplicate is kept (the caller keeps its own). */
+static hv_err vf_open_fd(vd_file *vf, int fd, const char *path, hv_findings *f)
+{
+	vf->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (vf->fd < 0) {
+		findings_add(f, HV_SEV_ERROR, path, HV_NO_OFFSET, "cannot duplicate the open file: %s",
+			     strerror(errno));
+		return HV_ERR_IO;
+	}
+	return vf_stat(vf, path, f);
 }
 
 const char *vd_file_name(const vd_file *vf)
@@ -658,7 +677,9 @@ static bool open_parent(vdisk *vd, const vdisk_opts *o, unsigned max_depth, hv_f
 	return true;
 }
 
-hv_err vdisk_open_ex(const char *path, const vdisk_opts *o, vdisk **out, hv_findings *f)
+/* The leaf is path, or the open descriptor fd (>= 0) named path. */
+static hv_err open_leaf(const char *path, int fd, const vdisk_opts *o, vdisk **out,
+			hv_findings *f)
 {
 	vdisk_opts def = { 0 };
 	if (!o)
@@ -666,7 +687,7 @@ hv_err vdisk_open_ex(const char *path, const vdisk_opts *o, vdisk **out, hv_find
 	*out = NULL;
 	vdisk *vd = vdisk_new();
 	vd_layer *L = add_layer(vd, path);
-	hv_err rc = vf_open_path(L->vf, path, o->flags, f);
+	hv_err rc = fd >= 0 ? vf_open_fd(L->vf, fd, path, f) : vf_open_path(L->vf, path, o->flags, f);
 	if (rc == HV_OK)
 		rc = open_container(L, o->flags, f);
 	if (rc != HV_OK) {
@@ -688,6 +709,16 @@ hv_err vdisk_open_ex(const char *path, const vdisk_opts *o, vdisk **out, hv_find
 	}
 	*out = vd;
 	return HV_OK;
+}
+
+hv_err vdisk_open_ex(const char *path, const vdisk_opts *o, vdisk **out, hv_findings *f)
+{
+	return open_leaf(path, -1, o, out, f);
+}
+
+hv_err vdisk_open_fd(int fd, const char *path, const vdisk_opts *o, vdisk **out, hv_findings *f)
+{
+	return open_leaf(path, fd, o, out, f);
 }
 
 hv_err vdisk_open(const char *path, int flags, vdisk **out, hv_findings *f)

@@ -108,6 +108,13 @@ typedef struct vdisk vdisk;
  */
 hv_err vdisk_open(const char *path, int flags, vdisk **out, hv_findings *f);
 hv_err vdisk_open_ex(const char *path, const vdisk_opts *o, vdisk **out, hv_findings *f);
+/*
+ * The same for a file the caller has open read-only as fd (a duplicate is
+ * kept; the caller keeps fd): the very file it read, whatever its path
+ * names now.  path names it in findings and is where parents are looked
+ * for; o->flags' VDISK_NOFOLLOW applies to the parents only.
+ */
+hv_err vdisk_open_fd(int fd, const char *path, const vdisk_opts *o, vdisk **out, hv_findings *f);
 /* Same detection on bytes in memory (copied unless VDISK_MEM_BORROW); no parents. */
 hv_err vdisk_open_mem(const void *data, size_t len, const char *name, int flags,
 		      vdisk **out, hv_findings *f);

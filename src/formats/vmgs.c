@@ -1796,6 +1796,145 @@ hv_err vmgs_read(vdisk *vd, const char *name, vmgs_file *out, hv_findings *f)
 	return rc;
 }
 
+/* ---- salvage: values of the JSON text in damaged bytes ---------------------------- */
+
+static uint16_t unit_at(span_t d, size_t i)
+{
+	return (uint16_t)(d.data[i] | d.data[i + 1] << 8);
+}
+
+static bool json_space(uint16_t u)
+{
+	return u == ' ' || u == '\n' || u == '\r' || u == '\t';
+}
+
+/* Skips spaces backwards from i (exclusive); the index after the last non-space. */
+static size_t back_over_spaces(span_t d, size_t i)
+{
+	while (i >= 2 && json_space(unit_at(d, i - 2)))
+		i -= 2;
+	return i;
+}
+
+/* The member name written before the value at i (`"name": `), in out; "" when none. */
+static void salvage_name(span_t d, size_t i, char *out, size_t cap)
+{
+	out[0] = '\0';
+	size_t j = back_over_spaces(d, i);
+	if (j < 2 || unit_at(d, j - 2) != ':')
+		return;
+	j = back_over_spaces(d, j - 2);
+	if (j < 2 || unit_at(d, j - 2) != '"')
+		return;
+	size_t end = j - 2, start = end;
+	while (start >= 2 && unit_at(d, start - 2) != '"' && (end - start) / 2 + 1 < cap)
+		start -= 2;
+	if (start < 2 || unit_at(d, start - 2) != '"' || (start >= 4 && unit_at(d, start - 4) == '\\'))
+		return;
+	size_t k = 0;
+	for (size_t p = start; p < end; p += 2) {
+		uint16_t u = unit_at(d, p);
+		out[k++] = (char)(u >= 0x20 && u < 0x7F ? u : '?');
+	}
+	out[k] = '\0';
+}
+
+typedef struct {
+	uint8_t *v;
+	size_t n, cap;
+} salvage_buf;
+
+static void buf_put(salvage_buf *b, uint8_t x)
+{
+	b->v = xgrow(b->v, &b->cap, b->n + 1, 1);
+	b->v[b->n++] = x;
+}
+
+/*
+ * The array of numbers 0-255 that opens at i, into b; the index after its
+ * ']' , or 0 when it is no such array or does not close within limit.
+ */
+static size_t salvage_array(span_t d, size_t i, size_t limit, salvage_buf *b)
+{
+	size_t p = i + 2;
+	b->n = 0;
+	for (;;) {
+		while (p + 1 < limit && json_space(unit_at(d, p)))
+			p += 2;
+		if (p + 1 >= limit)
+			return 0;
+		if (unit_at(d, p) == ']' && b->n == 0)
+			return 0;
+		unsigned v = 0, digits = 0;
+		while (p + 1 < limit && digits < 4 && unit_at(d, p) >= '0' && unit_at(d, p) <= '9') {
+			v = v * 10 + (unsigned)(unit_at(d, p) - '0');
+			digits++;
+			p += 2;
+		}
+		if (!digits || digits > 3 || v > 255)
+			return 0;
+		buf_put(b, (uint8_t)v);
+		while (p + 1 < limit && json_space(unit_at(d, p)))
+			p += 2;
+		if (p + 1 >= limit)
+			return 0;
+		uint16_t u = unit_at(d, p);
+		p += 2;
+		if (u == ']')
+			return p;
+		if (u != ',')
+			return 0;
+	}
+}
+
+/* The string that opens at i (printable ASCII, no escape), into b; as salvage_array. */
+static size_t salvage_string(span_t d, size_t i, size_t limit, salvage_buf *b)
+{
+	b->n = 0;
+	for (size_t p = i + 2; p + 1 < limit; p += 2) {
+		uint16_t u = unit_at(d, p);
+		if (u == '"')
+			return p + 2;
+		if (u < 0x20 || u >= 0x7F || u == '\\')
+			return 0;
+		buf_put(b, (uint8_t)u);
+	}
+	return 0;
+}
+
+size_t vmgs_salvage(span_t data, size_t body, uint64_t base, vmgs_salvage_fn fn, void *ctx)
+{
+	size_t found = 0;
+	salvage_buf b = { NULL, 0, 0 };
+	char name[256];
+	for (size_t i = 0; i + 1 < data.len && i < body;) {
+		uint16_t u = unit_at(data, i);
+		if (u != '[' && u != '"') {
+			i += 2;
+			continue;
+		}
+		salvage_name(data, i, name, sizeof name);
+		if (!name[0]) { /* not a member's value (a name, or an array inside an array) */
+			i += 2;
+			continue;
+		}
+		size_t limit = data.len - i > VMGS_SALVAGE_MAX_TEXT ? i + VMGS_SALVAGE_MAX_TEXT : data.len;
+		bool str = u == '"';
+		size_t end = str ? salvage_string(data, i, limit, &b) : salvage_array(data, i, limit, &b);
+		if (!end || b.n < (str ? VMGS_SALVAGE_MIN_STRING : VMGS_SALVAGE_MIN)) {
+			i += 2;
+			continue;
+		}
+		vmgs_salvaged v = { base + i, name, role_of(name, strlen(name)), b.v, b.n, str };
+		found++;
+		if (!fn(ctx, &v))
+			break;
+		i = end;
+	}
+	free(b.v);
+	return found;
+}
+
 /* ---- freeing ------------------------------------------------------------ */
 
 static void guest_state_free(vmgs_guest_state *g)

@@ -28,6 +28,7 @@
 
 #include "formats/cert.h"
 #include "formats/vdisk.h"
+#include "util/bytes.h"
 #include "util/diag.h"
 
 #define VMGS_SIGNATURE "GUESTRTS"
@@ -266,6 +267,42 @@ bool vmgs_sniff_vdisk(vdisk *vd);
  */
 hv_err vmgs_read(vdisk *vd, const char *name, vmgs_file *out, hv_findings *f);
 void vmgs_free(vmgs_file *v);
+
+/* ---- salvage (best effort, for damaged files) ---- */
+
+#define VMGS_SALVAGE_MIN 16                /* numbers an array needs to be handed on */
+#define VMGS_SALVAGE_MIN_STRING 64         /* characters a string needs */
+#define VMGS_SALVAGE_MAX_TEXT (8u << 20)   /* bytes of UTF-16 text one value may span */
+
+/* A value of the guest state JSON text found by scanning raw bytes. */
+typedef struct {
+	uint64_t offset;       /* of the '[' or opening '"' (base + index in the bytes) */
+	const char *name;      /* the member name written before it, printable ASCII
+				  ('?' for anything else), "" when none could be read */
+	vmgs_kp_role role;     /* hint from that name */
+	const uint8_t *bytes;  /* the numbers as bytes, or the string's characters */
+	size_t len;
+	bool is_string;
+} vmgs_salvaged;
+
+/* Receives each value found (bytes valid during the call); false stops the scan. */
+typedef bool (*vmgs_salvage_fn)(void *ctx, const vmgs_salvaged *v);
+
+/*
+ * Best-effort search of the bytes of a guest state file that does not read
+ * (headers, locators or JSON damaged, file cut short) for what its UTF-16LE
+ * JSON text still holds [inferred: the text is as docs/vmgs.md describes it;
+ * nothing else of the file is trusted]: every member value that is an array
+ * of at least VMGS_SALVAGE_MIN numbers 0-255 ("Name": [0, 0, 19, ...]) or a
+ * string of at least VMGS_SALVAGE_MIN_STRING printable ASCII characters
+ * without escapes, complete (closed) within VMGS_SALVAGE_MAX_TEXT bytes, with
+ * the member name written before it.  Code units are read at even offsets of
+ * data; only values that start before body are handed on (the rest of data
+ * is look-ahead, as for src_stream windows); base is data's offset in the
+ * file.  Linear in the bytes; nothing is allocated beyond one value.  Returns
+ * the number of values handed on.
+ */
+size_t vmgs_salvage(span_t data, size_t body, uint64_t base, vmgs_salvage_fn fn, void *ctx);
 
 /* "Microsoft Virtual BIOS (UEFI)", ... for a device GUID (any case, braces ok); NULL if unknown. */
 const char *vmgs_device_name(const char *guid);

@@ -24,44 +24,61 @@
 
 /* ---- lookups ------------------------------------------------------------------------- */
 
-/* Brings the path index up to date with the evidence files. */
+/* Brings the path indexes up to date with the evidence files. */
 static void index_files(collector *c)
 {
 	const evidence *e = c->e;
 	for (; c->indexed < e->nfiles; c->indexed++) {
-		char *n = winpath_normalize(e->files[c->indexed].path);
-		hashidx_add(&c->normal, hashidx_str(n), c->indexed);
-		free(n);
+		const ev_file *f = &e->files[c->indexed];
+		char *k = f->member_at ? winpath_key(f->path, f->member_at) : winpath_normalize(f->path);
+		hashidx_add(f->member_at ? &c->members : &c->normal, hashidx_str(k), c->indexed);
+		free(k);
 	}
 }
 
-/* The first evidence file whose path normalises as path does, or SIZE_MAX. */
+/* The key a file is indexed by (see index_files); caller frees. */
+static char *file_key(const ev_file *f)
+{
+	return f->member_at ? winpath_key(f->path, f->member_at) : winpath_normalize(f->path);
+}
+
+/* The first file of index m whose key is want, or SIZE_MAX. */
+static size_t lookup(const collector *c, const hashidx *m, const char *want)
+{
+	uint64_t h = hashidx_str(want);
+	size_t pos = 0, hit;
+	while ((hit = hashidx_next(m, h, &pos)) != SIZE_MAX) {
+		char *k = file_key(&c->e->files[hit]);
+		bool same = strcmp(k, want) == 0;
+		free(k);
+		if (same)
+			break;
+	}
+	return hit;
+}
+
+/* The evidence file on disk at path (normalised), or SIZE_MAX. */
 static size_t find_file(collector *c, const char *path)
 {
 	index_files(c);
 	char *want = winpath_normalize(path);
-	uint64_t h = hashidx_str(want);
-	size_t pos = 0, hit;
-	while ((hit = hashidx_next(&c->normal, h, &pos)) != SIZE_MAX) {
-		char *n = winpath_normalize(c->e->files[hit].path);
-		bool same = strcmp(n, want) == 0;
-		free(n);
-		if (same)
-			break;
-	}
+	size_t hit = lookup(c, &c->normal, want);
 	free(want);
 	return hit;
 }
 
 /*
- * An archive member named by a resolved path: such a path never exists on
- * disk (the member was read in memory), so it is looked up in the evidence.
+ * An archive member named by a resolved path: a candidate inside the
+ * configuration's archive (in_archive: known from where the configuration
+ * was read) never exists on disk, so it is looked up among the evidence
+ * files read from archives.
  */
 static size_t member_file(collector *c, const winpath_candidate *w)
 {
-	if (w->exists || w->via_symlink || !strchr(w->path, '!'))
+	if (!w->in_archive)
 		return SIZE_MAX;
-	return find_file(c, w->path);
+	index_files(c);
+	return lookup(c, &c->members, w->path); /* already in winpath_key form */
 }
 
 /*

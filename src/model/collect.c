@@ -44,6 +44,7 @@ static size_t add_file_record(evidence *e, file_facts *x)
 {
 	size_t f = evidence_add_file(e, x->path, x->sha256[0] ? x->sha256 : NULL, x->size);
 	ev_file *r = &e->files[f];
+	r->member_at = x->member_at;
 	r->kind = x->kind;
 	r->format_id = x->format_id;
 	r->sha256_metadata = x->sha256_metadata;
@@ -68,24 +69,29 @@ static size_t add_file_record(evidence *e, file_facts *x)
 	return f;
 }
 
-static void add_loose(collector *c, ev_kp *kp, const char *hint_id, const char *path)
+static void add_loose(collector *c, ev_kp *kp, const char *hint_id, const char *path,
+		      size_t member_at)
 {
 	c->loose = xgrow(c->loose, &c->caploose, c->nloose + 1, sizeof *c->loose);
 	loose_kp *l = &c->loose[c->nloose++];
 	l->kp = *kp;
 	memset(kp, 0, sizeof *kp);
 	l->hint_id = hint_id ? xstrdup(hint_id) : NULL;
-	l->hint_name = readers_stem(path);
+	l->hint_name = readers_stem(path, member_at);
 }
 
-/* Keeps the candidates association can use (see resolved_file in associate.c). */
+/*
+ * Keeps the candidates association can use (see resolved_file in
+ * associate.c): files found on disk inside the evidence tree, and members of
+ * the configuration's own archive (written to a facts file with exists
+ * false: the loader knows them by that).
+ */
 static void keep_usable(winpath_list *l)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < l->n; i++) {
 		winpath_candidate *w = &l->v[i];
-		bool keep = !w->via_symlink && ((w->exists && !w->outside_tree) ||
-						  (!w->exists && strchr(w->path, '!')));
+		bool keep = w->in_archive || (!w->via_symlink && w->exists && !w->outside_tree);
 		if (keep)
 			l->v[n++] = *w;
 		else
@@ -118,7 +124,7 @@ static void add_config(collector *c, size_t file, file_facts *x)
 	config_rec *r = &c->configs[c->nconfigs++];
 	memset(r, 0, sizeof *r);
 	vm_model *m = x->vm;
-	vm_resolve_paths(m, x->root);
+	vm_resolve_paths(m, x->root, x->member_at);
 	r->file = file;
 	r->id = xstrdup(m->id);
 	r->name = m->name ? xstrdup(m->name) : NULL;
@@ -196,7 +202,7 @@ void collector_add(collector *c, file_facts *x)
 			r->kps[r->nkps++] = *kp;
 			memset(kp, 0, sizeof *kp);
 		} else {
-			add_loose(c, kp, x->hint_id, x->path);
+			add_loose(c, kp, x->hint_id, x->path, x->member_at);
 		}
 	}
 }
@@ -249,6 +255,7 @@ void collector_discard(collector *c)
 	}
 	free(c->loose);
 	hashidx_free(&c->normal);
+	hashidx_free(&c->members);
 	strmap_free(&c->vm_ids);
 	pfx_cache_free(c->pfx);
 	free(c);

@@ -49,9 +49,10 @@ struct collector {
 	size_t nloose, caploose;
 	config_rec *configs;
 	size_t nconfigs, capconfigs;
-	hashidx normal;     /* hash of an evidence path lexically normalised -> file
-			     * indexes (find_file compares the paths themselves) */
-	size_t indexed;     /* files entered in both maps */
+	hashidx normal;     /* the files on disk: hash of the path lexically normalised
+			     * -> file indexes (the paths are compared on a hit) */
+	hashidx members;    /* the archive members, by the hash of winpath_key */
+	size_t indexed;     /* files entered in the indexes */
 	strmap vm_ids;      /* canonical VM id -> index into evidence.vms */
 	size_t vms_mapped;  /* VMs entered in vm_ids */
 	bool offline;       /* state loaded from facts: nothing is read */

@@ -1,7 +1,6 @@
 /* evidence.c - the evidence set: files, certificates held, VMs. */
 #include "model/evidence.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,19 +160,24 @@ void evidence_set_class(evidence *e, size_t file, ev_class cls)
 	e->nclass[cls]++;
 }
 
-void evidence_fail(evidence *e, size_t file, hv_err err, const char *fmt, ...)
+uint64_t *evidence_error_offsets(const evidence *e)
 {
-	ev_file *f = &e->files[file];
-	strbuf sb = STRBUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
-	sb_vaddf(&sb, fmt, ap);
-	va_end(ap);
-	free(f->error);
-	f->error = sb_detach(&sb);
-	f->status = err;
-	f->input_error = err == HV_ERR_IO || err == HV_ERR_CORRUPT || err == HV_ERR_LIMIT ||
-			 err == HV_ERR_UNSUPPORTED || err == HV_ERR_FORMAT;
+	uint64_t *off = xmalloc((e->nfiles + 1) * sizeof *off);
+	for (size_t i = 0; i < e->nfiles; i++)
+		off[i] = HV_NO_OFFSET;
+	strmap files = STRMAP_INIT; /* path -> first file of that path */
+	for (size_t i = 0; i < e->nfiles; i++)
+		strmap_put(&files, xstrdup(e->files[i].path), i);
+	for (size_t i = 0; i < e->findings.n; i++) {
+		const hv_finding *x = &e->findings.v[i];
+		if (x->sev != HV_SEV_ERROR || x->offset == HV_NO_OFFSET || !x->file)
+			continue;
+		size_t f = strmap_get(&files, x->file);
+		if (f != SIZE_MAX && off[f] == HV_NO_OFFSET)
+			off[f] = x->offset;
+	}
+	strmap_free(&files);
+	return off;
 }
 
 const hv_cert *evidence_intern_cert(evidence *e, const hv_cert *c)

@@ -53,8 +53,10 @@ typedef enum {
 const char *ev_class_name(ev_class c);
 
 typedef struct {
-	/* pointers first, then the small fields: 160 bytes, one per piece of evidence */
+	/* pointers and sizes first, then the small fields: 168 bytes, one per piece of evidence */
 	char *path;          /* as given or found; archive members as "archive!member" */
+	size_t member_at;    /* an archive member: where its member path starts (after
+				"archive!"); 0 for a file on disk (file_facts.member_at) */
 	uint64_t size;
 	const char *format_id; /* the reader that took it (model/identify.h), or NULL */
 	const char *what;    /* one-line description for people (pooled: evidence_intern_str) */
@@ -191,8 +193,13 @@ void evidence_free(evidence *e);
 size_t evidence_add_file(evidence *e, const char *path, const char *sha256, uint64_t size);
 /* Sets the file's class (keeping the per-class counts right). */
 void evidence_set_class(evidence *e, size_t file, ev_class cls);
-void evidence_fail(evidence *e, size_t file, hv_err err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/*
+ * Where reading each file failed: per file (nfiles entries, caller frees),
+ * the byte offset of the first error finding about it that has one, else
+ * HV_NO_OFFSET.  Derived from the findings alone, so that an audit and a
+ * merge of its facts give the same answer.
+ */
+uint64_t *evidence_error_offsets(const evidence *e);
 /* Takes ownership of *c (zeroed on return); the holding points at the pooled copy. */
 void evidence_add_holding(evidence *e, size_t file, hv_cert *c, bool has_key, const char *detail);
 /*

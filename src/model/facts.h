@@ -62,6 +62,8 @@ typedef struct {
 typedef struct {
 	/* identity */
 	char *path;            /* display path ("archive!member" inside archives) */
+	size_t member_at;      /* an archive member: where its member path starts in path
+				  (after "archive!"); 0 for a file on disk, whatever its name */
 	uint64_t size;
 	char sha256[65];       /* "" when not computed */
 	bool sha256_metadata;  /* a large disk: the hash covers the metadata read, not every byte */

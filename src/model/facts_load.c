@@ -773,6 +773,9 @@ static bool candidates_from(loader *L, json_object *o, winpath_list *l)
 		l->n++;
 		if (!get_bool(L, x, "exists", &w->exists))
 			return false;
+		/* Only found files and members of the configuration's archive are written
+		 * (collect.c keep_usable): a candidate not there on disk is a member. */
+		w->in_archive = !w->exists;
 	}
 	return true;
 }
@@ -1161,6 +1164,31 @@ static hv_err read_facts(loader *L, header *h, bool header_only, char end_sha[65
 	return L->rc;
 }
 
+/*
+ * Which files are archive members, from the structure the facts keep: every
+ * archive read has a record of its own (after its members), so a file is a
+ * member of the archive whose path, followed by '!', begins its path (the
+ * innermost such archive).  A '!' in any other name is part of the name.
+ */
+static void mark_members(evidence *e)
+{
+	strmap archives = STRMAP_INIT;
+	for (size_t i = 0; i < e->nfiles; i++)
+		if (e->files[i].kind == EV_ARCHIVE)
+			strmap_put(&archives, xstrdup(e->files[i].path), i);
+	for (size_t i = 0; i < e->nfiles && archives.n; i++) {
+		ev_file *f = &e->files[i];
+		char *p = xstrdup(f->path);
+		for (char *bang = strrchr(p, '!'); bang && !f->member_at; bang = strrchr(p, '!')) {
+			*bang = '\0';
+			if (strmap_get(&archives, p) != SIZE_MAX)
+				f->member_at = (size_t)(bang - p) + 1;
+		}
+		free(p);
+	}
+	strmap_free(&archives);
+}
+
 static void loader_free(loader *L)
 {
 	free(L->files);
@@ -1285,6 +1313,8 @@ hv_err facts_load(collector *c, char *const *files, size_t n, facts_loaded *out,
 		rc = load_deferred(&L[i]);
 		sb_free(&pre);
 	}
+	if (rc == HV_OK)
+		mark_members(c->e);
 	for (size_t i = 0; i < n; i++) {
 		loader_free(&L[i]);
 		header_free(&h[i]);

@@ -136,6 +136,15 @@ static char *tree_location(const tree_walk *t, const kv_node *n)
 	return sb_detach(&sb);
 }
 
+/* True when one of the first n protectors of x has this payload SHA-256. */
+static bool seen_before(const file_facts *x, size_t n, const char *sha256)
+{
+	for (size_t i = 0; i < n && i < x->nkps; i++)
+		if (x->kps[i].rc == HV_OK && strcmp(x->kps[i].kp.sha256, sha256) == 0)
+			return true;
+	return false;
+}
+
 bool kps_try_value(const kps_value *v, bool keep, file_facts *x)
 {
 	if (!v->bytes.data || (v->role == KPS_NAME_OTHER && v->bytes.len < KPS_MIN_UNNAMED))
@@ -154,6 +163,15 @@ bool kps_try_value(const kps_value *v, bool keep, file_facts *x)
 			if (tmp.v[i].sev == HV_SEV_ERROR)
 				tmp.v[i].sev = HV_SEV_WARN;
 		findings_move(&x->findings, &tmp);
+		return false;
+	}
+	if (v->seen && rc == HV_OK && seen_before(x, v->seen, kp.sha256)) {
+		findings_free(&tmp);
+		ev_kp_release(&kp);
+		if (in) {
+			kp_input_free(in);
+			free(in);
+		}
 		return false;
 	}
 	findings_move(&x->findings, &tmp);

@@ -57,6 +57,9 @@ typedef struct {
 	const char *location;    /* "tree /configuration/...", "guest state JSON Devices/..." */
 	bool heuristic;          /* found by scanning, or in a place not documented */
 	bool older;              /* from an older copy (guest state): origin KP_OLDER */
+	size_t seen;             /* the file's first `seen` protectors were read before (from
+				    its structure): a value whose payload has the SHA-256 of
+				    one of them is that protector seen again, not added */
 } kps_value;
 
 /*

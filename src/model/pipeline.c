@@ -39,6 +39,7 @@ typedef struct job {
 	char *path;
 	const char *root;        /* the path given it was found under (argv: stable) */
 	uint64_t size;
+	bool named_link;         /* a symbolic link named on the command line: followed */
 	bool problem;            /* the walk could not read it, or skipped it */
 	walk_problem kind;
 	char *reason;
@@ -109,11 +110,24 @@ static void job_put(job *j, file_facts *x)
 
 /* ---- archives ------------------------------------------------------------------------ */
 
+/*
+ * Where the member part of path starts: after "ARCHIVE!", ARCHIVE being the
+ * archive the walk is in (the nested one being opened, else the job's).  The
+ * structure, not a '!' in the name, says a file is a member.
+ */
+static size_t member_at(const job *j, const char *path)
+{
+	const char *arc = j->nnested ? j->nested[j->nnested - 1].path : j->path;
+	size_t n = strlen(arc);
+	return strncmp(path, arc, n) == 0 && path[n] == '!' ? n + 1 : 0;
+}
+
 static void arc_file(void *ctx, const char *path, const uint8_t *data, size_t len)
 {
 	job *j = ctx;
 	file_facts x;
 	facts_init(&x, path, len);
+	x.member_at = member_at(j, path);
 	hv_source *s = src_mem(path, data, len);
 	identify_read(s, path, &j->r->o->id, &x);
 	src_close(s);
@@ -124,9 +138,11 @@ static size_t arc_nested_begin(void *ctx, const char *path, const uint8_t *data,
 			       const char *format)
 {
 	job *j = ctx;
+	size_t at = member_at(j, path);
 	j->nested = xgrow(j->nested, &j->capnested, j->nnested + 1, sizeof *j->nested);
 	file_facts *x = &j->nested[j->nnested];
 	facts_init(x, path, len);
+	x->member_at = at;
 	uint8_t dig[32];
 	hv_sha256(data, len, dig);
 	hv_sha256_hex(dig, x->sha256);
@@ -164,6 +180,7 @@ static void arc_skipped_member(void *ctx, const arc_skipped *k)
 	job *j = ctx;
 	file_facts x;
 	facts_init(&x, k->path, k->size);
+	x.member_at = member_at(j, k->path);
 	if (k->disk) {
 		facts_set(&x, EV_DISK, EVC_SKIPPED, "%s", k->reason);
 		facts_fail(&x, EVC_SKIPPED, HV_ERR_LIMIT, "disk image inside an archive, over the "
@@ -226,7 +243,11 @@ static void read_file(job *j)
 	file_facts x;
 	facts_init(&x, j->path, j->size);
 	hv_source *s = NULL;
-	int flags = o->follow_symlinks ? 0 : SRC_NOFOLLOW;
+	int flags = o->follow_symlinks || j->named_link ? 0 : SRC_NOFOLLOW;
+	if (j->named_link)
+		findings_add(&x.findings, HV_SEV_NOTE, j->path, HV_NO_OFFSET,
+			     "a symbolic link named on the command line: followed to the file it "
+			     "points at, which is what was read");
 	if (src_open(j->path, j->path, flags, &s, &x.findings) != HV_OK) {
 		facts_set(&x, EV_UNKNOWN, EVC_UNREADABLE, "could not be read");
 		facts_fail(&x, EVC_UNREADABLE, HV_ERR_IO, "%s",
@@ -342,7 +363,8 @@ static void submit(run *r, job *j)
 
 /* ---- the walk ------------------------------------------------------------------------- */
 
-static bool on_walk_file(const char *path, const struct stat *st, const char *root, void *ctx)
+static bool on_walk_file(const char *path, const struct stat *st, const char *root,
+			 bool named_link, void *ctx)
 {
 	run *r = ctx;
 	if (strmap_get(&r->seen, path) != SIZE_MAX)
@@ -352,6 +374,7 @@ static bool on_walk_file(const char *path, const struct stat *st, const char *ro
 	j->path = xstrdup(path);
 	j->root = root;
 	j->size = (uint64_t)st->st_size;
+	j->named_link = named_link;
 	submit(r, j);
 	return true;
 }

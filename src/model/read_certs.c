@@ -64,7 +64,12 @@ static hv_err open_pfx(hv_source *s, const identify_opts *o, file_facts *out)
 		out->nweak = p->nweak;
 	}
 	const char *by = p->opened_by_label ? p->opened_by_label : "no password";
-	if (rc == HV_ERR_CORRUPT || rc == HV_ERR_IO || rc == HV_ERR_LIMIT) {
+	if (rc == HV_ERR_LIMIT && p->skipped_by_policy) {
+		/* Left unopened for its cost, not for its bytes: skipped by policy. */
+		facts_set(out, EV_PFX, EVC_SKIPPED, "PFX (PKCS#12) not opened: key-derivation "
+			  "budget spent");
+		facts_fail(out, EVC_SKIPPED, rc, "%s", p->reason);
+	} else if (rc == HV_ERR_CORRUPT || rc == HV_ERR_IO || rc == HV_ERR_LIMIT) {
 		facts_set(out, EV_PFX, EVC_DAMAGED, "PFX (PKCS#12) that could not be read");
 		facts_fail(out, EVC_DAMAGED, rc, "%s", p->reason ? p->reason : hv_err_name(rc));
 	} else if (rc != HV_OK) {

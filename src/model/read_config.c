@@ -15,13 +15,12 @@
 #include "util/text.h"
 #include "util/xalloc.h"
 
-char *readers_stem(const char *path)
+char *readers_stem(const char *path, size_t member_at)
 {
-	const char *b = strrchr(path, '/');
-	b = b ? b + 1 : path;
-	const char *bang = strrchr(b, '!');
-	if (bang)
-		b = bang + 1;
+	if (member_at > strlen(path))
+		member_at = 0;
+	const char *b = strrchr(path + member_at, '/');
+	b = b ? b + 1 : path + member_at;
 	const char *dot = strrchr(b, '.');
 	return xstrndup(b, dot && dot != b ? (size_t)(dot - b) : strlen(b));
 }
@@ -53,7 +52,7 @@ static void on_tree(kv_node *root, const identify_opts *o, file_facts *x, const 
 	x->vm = vm;
 	kps_search_tree(root, 0, NULL, o->keep, x);
 	if (vm->kind == VM_KIND_RUNTIME_STATE || !vm->id) {
-		char *stem = readers_stem(x->path);
+		char *stem = readers_stem(x->path, x->member_at);
 		x->hint_id = guid_canonical(stem);
 		free(stem);
 		facts_set(x, EV_RUNTIME_STATE, EVC_USED, "Hyper-V runtime state (%s)", fmtname);

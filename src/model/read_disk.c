@@ -22,8 +22,10 @@ hv_err readers_open_vdisk(hv_source *s, const identify_opts *o, const char *path
 	}
 	vdisk_opts vo;
 	memset(&vo, 0, sizeof vo);
-	vo.flags = o->follow_symlinks ? 0 : VDISK_NOFOLLOW;
-	return vdisk_open_ex(path, &vo, vd, f);
+	vo.flags = o->follow_symlinks ? 0 : VDISK_NOFOLLOW; /* for the parents */
+	/* The file the pipeline opened (a link named on the command line included),
+	 * not its path opened a second time. */
+	return vdisk_open_fd(src_fd(s), path, &vo, vd, f);
 }
 
 hv_err read_disk(hv_source *s, const identify_opts *o, file_facts *out)

@@ -29,7 +29,7 @@ hv_err read_saved_kp(hv_source *s, const identify_opts *o, file_facts *out)
 		  kp.empty ? ": empty, the VM has no key protector" : "");
 	fact_kp *k = facts_add_kp(out, &kp);
 	k->input = in;
-	char *stem = readers_stem(out->path);
+	char *stem = readers_stem(out->path, out->member_at);
 	out->hint_id = guid_canonical(stem);
 	free(stem);
 	return HV_OK;

@@ -12,6 +12,14 @@
  * VHD around an embedded HyperVStorage repository) is searched like any
  * container (model/kp_search.h).  Any other VHD without the VMGS partition
  * is left to the disk reader.
+ *
+ * A guest state file that does not read (headers, locators or JSON damaged,
+ * cut short) stays damaged, but is searched, best effort, for the key
+ * protectors it still holds: the values of its JSON text found in its raw
+ * bytes (vmgs_salvage), then embedded repositories and carved documents as
+ * for any container.  What is found there is heuristic and says where it
+ * came from ("salvaged from the damaged guest state ..."), so the verdict
+ * that relies on it is marked inferred.
  */
 #include "model/readers.h"
 
@@ -59,6 +67,72 @@ static void try_blobs(const vmgs_guest_state *gs, bool older, const identify_opt
 	}
 }
 
+/* ---- best effort for damaged files ------------------------------------------------------ */
+
+typedef struct {
+	const identify_opts *o;
+	file_facts *x;
+	size_t seen;             /* protectors read from the file's structure before */
+} salvage_ctx;
+
+static bool on_salvaged(void *ctx, const vmgs_salvaged *v)
+{
+	salvage_ctx *c = ctx;
+	strbuf where = STRBUF_INIT;
+	sb_addf(&where, "salvaged from the damaged guest state at offset 0x%llX, JSON %s \"%s\"",
+		(unsigned long long)v->offset, v->is_string ? "string" : "byte array", v->name);
+	kps_value kv = {
+		.bytes = span_make(v->bytes, v->len),
+		.role = role_of(v->role),
+		.offset = v->offset,
+		.location = sb_str(&where),
+		.heuristic = true,
+		.seen = c->seen,
+	};
+	kps_try_value(&kv, c->o->keep, c->x);
+	sb_free(&where);
+	return c->x->nkps < KPS_MAX_HITS;
+}
+
+static bool salvage_window(void *ctx, span_t win, uint64_t off, size_t body)
+{
+	vmgs_salvage(win, body, off, on_salvaged, ctx);
+	return ((salvage_ctx *)ctx)->x->nkps < KPS_MAX_HITS;
+}
+
+/* Usable protectors in x (a named value that did not decode is a fact, not one). */
+static size_t usable_kps(const file_facts *x)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < x->nkps; i++)
+		n += x->kps[i].rc == HV_OK;
+	return n;
+}
+
+/*
+ * Searches a guest state file that did not read for the key protectors it
+ * still holds: the JSON values in its bytes, then embedded repositories and
+ * carved documents.  Returns how many were added; the class is left as it is.
+ */
+static size_t salvage(hv_source *s, const identify_opts *o, file_facts *x)
+{
+	size_t before = usable_kps(x);
+	salvage_ctx c = { o, x, x->nkps };
+	src_stream(s, VMGS_SALVAGE_MAX_TEXT, salvage_window, &c, &x->findings);
+	kps_scan_source(s, o->keep, x);
+	size_t n = usable_kps(x) - before;
+	if (n)
+		findings_add(&x->findings, HV_SEV_WARN, x->path, HV_NO_OFFSET,
+			     "the guest state file does not read whole: %zu key protector(s) "
+			     "recovered by a best-effort scan of its bytes (heuristic: lower "
+			     "confidence than a protector read from its structure)", n);
+	else
+		findings_add(&x->findings, HV_SEV_NOTE, x->path, HV_NO_OFFSET,
+			     "the guest state file does not read whole: a best-effort scan of its "
+			     "bytes found no key protector");
+	return n;
+}
+
 static void describe(file_facts *x, const vmgs_file *g, hv_err rc)
 {
 	if (g->version == 3) {
@@ -76,12 +150,32 @@ static void describe(file_facts *x, const vmgs_file *g, hv_err rc)
 			   hv_err_name(rc));
 }
 
-/* The older placeholder layout, or a .vmgs that is not a guest state file at all. */
+/*
+ * The older placeholder layout, or a .vmgs that is not a guest state file at
+ * all, or one whose container is too damaged to be recognised: the values of
+ * a guest state's JSON text in its bytes make it a damaged guest state file.
+ */
 static hv_err read_placeholder(hv_source *s, const identify_opts *o, file_facts *out)
 {
 	kps_scan_source(s, o->keep, out);
-	if (!out->nkps && !out->nrepos)
-		return HV_ERR_FORMAT; /* the name then makes it damaged */
+	if (!out->nkps && !out->nrepos) {
+		salvage_ctx c = { o, out, 0 };
+		src_stream(s, VMGS_SALVAGE_MAX_TEXT, salvage_window, &c, &out->findings);
+		size_t n = usable_kps(out);
+		if (!n)
+			return HV_ERR_FORMAT; /* the name then makes it damaged */
+		facts_set(out, EV_GUEST_STATE, EVC_DAMAGED,
+			  "guest state file that does not read as one: %zu key protector(s) "
+			  "recovered from its JSON text by a best-effort scan (heuristic)", n);
+		facts_fail(out, EVC_DAMAGED, HV_ERR_CORRUPT, "not readable as a guest state file "
+			   "(no VMGS partition or GUESTRTS header); key protectors recovered best "
+			   "effort");
+		findings_add(&out->findings, HV_SEV_WARN, out->path, HV_NO_OFFSET,
+			     "the guest state file does not read as one: %zu key protector(s) "
+			     "recovered by a best-effort scan of its bytes (heuristic: lower "
+			     "confidence than a protector read from its structure)", n);
+		return HV_ERR_CORRUPT;
+	}
 	facts_set(out, EV_GUEST_STATE, EVC_USED,
 		  "guest state file, not in the VMGS layout: %zu key protector(s) and %zu embedded "
 		  "HyperVStorage repositories found by scanning (heuristic)", out->nkps, out->nrepos);
@@ -110,6 +204,10 @@ hv_err read_guest_state(hv_source *s, const identify_opts *o, file_facts *out)
 	try_blobs(&g->current, false, o, out);
 	try_blobs(&g->older, true, o, out);
 	describe(out, g, rc);
+	if (rc != HV_OK && g->version != 3 && salvage(s, o, out)) /* damaged v1: best effort */
+		facts_set(out, EV_GUEST_STATE, EVC_DAMAGED, "guest state file (VMGS v1), damaged: "
+			  "%zu key protector(s), found by a best-effort scan of its bytes (heuristic)",
+			  usable_kps(out));
 	if (o->keep) {
 		out->vmgs = g;
 	} else {

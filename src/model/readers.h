@@ -25,7 +25,11 @@ hv_err read_export_manifest(hv_source *s, const identify_opts *o, file_facts *ou
 hv_err readers_open_vdisk(hv_source *s, const identify_opts *o, const char *path, vdisk **vd,
 			  hv_findings *f);
 
-/* The file's base name without extension (the part after "!" inside archives). */
-char *readers_stem(const char *path);
+/*
+ * The file's base name without extension; for an archive member (member_at >
+ * 0, see file_facts) the base name of its member path.  A '!' in the name of
+ * a file on disk is part of the name.
+ */
+char *readers_stem(const char *path, size_t member_at);
 
 #endif

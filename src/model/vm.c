@@ -696,20 +696,34 @@ static char *dir_of(const char *path)
 	return xstrndup(path, (size_t)(slash - path));
 }
 
-void vm_resolve_paths(vm_model *vm, const char *evidence_root)
+/* One Windows path of the configuration, on disk or inside its archive. */
+static void resolve_one(const char *winpath, winpath_kind kind, const char *dir,
+			const char *archive, const char *evidence_root, winpath_list *out)
 {
-	char *dir = dir_of(vm->source_path);
+	if (archive)
+		winpath_resolve_member(winpath, kind, archive, dir, out);
+	else
+		winpath_resolve(winpath, kind, dir, evidence_root, out);
+}
+
+void vm_resolve_paths(vm_model *vm, const char *evidence_root, size_t member_at)
+{
+	const char *src = vm->source_path;
+	bool member = src && member_at > 0 && member_at <= strlen(src) && src[member_at - 1] == '!';
+	char *archive = member ? xstrndup(src, member_at - 1) : NULL;
+	char *dir = dir_of(member ? src + member_at : src);
 	for (size_t i = 0; i < vm->ndrives; i++) {
 		vm_drive *d = &vm->drives[i];
 		winpath_list_free(&d->resolved);
 		if (d->path && *d->path)
-			winpath_resolve(d->path, WINPATH_DISK, dir, evidence_root, &d->resolved);
+			resolve_one(d->path, WINPATH_DISK, dir, archive, evidence_root, &d->resolved);
 	}
 	winpath_list_free(&vm->guest_state_resolved);
 	if (vm->guest_state_path && *vm->guest_state_path)
-		winpath_resolve(vm->guest_state_path, WINPATH_GUEST_STATE, dir, evidence_root,
-				&vm->guest_state_resolved);
+		resolve_one(vm->guest_state_path, WINPATH_GUEST_STATE, dir, archive, evidence_root,
+			    &vm->guest_state_resolved);
 	free(dir);
+	free(archive);
 }
 
 void vm_free(vm_model *vm)

@@ -186,9 +186,12 @@ hv_err vm_from_tree(const kv_node *root, const char *source_path, vm_model *out,
 void vm_free(vm_model *vm);
 /*
  * Resolves every drive path and the guest state path against the folder of
- * vm->source_path (see winpath.h); evidence_root may be NULL.
+ * vm->source_path (see winpath.h); evidence_root may be NULL.  member_at:
+ * 0 for a configuration read from a file on disk; for one read from an
+ * archive member, where the member part of source_path starts (after
+ * "ARCHIVE!"): the paths are then resolved inside that archive.
  */
-void vm_resolve_paths(vm_model *vm, const char *evidence_root);
+void vm_resolve_paths(vm_model *vm, const char *evidence_root, size_t member_at);
 
 const char *vm_kind_name(vm_kind k);
 const char *vm_ctrl_name(vm_ctrl_kind c);

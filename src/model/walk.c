@@ -185,6 +185,7 @@ static void visit(walker *w, const char *path, bool named)
 		unreadable(w, path, "cannot read", errno);
 		return;
 	}
+	bool named_link = named && S_ISLNK(st.st_mode);
 	if (S_ISLNK(st.st_mode)) {
 		if (!w->o->follow_symlinks && !named) {
 			skipped(w, path, "symbolic link not followed (use --follow-symlinks)");
@@ -201,7 +202,7 @@ static void visit(walker *w, const char *path, bool named)
 	if (S_ISDIR(st.st_mode)) {
 		visit_dir(w, path, &st);
 	} else if (S_ISREG(st.st_mode)) {
-		if (!w->fn(path, &st, w->root, w->ctx))
+		if (!w->fn(path, &st, w->root, named_link, w->ctx))
 			w->stop = true;
 	} else {
 		/* Named or found: never opened, and evidence that could not be read. */

@@ -5,11 +5,13 @@
  * over the same tree visit files in the same order.  Symbolic links are
  * not followed unless asked; with following on, every directory is
  * entered once (its device and inode are remembered), so neither a loop
- * nor a lattice of links multiplies the walk.  Depth is capped.  Paths
- * named on the command line are always opened (the user named them), but
- * a link among them is reported as such.  Directories are opened with
- * O_NOATIME where the kernel allows it, so the walk leaves access times
- * alone.
+ * nor a lattice of links multiplies the walk.  Depth is capped.  A path
+ * named on the command line is followed when it is a symbolic link (as
+ * find -H does: the user named it), keeps the name it was given, and must
+ * still lead to a regular file or a directory; links found inside
+ * directories are followed only with follow_symlinks.  Directories are
+ * opened with O_NOATIME where the kernel allows it, so the walk leaves
+ * access times alone.
  *
  * Every path ends in one of three places: a regular file (file callback),
  * a path that could not be read (missing, unreadable directory, dangling
@@ -34,8 +36,13 @@ typedef struct {
 
 typedef enum { WALK_UNREADABLE = 0, WALK_SKIPPED } walk_problem;
 
-/* Called for every regular file; return false to stop the walk. */
-typedef bool (*walk_fn)(const char *path, const struct stat *st, const char *root, void *ctx);
+/*
+ * Called for every regular file; return false to stop the walk.  named_link:
+ * path is a symbolic link named on the command line, followed (st is its
+ * target's): open it following that last link.
+ */
+typedef bool (*walk_fn)(const char *path, const struct stat *st, const char *root,
+			bool named_link, void *ctx);
 /* Called for every path that is not a regular file to read (reason: one line). */
 typedef void (*walk_problem_fn)(const char *path, walk_problem kind, const char *reason,
 				void *ctx);

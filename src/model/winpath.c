@@ -207,6 +207,51 @@ size_t winpath_resolve(const char *winpath, winpath_kind kind, const char *confi
 	return found;
 }
 
+/* archive + "!" + the member path rel, normalised on its own. */
+static char *member_candidate(const char *archive, const char *rel)
+{
+	char *norm = winpath_normalize(rel);
+	strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "%s!%s", archive, norm);
+	free(norm);
+	return sb_detach(&sb);
+}
+
+size_t winpath_resolve_member(const char *winpath, winpath_kind kind, const char *archive,
+			      const char *member_dir, winpath_list *out)
+{
+	out->v = NULL;
+	out->n = 0;
+	char *base = winpath_basename(winpath);
+	if (!base || !archive || !member_dir) {
+		free(base);
+		return 0;
+	}
+	size_t nrules = kind == WINPATH_GUEST_STATE ? 1 : sizeof disk_rules / sizeof disk_rules[0];
+	out->v = xcalloc(nrules, sizeof *out->v);
+	for (size_t i = 0; i < nrules; i++) {
+		winpath_candidate *c = &out->v[out->n++];
+		c->rule = disk_rules[i];
+		char *rel = candidate_path(member_dir, c->rule, base);
+		c->path = member_candidate(archive, rel);
+		c->in_archive = true;
+		free(rel);
+	}
+	free(base);
+	return 0;
+}
+
+char *winpath_key(const char *path, size_t member_at)
+{
+	size_t len = strlen(path);
+	if (member_at == 0 || member_at > len || path[member_at - 1] != '!')
+		return winpath_normalize(path);
+	char *archive = xstrndup(path, member_at - 1);
+	char *k = member_candidate(archive, path + member_at);
+	free(archive);
+	return k;
+}
+
 void winpath_list_free(winpath_list *l)
 {
 	for (size_t i = 0; l && i < l->n; i++)

@@ -15,6 +15,14 @@
  * candidate whose path goes through a link is reported with via_symlink and
  * not checked further.  A candidate that lies outside the evidence tree the
  * user gave is reported with outside_tree and is not checked either.
+ *
+ * A configuration read from an archive member is resolved inside that
+ * archive, never on disk (winpath_resolve_member): the candidates are
+ * members of the same archive, marked in_archive, named "ARCHIVE!MEMBER"
+ * with the member part normalised on its own (".." never leaves the
+ * archive).  Which paths are archive members is known from where the file
+ * was read (file_facts.member_at), never guessed from a '!' in a name: a
+ * file on disk may have any name.
  */
 #ifndef HVTPM_WINPATH_H
 #define HVTPM_WINPATH_H
@@ -39,6 +47,8 @@ typedef struct {
 	bool outside_tree;  /* resolves outside the evidence root: not checked */
 	bool via_symlink;   /* a component is a symbolic link: not followed, not checked */
 	bool exists;        /* a regular file is there (checked with lstat) */
+	bool in_archive;    /* a member of the configuration's archive: looked up among the
+			       evidence, never on disk (exists is false) */
 } winpath_candidate;
 
 typedef struct {
@@ -71,6 +81,21 @@ char *winpath_normalize(const char *path);
  */
 size_t winpath_resolve(const char *winpath, winpath_kind kind, const char *config_dir,
 		       const char *evidence_root, winpath_list *out);
+/*
+ * The same for a configuration that is a member of an archive: archive is
+ * the archive's display path, member_dir the member's folder inside it
+ * ("." at the top).  Every candidate is in_archive and nothing is checked
+ * on disk.  Returns 0 (existence is decided among the evidence).
+ */
+size_t winpath_resolve_member(const char *winpath, winpath_kind kind, const char *archive,
+			      const char *member_dir, winpath_list *out);
+/*
+ * The lookup key of an evidence path: for an archive member (member_at > 0:
+ * where the member part starts, after "ARCHIVE!"), the archive part as it is
+ * and the member part normalised; else the whole path normalised.  The
+ * candidates of winpath_resolve_member are already in this form.  Caller frees.
+ */
+char *winpath_key(const char *path, size_t member_at);
 void winpath_list_free(winpath_list *l);
 
 #endif

@@ -387,14 +387,10 @@ json_object *audit_summary_json(const evidence *e, const audit_result *a)
 	}
 	json_object_object_add(o, "expired_or_expiring", ex);
 	json_object *pf = json_object_new_array();
-	for (size_t i = 0; i < a->npfx_failed; i++) {
-		const ev_file *f = &e->files[a->pfx_failed[i]];
-		json_object *j = json_object_new_object();
-		jadd_str(j, "path", f->path);
-		jadd_enum(j, "class", hv_err_code(f->status));
-		jadd_str(j, "reason", f->error);
-		json_object_array_add(pf, j);
-	}
+	uint64_t *offsets = evidence_error_offsets(e);
+	for (size_t i = 0; i < a->npfx_failed; i++)
+		json_object_array_add(pf, dx_file_error_json(e, a->pfx_failed[i], offsets));
+	free(offsets);
 	json_object_object_add(o, "pfx_not_opened", pf);
 	json_object *un = json_object_new_array();
 	for (size_t i = 0; i < a->nunneeded; i++) {

@@ -284,29 +284,40 @@ json_object *dx_evidence_json(const evidence *e)
 	return a;
 }
 
+static void add_offset(json_object *j, uint64_t offset)
+{
+	if (offset != HV_NO_OFFSET)
+		jadd_int(j, "offset", (int64_t)offset);
+	else
+		jadd_null(j, "offset");
+}
+
+json_object *dx_file_error_json(const evidence *e, size_t file, const uint64_t *offsets)
+{
+	const ev_file *f = &e->files[file];
+	json_object *j = json_object_new_object();
+	jadd_str(j, "path", f->path);
+	add_offset(j, offsets[file]);
+	jadd_enum(j, "class", hv_err_code(f->status));
+	jadd_str(j, "reason", f->error);
+	return j;
+}
+
 json_object *dx_errors_json(const evidence *e)
 {
 	json_object *a = json_object_new_array();
-	for (size_t i = 0; i < e->nfiles; i++) {
-		const ev_file *f = &e->files[i];
-		if (f->status == HV_OK)
-			continue;
-		json_object *j = json_object_new_object();
-		jadd_str(j, "path", f->path);
-		jadd_enum(j, "class", hv_err_code(f->status));
-		jadd_str(j, "reason", f->error);
-		json_object_array_add(a, j);
-	}
+	uint64_t *offsets = evidence_error_offsets(e);
+	for (size_t i = 0; i < e->nfiles; i++)
+		if (e->files[i].status != HV_OK)
+			json_object_array_add(a, dx_file_error_json(e, i, offsets));
+	free(offsets);
 	for (size_t i = 0; i < e->findings.n; i++) {
 		const hv_finding *x = &e->findings.v[i];
 		if (x->sev < HV_SEV_WARN)
 			continue;
 		json_object *j = json_object_new_object();
 		jadd_str(j, "path", x->file);
-		if (x->offset != HV_NO_OFFSET)
-			jadd_int(j, "offset", (int64_t)x->offset);
-		else
-			jadd_null(j, "offset");
+		add_offset(j, x->offset);
 		jadd_enum(j, "class", hv_sev_name(x->sev));
 		jadd_str(j, "reason", x->msg);
 		json_object_array_add(a, j);

@@ -23,7 +23,15 @@ json_object *dx_vm_json(const evidence *e, const dx_result *r, const dx_vm *d);
  */
 json_object *dx_evidence_file_json(const evidence *e, size_t file);
 json_object *dx_evidence_json(const evidence *e);
+/*
+ * The "errors" array: one entry per file whose status is not ok, then the
+ * warnings and errors met while reading; each {path, offset (number or
+ * null), class, reason}.  A file's offset is where reading it failed
+ * (evidence_error_offsets).
+ */
 json_object *dx_errors_json(const evidence *e);
+/* One file's entry of that array; offsets from evidence_error_offsets(). */
+json_object *dx_file_error_json(const evidence *e, size_t file, const uint64_t *offsets);
 /* {vms[], verdicts[], expiring_before} or NULL (JSON null) when f leaves nothing out. */
 json_object *dx_filter_json(const vm_filter *f);
 /* The whole diagnose document; f is the filter applied (NULL: none). */

@@ -47,7 +47,9 @@ void manifest_reason(strbuf *sb, const evidence *e, const mc_entry *c, size_t np
 		return;
 	case EXPORT_ST_UNCHECKED:
 		sb_adds(sb, "unchanged since the export; not opened: ");
-		if (!npasswords)
+		if (f && f->cls == EVC_SKIPPED && f->error) /* left out by policy */
+			sb_adds(sb, f->error);
+		else if (!npasswords)
 			sb_adds(sb, "no password was given (--password-file, --ask-password)");
 		else
 			sb_adds(sb, f && f->error ? f->error : "left out");

@@ -132,7 +132,9 @@ static void text_candidates(FILE *out, const winpath_list *l)
 	for (size_t i = 0; i < l->n; i++) {
 		const winpath_candidate *c = &l->v[i];
 		char *p = safe_dup(c->path, false);
-		const char *state = c->outside_tree ? "outside the evidence tree, not checked"
+		const char *state = c->in_archive ? "a member of the same archive (looked up among "
+						    "the members read)"
+				    : c->outside_tree ? "outside the evidence tree, not checked"
 				    : c->via_symlink ? "through a symbolic link, not followed"
 				    : c->exists ? "found" : "not found";
 		line(out, "  candidate", "%s (%s): %s", p, winpath_rule_name(c->rule), state);
@@ -290,6 +292,7 @@ static json_object *json_candidates(const winpath_list *l)
 		put(o, "exists", json_object_new_boolean(c->exists));
 		put(o, "outside_tree", json_object_new_boolean(c->outside_tree));
 		put(o, "via_symlink", json_object_new_boolean(c->via_symlink));
+		put(o, "in_archive", json_object_new_boolean(c->in_archive));
 		json_object_array_add(a, o);
 	}
 	return a;

@@ -133,17 +133,30 @@ static void pw_label(hv_password *c)
 	}
 }
 
-hv_err passwords_add(hv_passwords *pw, const char *secret, size_t len, hv_pw_source src,
-		     unsigned position, hv_findings *f)
+/*
+ * Adds one candidate; over a cap, one error naming the cap and the candidate
+ * (by its label, never its content; file: the password file, or NULL) and
+ * HV_ERR_LIMIT: the caller stops there, and the command ends with a usage
+ * error (nothing is run with part of the candidates).
+ */
+static hv_err add_one(hv_passwords *pw, const char *secret, size_t len, hv_pw_source src,
+		      unsigned position, const char *file, hv_findings *f)
 {
 	hv_password *c;
 	char *dst;
+	hv_password who = { .source = src, .position = position };
 
-	if (len > PW_MAX_LEN || pw->n >= PW_MAX_CANDIDATES) {
-		findings_add(f, HV_SEV_ERROR, NULL, HV_NO_OFFSET,
-			     "password candidate from %s %u skipped: more than %u candidates or "
-			     "longer than %u bytes", hv_pw_source_name(src), position,
-			     PW_MAX_CANDIDATES, PW_MAX_LEN);
+	pw_label(&who);
+	if (pw->n >= PW_MAX_CANDIDATES) {
+		findings_add(f, HV_SEV_ERROR, file, HV_NO_OFFSET,
+			     "%s would be PFX password candidate %zu: at most %u are taken, from "
+			     "every source together", who.label, pw->n + 1, PW_MAX_CANDIDATES);
+		return HV_ERR_LIMIT;
+	}
+	if (len > PW_MAX_LEN) {
+		findings_add(f, HV_SEV_ERROR, file, HV_NO_OFFSET,
+			     "%s is longer than %u bytes, the cap for one password (%zu bytes)",
+			     who.label, PW_MAX_LEN, len);
 		return HV_ERR_LIMIT;
 	}
 	if (pw->arena == NULL) {
@@ -151,10 +164,10 @@ hv_err passwords_add(hv_passwords *pw, const char *secret, size_t len, hv_pw_sou
 		pw->arena_cap = PW_ARENA_SIZE;
 	}
 	if (len + 1 > pw->arena_cap - pw->arena_used) {
-		findings_add(f, HV_SEV_ERROR, NULL, HV_NO_OFFSET,
-			     "password candidate from %s %u skipped: the candidates exceed "
-			     "%u bytes",
-			     hv_pw_source_name(src), position, PW_ARENA_SIZE);
+		findings_add(f, HV_SEV_ERROR, file, HV_NO_OFFSET,
+			     "%s takes the PFX password candidates past %u bytes in all (the cap, "
+			     "counted as UTF-8 with one byte per candidate more)", who.label,
+			     PW_ARENA_SIZE);
 		return HV_ERR_LIMIT;
 	}
 	dst = (char *)pw->arena + pw->arena_used;
@@ -163,13 +176,16 @@ hv_err passwords_add(hv_passwords *pw, const char *secret, size_t len, hv_pw_sou
 	pw->arena_used += len + 1;
 	pw->v = xgrow(pw->v, &pw->cap, pw->n + 1, sizeof(*pw->v));
 	c = &pw->v[pw->n++];
-	memset(c, 0, sizeof(*c));
+	*c = who;
 	c->secret = dst;
 	c->len = len;
-	c->source = src;
-	c->position = position;
-	pw_label(c);
 	return HV_OK;
+}
+
+hv_err passwords_add(hv_passwords *pw, const char *secret, size_t len, hv_pw_source src,
+		     unsigned position, hv_findings *f)
+{
+	return add_one(pw, secret, len, src, position, NULL, f);
 }
 
 /* Reads at most cap bytes of path into buf; returns the length or -1. */
@@ -227,12 +243,15 @@ static size_t line_len(const unsigned char *b, size_t n)
 	return nl != NULL ? (size_t)(nl - b) + 1 : n;
 }
 
-/* Splits UTF-8 buf into lines (LF or CRLF) and adds each non-empty line. */
-static hv_err add_lines(hv_passwords *pw, const unsigned char *buf, size_t n, hv_findings *f)
+/*
+ * Splits UTF-8 buf into lines (LF or CRLF) and adds each non-empty line;
+ * stops at the first line over a cap (one error, not one per line).
+ */
+static hv_err add_lines(hv_passwords *pw, const unsigned char *buf, size_t n, const char *path,
+			hv_findings *f)
 {
 	size_t pos = 0;
 	unsigned line = 0;
-	hv_err rc = HV_OK;
 
 	while (pos < n) {
 		const unsigned char *nl = memchr(buf + pos, '\n', n - pos);
@@ -243,14 +262,14 @@ static hv_err add_lines(hv_passwords *pw, const unsigned char *buf, size_t n, hv
 		if (len > 0 && buf[pos + len - 1] == '\r')
 			len--;
 		if (len > 0 && !nul_line(buf + pos, len)) {
-			hv_err e = passwords_add(pw, (const char *)buf + pos, len, PW_SRC_FILE,
-						 line, f);
+			hv_err e = add_one(pw, (const char *)buf + pos, len, PW_SRC_FILE, line,
+					   path, f);
 			if (e != HV_OK)
-				rc = e;
+				return e;
 		}
 		pos = end + 1;
 	}
-	return rc;
+	return HV_OK;
 }
 
 typedef enum { PWF_PLAIN, PWF_UTF8_BOM, PWF_UTF16LE, PWF_UTF16BE } pwf_encoding;
@@ -441,7 +460,7 @@ hv_err passwords_add_file(hv_passwords *pw, const char *path, hv_findings *f)
 		pwf_fault fault = { 0, "" };
 		long k = decode_file(buf, (size_t)n, utf8, &enc, &fault);
 		if (k >= 0) {
-			rc = add_lines(pw, utf8, (size_t)k, f);
+			rc = add_lines(pw, utf8, (size_t)k, path, f);
 		} else {
 			findings_add(f, HV_SEV_ERROR, path, HV_NO_OFFSET,
 				     "password file (%s): line %u holds %s; no password of the "
@@ -586,15 +605,13 @@ hv_err passwords_add_prompt(hv_passwords *pw, const char *prompt, hv_findings *f
 
 hv_err passwords_add_defaults(hv_passwords *pw, hv_findings *f)
 {
-	hv_err rc = HV_OK;
-
 	for (unsigned i = 0; pw_default_list[i] != NULL; i++) {
 		hv_err e = passwords_add(pw, pw_default_list[i], strlen(pw_default_list[i]),
 					 PW_SRC_DEFAULT, i + 1, f);
 		if (e != HV_OK)
-			rc = e;
+			return e;
 	}
-	return rc;
+	return HV_OK;
 }
 
 hv_err passwords_collect(hv_passwords *pw, const hv_pw_options *opt, hv_findings *f)

@@ -73,7 +73,8 @@ hv_err passwords_collect(hv_passwords *pw, const hv_pw_options *opt, hv_findings
  * anyway, so an empty line would only repeat that attempt.  Positions are
  * the real 1-based line numbers, so "line 3" is the third line of the file.
  * A line that cannot be decoded (see passwords.c) makes the whole file
- * HV_ERR_FORMAT, with a finding naming the file and the line only.
+ * HV_ERR_FORMAT, with a finding naming the file and the line only.  The
+ * first line over a cap (see passwords_add) stops the file: HV_ERR_LIMIT.
  */
 hv_err passwords_add_file(hv_passwords *pw, const char *path, hv_findings *f);
 /* Adds the value of the environment variable var when it is set and non-empty. */
@@ -86,7 +87,13 @@ hv_err passwords_add_env(hv_passwords *pw, const char *var, hv_findings *f);
 hv_err passwords_add_prompt(hv_passwords *pw, const char *prompt, hv_findings *f);
 /* Adds PW_DEFAULT_LIST (see passwords.c), labelled "default list #k". */
 hv_err passwords_add_defaults(hv_passwords *pw, hv_findings *f);
-/* Adds one candidate (copied into the arena). */
+/*
+ * Adds one candidate (copied into the arena).  Over a cap (PW_MAX_CANDIDATES
+ * from every source together, PW_MAX_LEN bytes, 64 KiB of candidates in all)
+ * nothing is added: HV_ERR_LIMIT with one finding that names the cap and the
+ * candidate by its label, and the caller stops (the command line is refused
+ * whole: a usage error, never a run with part of the candidates).
+ */
 hv_err passwords_add(hv_passwords *pw, const char *secret, size_t len, hv_pw_source src,
 		     unsigned position, hv_findings *f);
 /* The built-in default list, for the man page and tests; NULL-terminated. */
