@@ -829,6 +829,43 @@ END_TEST
 
 #include <json-c/json.h>
 
+/*
+ * A '!' in a file's own name is a character, not an archive boundary: a
+ * file named "old!hvtpm-export-manifest.json" does not claim to be an
+ * export manifest (its base name is the whole name), so plain text in it
+ * is not damaged evidence.
+ */
+START_TEST(a_bang_in_a_file_name_claims_no_format)
+{
+	char *dir = tu_mkdtemp();
+	char *f = tu_join(dir, "old!hvtpm-export-manifest.json");
+	tu_write(f, "just some notes\n", 16);
+	tu_run_result r = tu_hvtpm("inspect", "--format", "json", f, NULL);
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	json_object *doc = json_tokener_parse(r.out);
+	ck_assert_ptr_nonnull(doc);
+	json_object *files = NULL, *x = NULL, *cls = NULL, *claimed = NULL;
+	ck_assert(json_object_object_get_ex(doc, "files", &files));
+	x = json_object_array_get_idx(files, 0);
+	ck_assert(json_object_object_get_ex(x, "class", &cls));
+	ck_assert_str_ne(json_object_get_string(cls), "damaged");
+	ck_assert(json_object_object_get_ex(x, "claimed_format", &claimed));
+	ck_assert_ptr_null(claimed);
+	json_object_put(doc);
+	tu_run_free(&r);
+	/* the same name without the '!' part still claims the format */
+	char *g = tu_join(dir, "hvtpm-export-manifest.json");
+	tu_write(g, "just some notes\n", 16);
+	r = tu_hvtpm("inspect", "--format", "json", g, NULL);
+	ck_assert_int_eq(r.status, 4);
+	tu_run_free(&r);
+	free(g);
+	free(f);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 static json_object *run_json(const char *cmd, const char *a, const char *b)
 {
 	char *pw = tu_join(tu_srcdir(), "samples/passwords.txt");
@@ -963,6 +1000,7 @@ int main(void)
 	tcase_add_test(tc, a_fifo_named_directly_is_exit_4_everywhere);
 	tcase_add_test(tc, inspect_diagnose_and_audit_agree_on_every_file);
 	tcase_add_test(tc, output_does_not_depend_on_threads);
+	tcase_add_test(tc, a_bang_in_a_file_name_claims_no_format);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -150,18 +150,21 @@ static const char *extension_of(const char *name)
 	return dot && dot != b ? dot + 1 : NULL;
 }
 
-/* The base name: after the last '/', and inside an archive after the '!'. */
-static const char *base_of(const char *name)
+/*
+ * The base name: after the last '/' (of the member path for an archive
+ * member, which starts at member_at); a '!' in a file name is just a
+ * character.
+ */
+static const char *base_of(const char *name, size_t member_at)
 {
-	const char *b = strrchr(name, '/');
-	b = b ? b + 1 : name;
-	const char *bang = strrchr(b, '!');
-	return bang ? bang + 1 : b;
+	const char *from = name + member_at;
+	const char *b = strrchr(from, '/');
+	return b ? b + 1 : from;
 }
 
-const format_row *identify_claimed(const char *name)
+const format_row *identify_claimed(const char *name, size_t member_at)
 {
-	const char *base = name ? base_of(name) : NULL;
+	const char *base = name ? base_of(name, member_at) : NULL;
 	for (size_t i = 0; base && i < NROWS; i++)
 		for (const char *const *n = rows[i].names; n && *n; n++)
 			if (strcasecmp(*n, base) == 0)
@@ -248,7 +251,7 @@ void identify_read(hv_source *s, const char *name, const identify_opts *o, file_
 	for (size_t i = 0; i < n && !taken; i++)
 		if (order[i]->read(s, o, x) != HV_ERR_FORMAT)
 			taken = order[i];
-	const format_row *claim = identify_claimed(name);
+	const format_row *claim = identify_claimed(name, x->member_at < strlen(name) ? x->member_at : 0);
 	if (taken) {
 		x->format_id = taken->id;
 		x->format_desc = taken->description;

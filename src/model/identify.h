@@ -66,7 +66,7 @@ const format_row *identify_row(const char *id);
 
 /* The row whose names include the file's base name, else whose extensions include
  * its extension, or NULL. */
-const format_row *identify_claimed(const char *name);
+const format_row *identify_claimed(const char *name, size_t member_at);
 
 /* True when the file looks like an archive the pipeline opens (zip, tar, 7z ...). */
 bool identify_is_archive(const identify_view *v);
