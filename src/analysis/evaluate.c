@@ -45,12 +45,17 @@ void dx_evaluate_in(const evidence *e, const verdict_opts *o, const verdict_cont
 	r->npasswords = c ? c->npasswords : 0;
 	r->vms = xcalloc(e->nvms + 1, sizeof *r->vms);
 	strmap needed = STRMAP_INIT;
-	verdict_context x = { false, 0, NULL };
+	verdict_lists lists = { NULL, 0, NULL, 0 };
+	verdict_context x = { false, 0, NULL, NULL };
 	if (c)
 		x = *c;
 	if (!x.needed) {
 		verdict_needed_build(e, &needed);
 		x.needed = &needed;
+	}
+	if (!x.lists) {
+		verdict_lists_build(e, x.needed, &lists);
+		x.lists = &lists;
 	}
 	for (size_t i = 0; i < e->nvms; i++) {
 		dx_vm *d = &r->vms[r->nvms++];
@@ -60,6 +65,7 @@ void dx_evaluate_in(const evidence *e, const verdict_opts *o, const verdict_cont
 		plan_build(e, &d->v, &d->pv, &d->p);
 	}
 	strmap_free(&needed);
+	verdict_lists_free(&lists);
 }
 
 static void vm_free_one(dx_vm *d)

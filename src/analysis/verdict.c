@@ -153,25 +153,34 @@ static bool host_from_file_name(const ev_file *f, char *out, size_t n)
  * script's pattern and names a host none of the VM's certificates belongs
  * to [inferred from the naming convention; reported as such].
  */
-static void locked_files(const evidence *e, verdict *v)
+static void locked_file(const evidence *e, size_t i, verdict *v)
 {
-	for (size_t i = 0; i < e->nfiles; i++) {
-		const ev_file *f = &e->files[i];
-		if (f->kind != EV_PFX || f->status == HV_OK)
-			continue;
-		char host[256];
-		bool relevant = true;
-		if (host_from_file_name(f, host, sizeof host)) {
-			relevant = false;
-			for (size_t k = 0; k < v->ncerts && !relevant; k++)
-				relevant = v->certs[k].cert->host &&
-					   strcasecmp(v->certs[k].cert->host, host) == 0;
-			if (!relevant)
-				v->nlocked_other++;
-		}
-		if (relevant)
-			push_idx(&v->locked_files, &v->nlocked, i);
+	const ev_file *f = &e->files[i];
+	if (f->kind != EV_PFX || f->status == HV_OK)
+		return;
+	char host[256];
+	bool relevant = true;
+	if (host_from_file_name(f, host, sizeof host)) {
+		relevant = false;
+		for (size_t k = 0; k < v->ncerts && !relevant; k++)
+			relevant = v->certs[k].cert->host &&
+				   strcasecmp(v->certs[k].cert->host, host) == 0;
+		if (!relevant)
+			v->nlocked_other++;
 	}
+	if (relevant)
+		push_idx(&v->locked_files, &v->nlocked, i);
+}
+
+static void locked_files(const evidence *e, const verdict_context *x, verdict *v)
+{
+	if (x->lists) {
+		for (size_t i = 0; i < x->lists->nlocked; i++)
+			locked_file(e, x->lists->locked[i], v);
+		return;
+	}
+	for (size_t i = 0; i < e->nfiles; i++)
+		locked_file(e, i, v);
 }
 
 typedef struct {
@@ -422,6 +431,32 @@ void verdict_needed_build(const evidence *e, strmap *m)
 			}
 }
 
+void verdict_lists_build(const evidence *e, const strmap *needed, verdict_lists *l)
+{
+	memset(l, 0, sizeof *l);
+	size_t cap = 0;
+	for (size_t i = 0; i < e->nfiles; i++)
+		if (e->files[i].kind == EV_PFX && e->files[i].status != HV_OK) {
+			l->locked = xgrow(l->locked, &cap, l->nlocked + 1, sizeof *l->locked);
+			l->locked[l->nlocked++] = i;
+		}
+	cap = 0;
+	for (size_t i = 0; i < e->nholdings; i++) {
+		const hv_cert *c = &e->holdings[i].cert;
+		if (c->role == CERT_ROLE_OTHER || strmap_get(needed, c->sha256) != SIZE_MAX)
+			continue;
+		l->others = xgrow(l->others, &cap, l->nothers + 1, sizeof *l->others);
+		l->others[l->nothers++] = i;
+	}
+}
+
+void verdict_lists_free(verdict_lists *l)
+{
+	free(l->locked);
+	free(l->others);
+	memset(l, 0, sizeof *l);
+}
+
 /* Not named by this verdict's key protector, nor (when known) by any VM's. */
 static bool other_cert(const verdict_context *x, const verdict *v, const hv_cert *c)
 {
@@ -434,9 +469,20 @@ static void name_other_certs(const evidence *e, const verdict_context *x, verdic
 {
 	strbuf sb = STRBUF_INIT;
 	size_t shown = 0, hosts = 0, total = 0;
-	bool *done = xcalloc(e->nholdings + 1, sizeof *done);
-	for (size_t i = 0; i < e->nholdings; i++) {
-		const hv_cert *c = &e->holdings[i].cert;
+	/* the candidates: the shared list when there is one (every duplicate of an
+	 * other certificate is in it too), else every holding */
+	size_t n = x->lists ? x->lists->nothers : e->nholdings;
+	size_t *all = NULL;
+	const size_t *idx = x->lists ? x->lists->others : NULL;
+	if (!idx) {
+		all = xcalloc(n + 1, sizeof *all);
+		for (size_t i = 0; i < n; i++)
+			all[i] = i;
+		idx = all;
+	}
+	bool *done = xcalloc(n + 1, sizeof *done);
+	for (size_t i = 0; i < n; i++) {
+		const hv_cert *c = &e->holdings[idx[i]].cert;
 		if (done[i] || !other_cert(x, v, c))
 			continue;
 		const char *host = c->host ? c->host : "";
@@ -446,15 +492,15 @@ static void name_other_certs(const evidence *e, const verdict_context *x, verdic
 			sb_addf(&sb, "%s%s (", shown ? "; " : "", *host ? host : "no host");
 		size_t in_host = 0;
 		/* every holding of this host, each certificate once */
-		for (size_t k = i; k < e->nholdings; k++) {
-			const ev_holding *h = &e->holdings[k];
+		for (size_t k = i; k < n; k++) {
+			const ev_holding *h = &e->holdings[idx[k]];
 			if (done[k] || !other_cert(x, v, &h->cert) ||
 			    strcasecmp(h->cert.host ? h->cert.host : "", host) != 0)
 				continue;
 			bool key = h->has_private_key;
-			for (size_t m = k + 1; m < e->nholdings; m++) {
-				if (!done[m] && same_cert(&e->holdings[m].cert, &h->cert)) {
-					key |= e->holdings[m].has_private_key;
+			for (size_t m = k + 1; m < n; m++) {
+				if (!done[m] && same_cert(&e->holdings[idx[m]].cert, &h->cert)) {
+					key |= e->holdings[idx[m]].has_private_key;
 					done[m] = true;
 				}
 			}
@@ -471,6 +517,7 @@ static void name_other_certs(const evidence *e, const verdict_context *x, verdic
 			shown++;
 		}
 	}
+	free(all);
 	free(done);
 	if (total) {
 		if (hosts > OTHER_HOSTS_SHOWN)
@@ -669,7 +716,7 @@ void verdict_for_vm(const evidence *e, size_t vmi, const verdict_opts *o, verdic
 void verdict_for_vm_in(const evidence *e, size_t vmi, const verdict_opts *o,
 		       const verdict_context *c, verdict *v)
 {
-	static const verdict_context none = { false, 0, NULL };
+	static const verdict_context none = { false, 0, NULL, NULL };
 	const verdict_context *x = c ? c : &none;
 	memset(v, 0, sizeof *v);
 	v->kp = SIZE_MAX;
@@ -684,7 +731,7 @@ void verdict_for_vm_in(const evidence *e, size_t vmi, const verdict_opts *o,
 	v->kp = k;
 	const ev_kp *kp = &vm->kps[k];
 	collect_certs(e, kp, o, v);
-	locked_files(e, v);
+	locked_files(e, x, v);
 	if (used_lkg)
 		reason(v, false,
 		       "The current key protector cannot be unwrapped with the evidence, but the "

@@ -98,7 +98,25 @@ typedef struct {
 	size_t npasswords;       /* PFX password candidates given (0: none was given) */
 	const strmap *needed;    /* SHA-256 of every certificate some VM of the whole
 				    evidence needs (verdict_needed_build), or NULL */
+	const struct verdict_lists *lists; /* made once for the evidence, or NULL */
 } verdict_context;
+
+/*
+ * What every VM's verdict looks through, listed once per evidence set so
+ * that a verdict costs the size of these lists, not of the whole evidence
+ * (a verdict per VM over every file is quadratic in the estate).
+ */
+typedef struct verdict_lists {
+	size_t *locked;  /* PFX files that were not opened, in evidence order */
+	size_t nlocked;
+	size_t *others;  /* holdings of local guardian certificates that no VM of
+			    needed needs, in evidence order */
+	size_t nothers;
+} verdict_lists;
+
+/* Builds l for e; needed as verdict_needed_build made it for the whole evidence. */
+void verdict_lists_build(const evidence *e, const strmap *needed, verdict_lists *l);
+void verdict_lists_free(verdict_lists *l);
 
 /*
  * The certificates the key protectors of every VM of e name, by SHA-256

@@ -214,6 +214,9 @@ static int evaluate(const audit_opts *o, evidence *e, time_t gen, FILE *out, aud
 	verdict_opts vo = dx_verdict_opts(&o->dx);
 	verdict_context vc = dx_verdict_context(&o->dx);
 	vc.needed = &needed;
+	verdict_lists lists;
+	verdict_lists_build(e, &needed, &lists); /* the whole evidence's, like needed */
+	vc.lists = &lists;
 	size_t start = 0;
 	do {
 		evidence view = *e; /* shares everything; only the VM range differs */
@@ -243,6 +246,7 @@ static int evaluate(const audit_opts *o, evidence *e, time_t gen, FILE *out, aud
 		start += view.nvms;
 	} while (start < e->nvms);
 	strmap_free(&needed);
+	verdict_lists_free(&lists);
 	int mc = mc_exit_code(&a->manifests); /* not filtered: the export is no VM's */
 	if (mc > rc)
 		rc = mc;
