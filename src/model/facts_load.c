@@ -271,6 +271,17 @@ static json_object *get_object(loader *L, json_object *o, const char *k, bool nu
 	return v;
 }
 
+/* Element i of array a read as a string (pooled or owned), by the readers above. */
+static bool str_item(loader *L, json_object *a, size_t i, bool pooled, void *out)
+{
+	json_object *wrap = json_object_new_object();
+	json_object_object_add(wrap, "v", json_object_get(json_object_array_get_idx(a, i)));
+	bool ok = pooled ? get_pooled(L, wrap, "v", false, (const char **)out)
+			 : get_str(L, wrap, "v", false, (char **)out);
+	json_object_put(wrap);
+	return ok;
+}
+
 /* A list of pooled strings. */
 static bool get_pooled_list(loader *L, json_object *o, const char *k, const char ***out, size_t *n)
 {
@@ -281,15 +292,25 @@ static bool get_pooled_list(loader *L, json_object *o, const char *k, const char
 		return false;
 	size_t len = json_object_array_length(a);
 	*out = xcalloc(len + 1, sizeof **out);
-	for (size_t i = 0; i < len; i++) {
-		json_object *wrap = json_object_new_object();
-		json_object_object_add(wrap, "v", json_object_get(json_object_array_get_idx(a, i)));
-		bool ok = get_pooled(L, wrap, "v", false, &(*out)[i]);
-		json_object_put(wrap);
-		if (!ok)
+	for (; *n < len; (*n)++)
+		if (!str_item(L, a, *n, true, &(*out)[*n]))
 			return false;
-		(*n)++;
-	}
+	return true;
+}
+
+/* A list of strings the caller owns (NULL-terminated array). */
+static bool get_str_list(loader *L, json_object *o, const char *k, char ***out, size_t *n)
+{
+	json_object *a = get_array(L, o, k);
+	*out = NULL;
+	*n = 0;
+	if (!a)
+		return false;
+	size_t len = json_object_array_length(a);
+	*out = xcalloc(len + 1, sizeof **out);
+	for (; *n < len; (*n)++)
+		if (!str_item(L, a, *n, false, &(*out)[*n]))
+			return false;
 	return true;
 }
 
@@ -558,9 +579,11 @@ static bool manifest_from(loader *L, json_object *o, export_facts *m)
 static bool load_cert(loader *L, json_object *o)
 {
 	uint64_t n;
-	char *b64;
+	char *b64 = NULL;
 	if (!get_u64(L, o, "n", SIZE_MAX - 1, &n) || !get_str(L, o, "der", false, &b64))
 		return false;
+	if (!b64) /* not nullable: get_str never says yes without a string */
+		return fail(L, HV_ERR_INTERNAL, "'der' came back empty");
 	if (n != L->ncerts) {
 		free(b64);
 		return fail(L, HV_ERR_CORRUPT, "certificate %" PRIu64 " out of order", n);
@@ -793,20 +816,8 @@ static bool settings_from(loader *L, json_object *o, ev_settings *s)
 	s->memory_mb = mem;
 	s->processors = cpu;
 	s->secure_boot = (int)sb;
-	json_object *a = get_array(L, o, "switches");
-	if (!a)
+	if (!get_str_list(L, o, "switches", &s->switches, &s->nswitches))
 		return false;
-	size_t n = json_object_array_length(a);
-	s->switches = xcalloc(n + 1, sizeof *s->switches);
-	for (size_t i = 0; i < n; i++) {
-		json_object *wrap = json_object_new_object();
-		json_object_object_add(wrap, "v", json_object_get(json_object_array_get_idx(a, i)));
-		bool ok = get_str(L, wrap, "v", false, &s->switches[i]);
-		json_object_put(wrap);
-		if (!ok)
-			return false;
-		s->nswitches++;
-	}
 	return true;
 }
 
@@ -948,20 +959,8 @@ static bool header_from(loader *L, json_object *o, header *h)
 	if (!get_str(L, o, "shard", false, &h->label) ||
 	    !get_u64(L, o, "passwords", SIZE_MAX - 1, &h->npasswords))
 		return false;
-	json_object *a = get_array(L, o, "roots");
-	if (!a)
+	if (!get_str_list(L, o, "roots", &h->roots, &h->nroots))
 		return false;
-	size_t n = json_object_array_length(a);
-	h->roots = xcalloc(n + 1, sizeof *h->roots);
-	for (size_t i = 0; i < n; i++) {
-		json_object *wrap = json_object_new_object();
-		json_object_object_add(wrap, "v", json_object_get(json_object_array_get_idx(a, i)));
-		bool ok = get_str(L, wrap, "v", false, &h->roots[i]);
-		json_object_put(wrap);
-		if (!ok)
-			return false;
-		h->nroots++;
-	}
 	return true;
 }
 
