@@ -1206,23 +1206,19 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorted, de-duplicated "SIGNING/ENCRYPTION" keys of every wrapping. */
-static char **pair_keys(const kp_doc *d, size_t *n)
+/* Sorts keys and drops repeats (freed); returns how many are left. */
+static size_t sort_unique(char **k, size_t n)
 {
-	char **k = xcalloc(d->n ? d->n : 1, sizeof(char *));
 	size_t m = 0;
-
-	for (size_t i = 0; i < d->n; i++)
-		k[i] = pair_key(&d->w[i]);
-	qsort(k, d->n, sizeof(char *), str_cmp);
-	for (size_t i = 0; i < d->n; i++) {
+	if (n > 1)
+		qsort(k, n, sizeof(char *), str_cmp);
+	for (size_t i = 0; i < n; i++) {
 		if (m > 0 && strcmp(k[m - 1], k[i]) == 0)
 			free(k[i]);
 		else
 			k[m++] = k[i];
 	}
-	*n = m;
-	return k;
+	return m;
 }
 
 static kp_pair pair_from_key(const char *key)
@@ -1235,21 +1231,15 @@ static kp_pair pair_from_key(const char *key)
 	return p;
 }
 
-static kp_pair owner_pair(const kp_doc *d)
+static kp_pair owner_pair(const char *key)
 {
+	if (key)
+		return pair_from_key(key);
 	kp_pair p = { xstrdup(""), xstrdup("") };
-
-	if (d->owner >= 0) {
-		char *k = pair_key(&d->w[d->owner]);
-		free(p.signing);
-		free(p.encryption);
-		p = pair_from_key(k);
-		free(k);
-	}
 	return p;
 }
 
-static bool has_alg(const kp_doc *d, const char *uri)
+static bool has_alg(const kp_side *d, const char *uri)
 {
 	for (size_t i = 0; i < d->nalgorithms; i++)
 		if (strcmp(d->algorithms[i], uri) == 0)
@@ -1257,7 +1247,7 @@ static bool has_alg(const kp_doc *d, const char *uri)
 	return false;
 }
 
-static char **algs_only(const kp_doc *a, const kp_doc *b, size_t *n)
+static char **algs_only(const kp_side *a, const kp_side *b, size_t *n)
 {
 	char **r = xcalloc(a->nalgorithms ? a->nalgorithms : 1, sizeof(char *));
 
@@ -1268,43 +1258,68 @@ static char **algs_only(const kp_doc *a, const kp_doc *b, size_t *n)
 	return r;
 }
 
-void kp_compare(const kp_doc *a, const kp_doc *b, kp_diff *out)
+void kp_diff_sides(kp_side *a, kp_side *b, kp_diff *out)
 {
-	size_t na, nb, i = 0, j = 0;
-	char **ka = pair_keys(a, &na), **kb = pair_keys(b, &nb);
+	size_t na = sort_unique(a->keys, a->nkeys), nb = sort_unique(b->keys, b->nkeys);
+	size_t i = 0, j = 0;
 
 	memset(out, 0, sizeof(*out));
 	out->only_a = xcalloc(na ? na : 1, sizeof(kp_pair));
 	out->only_b = xcalloc(nb ? nb : 1, sizeof(kp_pair));
 	while (i < na || j < nb) {
-		int cmp = i == na ? 1 : j == nb ? -1 : strcmp(ka[i], kb[j]);
+		int cmp = i == na ? 1 : j == nb ? -1 : strcmp(a->keys[i], b->keys[j]);
 		if (cmp == 0) {
 			out->n_common++;
 			i++;
 			j++;
 		} else if (cmp < 0) {
-			out->only_a[out->n_only_a++] = pair_from_key(ka[i++]);
+			out->only_a[out->n_only_a++] = pair_from_key(a->keys[i++]);
 		} else {
-			out->only_b[out->n_only_b++] = pair_from_key(kb[j++]);
+			out->only_b[out->n_only_b++] = pair_from_key(b->keys[j++]);
 		}
 	}
 	for (size_t k = 0; k < na; k++)
-		free(ka[k]);
+		free(a->keys[k]);
 	for (size_t k = 0; k < nb; k++)
-		free(kb[k]);
-	free(ka);
-	free(kb);
-	out->owner_a = owner_pair(a);
-	out->owner_b = owner_pair(b);
+		free(b->keys[k]);
+	free(a->keys);
+	free(b->keys);
+	a->keys = b->keys = NULL;
+	out->owner_a = owner_pair(a->owner_key);
+	out->owner_b = owner_pair(b->owner_key);
 	out->owner_differs = strcmp(out->owner_a.signing, out->owner_b.signing) != 0 ||
 			     strcmp(out->owner_a.encryption, out->owner_b.encryption) != 0 ||
-			     (a->owner < 0) != (b->owner < 0);
+			     (a->owner_key == NULL) != (b->owner_key == NULL);
 	out->max_offline_differs = a->has_max_offline_unwraps != b->has_max_offline_unwraps ||
 				   a->max_offline_unwraps != b->max_offline_unwraps;
 	out->alg_only_a = algs_only(a, b, &out->n_alg_only_a);
 	out->alg_only_b = algs_only(b, a, &out->n_alg_only_b);
 	out->same = !out->owner_differs && !out->max_offline_differs && out->n_only_a == 0 &&
 		    out->n_only_b == 0 && out->n_alg_only_a == 0 && out->n_alg_only_b == 0;
+}
+
+/* A decoded document as one side (its owner key in *owner, freed by the caller). */
+static kp_side doc_side(const kp_doc *d, char **owner)
+{
+	kp_side s = { xcalloc(d->n ? d->n : 1, sizeof(char *)), d->n, NULL,
+		      (const char *const *)d->algorithms, d->nalgorithms,
+		      d->has_max_offline_unwraps, d->max_offline_unwraps };
+
+	for (size_t i = 0; i < d->n; i++)
+		s.keys[i] = pair_key(&d->w[i]);
+	*owner = d->owner >= 0 ? pair_key(&d->w[d->owner]) : NULL;
+	s.owner_key = *owner;
+	return s;
+}
+
+void kp_compare(const kp_doc *a, const kp_doc *b, kp_diff *out)
+{
+	char *oa, *ob;
+	kp_side sa = doc_side(a, &oa), sb = doc_side(b, &ob);
+
+	kp_diff_sides(&sa, &sb, out);
+	free(oa);
+	free(ob);
 }
 
 static void pairs_free(kp_pair *p, size_t n)

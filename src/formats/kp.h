@@ -113,6 +113,24 @@ typedef struct {
 	size_t n_alg_only_b;
 } kp_diff;
 
+/*
+ * One side of a comparison, in neutral terms, so that a decoded document
+ * (kp_compare) and a settled evidence record compare by the same rules:
+ * the "SIGNING/ENCRYPTION" thumbprint key of every wrapping (taken: the
+ * array and its strings are freed), the owner wrapping's key (NULL: no
+ * single owner; not taken) and the algorithm URIs.
+ */
+typedef struct {
+	char **keys;
+	size_t nkeys;
+	const char *owner_key;
+	const char *const *algorithms;
+	size_t nalgorithms;
+	bool has_max_offline_unwraps;
+	uint64_t max_offline_unwraps;
+} kp_side;
+
+void kp_diff_sides(kp_side *a, kp_side *b, kp_diff *out);
 void kp_compare(const kp_doc *a, const kp_doc *b, kp_diff *out);
 void kp_diff_free(kp_diff *d);
 
