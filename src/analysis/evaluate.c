@@ -45,7 +45,8 @@ void dx_evaluate_in(const evidence *e, const verdict_opts *o, const verdict_cont
 	r->npasswords = c ? c->npasswords : 0;
 	r->vms = xcalloc(e->nvms + 1, sizeof *r->vms);
 	strmap needed = STRMAP_INIT;
-	verdict_lists lists = { NULL, 0, NULL, 0 };
+	verdict_lists lists;
+	memset(&lists, 0, sizeof lists); /* freed whether built here or not */
 	verdict_context x = { false, 0, NULL, NULL };
 	if (c)
 		x = *c;

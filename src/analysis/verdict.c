@@ -99,20 +99,39 @@ static bool same_cert(const hv_cert *a, const hv_cert *b)
 	return a->der_len == b->der_len && memcmp(a->der, b->der, a->der_len) == 0;
 }
 
-/* Best hold state of a certificate across the evidence, and which holdings. */
-static hold_state holding_state(const evidence *e, const hv_cert *c, size_t **idx, size_t *n)
+/* Adds holding i to the state and indexes when it holds c. */
+static void hold_one(const evidence *e, const hv_cert *c, size_t i, hold_state *st, size_t **idx,
+		     size_t *n)
+{
+	const ev_holding *h = &e->holdings[i];
+	if (strcmp(h->cert.thumbprint, c->thumbprint) != 0 || !same_cert(&h->cert, c))
+		return;
+	if (idx)
+		push_idx(idx, n, i);
+	hold_state s = h->has_private_key ? HOLD_WITH_KEY : HOLD_CERT_ONLY;
+	if (s > *st)
+		*st = s;
+}
+
+/*
+ * Best hold state of a certificate across the evidence, and which holdings
+ * (in evidence order): looked up in the lists' index when there is one.
+ */
+static hold_state holding_state(const evidence *e, const verdict_context *x, const hv_cert *c,
+				size_t **idx, size_t *n)
 {
 	hold_state st = HOLD_NOWHERE;
-	for (size_t i = 0; c && i < e->nholdings; i++) {
-		const ev_holding *h = &e->holdings[i];
-		if (strcmp(h->cert.thumbprint, c->thumbprint) != 0 || !same_cert(&h->cert, c))
-			continue;
-		if (idx)
-			push_idx(idx, n, i);
-		hold_state s = h->has_private_key ? HOLD_WITH_KEY : HOLD_CERT_ONLY;
-		if (s > st)
-			st = s;
+	if (!c)
+		return st;
+	if (x->lists) {
+		size_t pos = 0, i;
+		while ((i = hashidx_next(&x->lists->by_cert, hashidx_str(c->sha256), &pos)) !=
+		       SIZE_MAX)
+			hold_one(e, c, i, &st, idx, n);
+		return st;
 	}
+	for (size_t i = 0; i < e->nholdings; i++)
+		hold_one(e, c, i, &st, idx, n);
 	return st;
 }
 
@@ -190,13 +209,13 @@ typedef struct {
 	int hgs;       /* wrappings that are not local-guardian pairs */
 } kp_score;
 
-static kp_score score_kp(const evidence *e, const ev_kp *kp)
+static kp_score score_kp(const evidence *e, const verdict_context *x, const ev_kp *kp)
 {
 	kp_score s = { 0, 0, 0, 0 };
 	for (size_t i = 0; i < kp->nw; i++) {
 		const ev_wrapping *w = &kp->w[i];
-		hold_state he = holding_state(e, w->enc, NULL, NULL);
-		hold_state hs = holding_state(e, w->sig, NULL, NULL);
+		hold_state he = holding_state(e, x, w->enc, NULL, NULL);
+		hold_state hs = holding_state(e, x, w->sig, NULL, NULL);
 		if (he == HOLD_WITH_KEY && hs == HOLD_WITH_KEY)
 			s.ok++;
 		else if (he == HOLD_WITH_KEY)
@@ -210,7 +229,8 @@ static kp_score score_kp(const evidence *e, const ev_kp *kp)
 }
 
 /* Picks the KP to decide on: the current one unless only last-known-good restores. */
-static size_t choose_kp(const evidence *e, const ev_vm *vm, bool *used_lkg)
+static size_t choose_kp(const evidence *e, const verdict_context *x, const ev_vm *vm,
+			bool *used_lkg)
 {
 	size_t best = SIZE_MAX;
 	int best_rank = -1;
@@ -219,7 +239,7 @@ static size_t choose_kp(const evidence *e, const ev_vm *vm, bool *used_lkg)
 		const ev_kp *kp = &vm->kps[i];
 		if (kp->empty || kp->nw == 0)
 			continue;
-		kp_score s = score_kp(e, kp);
+		kp_score s = score_kp(e, x, kp);
 		int rank = (s.ok ? 8 : s.enc_only ? 4 : s.sig_only ? 2 : 0) * 4;
 		if (kp->origin == KP_CURRENT || kp->origin == KP_DUMP)
 			rank += 3;
@@ -242,21 +262,22 @@ static const char *cert_label(const hv_cert *c)
 	return c->subject && *c->subject ? c->subject : "(no subject)";
 }
 
-static void fill_cert(const evidence *e, const verdict_opts *o, const hv_cert *c,
-		      const char *role, const ev_wrapping *w, vd_cert *out)
+static void fill_cert(const evidence *e, const verdict_context *x, const verdict_opts *o,
+		      const hv_cert *c, const char *role, const ev_wrapping *w, vd_cert *out)
 {
 	memset(out, 0, sizeof *out);
 	out->cert = c;
 	out->role = role;
 	out->wrapping_id = w->id;
 	out->owner = w->is_owner;
-	out->state = holding_state(e, c, &out->holdings, &out->nholdings);
+	out->state = holding_state(e, x, c, &out->holdings, &out->nholdings);
 	out->days_left = cert_days_left(c, o->at);
 	out->expired = c->not_after < o->at;
 	out->expiring = !out->expired && out->days_left <= o->warn_days;
 }
 
-static void collect_certs(const evidence *e, const ev_kp *kp, const verdict_opts *o, verdict *v)
+static void collect_certs(const evidence *e, const verdict_context *x, const ev_kp *kp,
+			  const verdict_opts *o, verdict *v)
 {
 	v->certs = xcalloc(kp->nw * 2 + 1, sizeof *v->certs);
 	v->wraps = xcalloc(kp->nw + 1, sizeof *v->wraps);
@@ -268,11 +289,11 @@ static void collect_certs(const evidence *e, const ev_kp *kp, const verdict_opts
 		vw->local = is_local(w);
 		vw->enc = vw->sig = HOLD_NOWHERE;
 		if (w->enc) {
-			fill_cert(e, o, w->enc, "encryption", w, &v->certs[v->ncerts]);
+			fill_cert(e, x, o, w->enc, "encryption", w, &v->certs[v->ncerts]);
 			vw->enc = v->certs[v->ncerts++].state;
 		}
 		if (w->sig) {
-			fill_cert(e, o, w->sig, "signing", w, &v->certs[v->ncerts]);
+			fill_cert(e, x, o, w->sig, "signing", w, &v->certs[v->ncerts]);
 			vw->sig = v->certs[v->ncerts++].state;
 		}
 	}
@@ -431,32 +452,6 @@ void verdict_needed_build(const evidence *e, strmap *m)
 			}
 }
 
-void verdict_lists_build(const evidence *e, const strmap *needed, verdict_lists *l)
-{
-	memset(l, 0, sizeof *l);
-	size_t cap = 0;
-	for (size_t i = 0; i < e->nfiles; i++)
-		if (e->files[i].kind == EV_PFX && e->files[i].status != HV_OK) {
-			l->locked = xgrow(l->locked, &cap, l->nlocked + 1, sizeof *l->locked);
-			l->locked[l->nlocked++] = i;
-		}
-	cap = 0;
-	for (size_t i = 0; i < e->nholdings; i++) {
-		const hv_cert *c = &e->holdings[i].cert;
-		if (c->role == CERT_ROLE_OTHER || strmap_get(needed, c->sha256) != SIZE_MAX)
-			continue;
-		l->others = xgrow(l->others, &cap, l->nothers + 1, sizeof *l->others);
-		l->others[l->nothers++] = i;
-	}
-}
-
-void verdict_lists_free(verdict_lists *l)
-{
-	free(l->locked);
-	free(l->others);
-	memset(l, 0, sizeof *l);
-}
-
 /* Not named by this verdict's key protector, nor (when known) by any VM's. */
 static bool other_cert(const verdict_context *x, const verdict *v, const hv_cert *c)
 {
@@ -465,36 +460,30 @@ static bool other_cert(const verdict_context *x, const verdict *v, const hv_cert
 	return !x->needed || strmap_get(x->needed, c->sha256) == SIZE_MAX;
 }
 
-static void name_other_certs(const evidence *e, const verdict_context *x, verdict *v)
+/*
+ * The local guardian certificates among holdings idx[0..n) that are others
+ * (other_cert; every one when v is NULL), grouped by host, thumbprints in
+ * full, into sb.  Returns how many distinct certificates.
+ */
+static size_t others_by_host(const evidence *e, const verdict_context *x, const verdict *v,
+			     const size_t *idx, size_t n, strbuf *sb)
 {
-	strbuf sb = STRBUF_INIT;
 	size_t shown = 0, hosts = 0, total = 0;
-	/* the candidates: the shared list when there is one (every duplicate of an
-	 * other certificate is in it too), else every holding */
-	size_t n = x->lists ? x->lists->nothers : e->nholdings;
-	size_t *all = NULL;
-	const size_t *idx = x->lists ? x->lists->others : NULL;
-	if (!idx) {
-		all = xcalloc(n + 1, sizeof *all);
-		for (size_t i = 0; i < n; i++)
-			all[i] = i;
-		idx = all;
-	}
 	bool *done = xcalloc(n + 1, sizeof *done);
 	for (size_t i = 0; i < n; i++) {
 		const hv_cert *c = &e->holdings[idx[i]].cert;
-		if (done[i] || !other_cert(x, v, c))
+		if (done[i] || (v && !other_cert(x, v, c)))
 			continue;
 		const char *host = c->host ? c->host : "";
 		hosts++;
 		bool listed = hosts <= OTHER_HOSTS_SHOWN;
 		if (listed)
-			sb_addf(&sb, "%s%s (", shown ? "; " : "", *host ? host : "no host");
+			sb_addf(sb, "%s%s (", shown ? "; " : "", *host ? host : "no host");
 		size_t in_host = 0;
 		/* every holding of this host, each certificate once */
 		for (size_t k = i; k < n; k++) {
 			const ev_holding *h = &e->holdings[idx[k]];
-			if (done[k] || !other_cert(x, v, &h->cert) ||
+			if (done[k] || (v && !other_cert(x, v, &h->cert)) ||
 			    strcasecmp(h->cert.host ? h->cert.host : "", host) != 0)
 				continue;
 			bool key = h->has_private_key;
@@ -507,26 +496,81 @@ static void name_other_certs(const evidence *e, const verdict_context *x, verdic
 			done[k] = true;
 			total++;
 			if (listed)
-				sb_addf(&sb, "%s%s %s%s", in_host ? ", " : "",
+				sb_addf(sb, "%s%s %s%s", in_host ? ", " : "",
 					cert_role_name(h->cert.role), h->cert.thumbprint,
 					key ? " with its key" : "");
 			in_host++;
 		}
 		if (listed) {
-			sb_addc(&sb, ')');
+			sb_addc(sb, ')');
 			shown++;
 		}
 	}
-	free(all);
 	free(done);
-	if (total) {
-		if (hosts > OTHER_HOSTS_SHOWN)
-			sb_addf(&sb, "; and %zu more host(s)", hosts - OTHER_HOSTS_SHOWN);
+	if (total && hosts > OTHER_HOSTS_SHOWN)
+		sb_addf(sb, "; and %zu more host(s)", hosts - OTHER_HOSTS_SHOWN);
+	return total;
+}
+
+void verdict_lists_build(const evidence *e, const strmap *needed, verdict_lists *l)
+{
+	memset(l, 0, sizeof *l);
+	size_t cap = 0;
+	for (size_t i = 0; i < e->nfiles; i++)
+		if (e->files[i].kind == EV_PFX && e->files[i].status != HV_OK) {
+			l->locked = xgrow(l->locked, &cap, l->nlocked + 1, sizeof *l->locked);
+			l->locked[l->nlocked++] = i;
+		}
+	cap = 0;
+	for (size_t i = 0; i < e->nholdings; i++) {
+		const hv_cert *c = &e->holdings[i].cert;
+		hashidx_add(&l->by_cert, hashidx_str(c->sha256), i);
+		if (c->role == CERT_ROLE_OTHER || strmap_get(needed, c->sha256) != SIZE_MAX)
+			continue;
+		l->others = xgrow(l->others, &cap, l->nothers + 1, sizeof *l->others);
+		l->others[l->nothers++] = i;
+	}
+	/* No VM needs any of them, so every verdict names the same ones: say it once. */
+	strbuf sb = STRBUF_INIT;
+	l->others_total = others_by_host(e, NULL, NULL, l->others, l->nothers, &sb);
+	l->others_text = sb_detach(&sb);
+}
+
+void verdict_lists_free(verdict_lists *l)
+{
+	free(l->locked);
+	free(l->others);
+	free(l->others_text);
+	hashidx_free(&l->by_cert);
+	memset(l, 0, sizeof *l);
+}
+
+/*
+ * The local guardian certificates the evidence does hold that this key
+ * protector does not name (another host's pair: the wrong export brought),
+ * grouped by host, thumbprints in full.
+ */
+static void name_other_certs(const evidence *e, const verdict_context *x, verdict *v)
+{
+	strbuf sb = STRBUF_INIT;
+	size_t total;
+	const char *text;
+	if (x->lists) {
+		total = x->lists->others_total;
+		text = x->lists->others_text;
+	} else {
+		size_t *all = xcalloc(e->nholdings + 1, sizeof *all);
+		for (size_t i = 0; i < e->nholdings; i++)
+			all[i] = i;
+		total = others_by_host(e, x, v, all, e->nholdings, &sb);
+		free(all);
+		text = sb_str(&sb);
+	}
+	if (total)
 		reason(v, false,
 		       "The evidence does hold %zu other local guardian certificate(s), which no key "
 		       "protector in the evidence names: %s. Was the export of another host brought?",
-		       total, sb_str(&sb));
-	}
+		       total, text);
 	sb_free(&sb);
 }
 
@@ -723,21 +767,21 @@ void verdict_for_vm_in(const evidence *e, size_t vmi, const verdict_opts *o,
 	v->best_wrapping = -1;
 	const ev_vm *vm = &e->vms[vmi];
 	bool used_lkg = false;
-	size_t k = choose_kp(e, vm, &used_lkg);
+	size_t k = choose_kp(e, x, vm, &used_lkg);
 	if (k == SIZE_MAX) {
 		decide_no_kp(e, vm, v);
 		return;
 	}
 	v->kp = k;
 	const ev_kp *kp = &vm->kps[k];
-	collect_certs(e, kp, o, v);
+	collect_certs(e, x, kp, o, v);
 	locked_files(e, x, v);
 	if (used_lkg)
 		reason(v, false,
 		       "The current key protector cannot be unwrapped with the evidence, but the "
 		       "last-known-good key protector can (Set-VMKeyProtector "
 		       "-RestoreLastKnownGoodKeyProtector).");
-	kp_score s = score_kp(e, kp);
+	kp_score s = score_kp(e, x, kp);
 	if (s.ok)
 		decide_restorable(e, o, v);
 	else if (s.enc_only || s.sig_only)

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "model/evidence.h"
+#include "util/hashidx.h"
 #include "util/strmap.h"
 
 typedef enum {
@@ -112,6 +113,9 @@ typedef struct verdict_lists {
 	size_t *others;  /* holdings of local guardian certificates that no VM of
 			    needed needs, in evidence order */
 	size_t nothers;
+	char *others_text;   /* those certificates grouped by host, as a verdict names them */
+	size_t others_total; /* distinct certificates in others_text */
+	hashidx by_cert;     /* every holding, under hashidx_str() of its SHA-256 */
 } verdict_lists;
 
 /* Builds l for e; needed as verdict_needed_build made it for the whole evidence. */
