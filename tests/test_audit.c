@@ -820,6 +820,51 @@ START_TEST(symlink_loops_end_and_count_nothing_twice)
 END_TEST
 
 /*
+ * A file named twice, and named and also inside a directory named, is read
+ * once, where it is first met; a path is never dropped for another path to
+ * the same file (a hard link is its own piece of evidence).
+ */
+START_TEST(a_path_named_twice_is_read_once)
+{
+	char *d = tu_mkdtemp(), *pw = write_passwords(d);
+	char *tree = tu_join(d, "tree");
+	tguard g;
+	guard_new(&g, "HV05", day("2020-01-01"), day("2030-01-01"));
+	char id[37];
+	guid_n(id, 5);
+	tfiles f = { .n = 0 };
+	files_pfx(&f, "pfx/enc.pfx", &g.enc, PASS);
+	files_pfx(&f, "pfx/sig.pfx", &g.sig, PASS);
+	files_vm(&f, "vm", "named-twice", id, &g);
+	files_to_dir(&f, tree);
+	char *enc = tu_join(tree, "pfx/enc.pfx"), *hard = tu_join(tree, "enc-hard-link.pfx");
+	ck_assert_int_eq(link(enc, hard), 0);
+	const char *const extra[] = { "--format", "json", enc, enc, NULL };
+	tu_run_result r = audit_run(NULL, pw, "2026-01-01", extra, tree);
+	ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+	json_object *doc = parse_json(&r);
+	json_object *ev = jget(doc, "evidence");
+	/* enc.pfx once (first, as named), the hard link, sig.pfx, the VM's two files */
+	ck_assert_uint_eq(json_object_array_length(ev), 5);
+	ck_assert_str_eq(jstr(json_object_array_get_idx(ev, 0), "path"), enc);
+	size_t seen = 0;
+	for (size_t i = 0; i < json_object_array_length(ev); i++)
+		seen += strcmp(jstr(json_object_array_get_idx(ev, i), "path"), enc) == 0;
+	ck_assert_uint_eq(seen, 1);
+	ck_assert_str_eq(jstr(vm_named(doc, "named-twice"), "verdict"), "restorable");
+	json_object_put(doc);
+	tu_run_free(&r);
+	guard_free(&g);
+	tu_rmtree(d);
+	free(enc);
+	free(hard);
+	free(tree);
+	free(pw);
+	free(d);
+}
+END_TEST
+
+/*
  * A symbolic link named on the command line is followed, as find -H does, and
  * keeps the name it was given; it must still lead to a regular file (or a
  * directory, walked as usual). Links found inside a directory keep today's
@@ -1762,6 +1807,7 @@ int main(void)
 	tcase_add_test(cli, archive_bombs_are_refused_and_the_audit_goes_on);
 	tcase_add_test(cli, unreadable_files_are_reported_and_skipped);
 	tcase_add_test(cli, symlink_loops_end_and_count_nothing_twice);
+	tcase_add_test(cli, a_path_named_twice_is_read_once);
 	tcase_add_test(cli, links_named_on_the_command_line_are_followed);
 	tcase_add_test(cli, archive_members_are_known_by_where_they_were_read);
 	tcase_add_test(cli, duplicate_pfx_copies_are_opened_once_and_all_listed);

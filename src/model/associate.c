@@ -184,7 +184,12 @@ static void attach_drives(collector *c, const config_rec *r)
 	}
 }
 
-static void attach_config(collector *c, config_rec *r)
+/*
+ * Ties configuration r to its VM.  The configuration that gives the VM its
+ * settings (its first) also claims, in gs_owner, the files it names as
+ * guest state that no earlier configuration claimed.
+ */
+static void attach_config(collector *c, config_rec *r, size_t *gs_owner)
 {
 	ev_vm *vm = vm_for_id(c, r->id);
 	push_file(&vm->configs, &vm->nconfigs, r->file);
@@ -204,46 +209,28 @@ static void attach_config(collector *c, config_rec *r)
 	vm = vm_for_id(c, r->id);
 	if (r->guest_state_path && resolved_file(c, &r->gs_resolved, false) == SIZE_MAX)
 		add_missing(vm, "guest state file", r->guest_state_path);
-	if (!vm->has_settings) {
-		vm->has_settings = true;
-		vm->settings = r->settings;
-		memset(&r->settings, 0, sizeof r->settings);
-		vm->vm_file = r->file;
+	if (vm->has_settings)
+		return;
+	vm->has_settings = true;
+	vm->settings = r->settings;
+	memset(&r->settings, 0, sizeof r->settings);
+	vm->vm_file = r->file;
+	size_t v = (size_t)(vm - c->e->vms);
+	for (size_t k = 0; k < r->gs_resolved.n; k++) {
+		const winpath_candidate *w = &r->gs_resolved.v[k];
+		size_t f = w->exists ? find_file(c, w->path) : member_file(c, w);
+		if (f < c->nowned && gs_owner[f] == SIZE_MAX)
+			gs_owner[f] = v;
 	}
 }
 
 /* ---- loose key protectors ------------------------------------------------------------ */
 
-/*
- * For each evidence file, the first VM whose configuration names it as
- * guest state (a VM's first configuration counts).
- */
-static size_t *guest_state_owners(collector *c)
-{
-	evidence *e = c->e;
-	size_t *own = xmalloc((e->nfiles + 1) * sizeof *own);
-	for (size_t i = 0; i <= e->nfiles; i++)
-		own[i] = SIZE_MAX;
-	for (size_t i = 0; i < c->nconfigs; i++) {
-		const config_rec *r = &c->configs[i];
-		size_t v = vm_index(c, r->id);
-		if (v == SIZE_MAX || !e->vms[v].has_settings || e->vms[v].vm_file != r->file)
-			continue;
-		for (size_t k = 0; k < r->gs_resolved.n; k++) {
-			const winpath_candidate *w = &r->gs_resolved.v[k];
-			size_t f = w->exists ? find_file(c, w->path) : member_file(c, w);
-			if (f < e->nfiles && own[f] == SIZE_MAX)
-				own[f] = v;
-		}
-	}
-	return own;
-}
-
 /* The VM a loose key protector belongs to; SIZE_MAX when none. */
 static size_t owner_of(collector *c, const loose_kp *l, const size_t *gs_owner)
 {
 	evidence *e = c->e;
-	if (gs_owner[l->kp.file] != SIZE_MAX)
+	if (l->kp.file < c->nowned && gs_owner[l->kp.file] != SIZE_MAX)
 		return gs_owner[l->kp.file];
 	for (size_t v = 0; l->hint_id && v < e->nvms; v++)
 		if (guid_str_eq(e->vms[v].id, l->hint_id))
@@ -270,13 +257,29 @@ static void attach_loose(collector *c, loose_kp *l, const size_t *gs_owner)
 	memset(&l->kp, 0, sizeof l->kp);
 }
 
+/*
+ * Each configuration record is freed once attached, and the loose
+ * protectors' array once they are moved: what association has used goes
+ * before the VMs it makes are complete (the peak of an audit's memory).
+ */
 void collector_associate(collector *c)
 {
 	c->associating = true;
-	for (size_t i = 0; i < c->nconfigs; i++)
-		attach_config(c, &c->configs[i]);
-	size_t *gs_owner = guest_state_owners(c);
+	/* for each file read so far (every loose protector's), the first VM whose
+	 * configuration names it as guest state (a VM's first configuration counts) */
+	c->nowned = c->e->nfiles;
+	size_t *gs_owner = xmalloc((c->nowned + 1) * sizeof *gs_owner);
+	for (size_t i = 0; i <= c->nowned; i++)
+		gs_owner[i] = SIZE_MAX;
+	for (size_t i = 0; i < c->nconfigs; i++) {
+		attach_config(c, &c->configs[i], gs_owner);
+		config_rec_free(&c->configs[i]);
+	}
+	free(c->configs);
+	c->configs = NULL;
+	c->nconfigs = c->capconfigs = 0;
 	for (size_t i = 0; i < c->nloose; i++)
 		attach_loose(c, &c->loose[i], gs_owner);
 	free(gs_owner);
+	collector_free_loose(c);
 }

@@ -243,17 +243,24 @@ void collector_finish(collector *c)
 	collector_discard(c);
 }
 
-void collector_discard(collector *c)
+void collector_free_loose(collector *c)
 {
-	for (size_t i = 0; i < c->nconfigs; i++)
-		config_rec_free(&c->configs[i]);
-	free(c->configs);
 	for (size_t i = 0; i < c->nloose; i++) {
 		ev_kp_release(&c->loose[i].kp); /* moved to its VM unless association never ran */
 		free(c->loose[i].hint_id);
 		free(c->loose[i].hint_name);
 	}
 	free(c->loose);
+	c->loose = NULL;
+	c->nloose = c->caploose = 0;
+}
+
+void collector_discard(collector *c)
+{
+	for (size_t i = 0; i < c->nconfigs; i++)
+		config_rec_free(&c->configs[i]);
+	free(c->configs);
+	collector_free_loose(c);
 	hashidx_free(&c->normal);
 	hashidx_free(&c->members);
 	strmap_free(&c->vm_ids);

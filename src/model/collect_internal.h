@@ -41,6 +41,8 @@ typedef struct {
 } config_rec;
 
 void config_rec_free(config_rec *r);
+/* Frees the loose protectors (their records too, unless moved to a VM). */
+void collector_free_loose(collector *c);
 
 struct collector {
 	evidence *e;
@@ -55,6 +57,7 @@ struct collector {
 	size_t indexed;     /* files entered in the indexes */
 	strmap vm_ids;      /* canonical VM id -> index into evidence.vms */
 	size_t vms_mapped;  /* VMs entered in vm_ids */
+	size_t nowned;      /* files association knows guest state owners of */
 	bool offline;       /* state loaded from facts: nothing is read */
 	bool associating;   /* files read now are recorded only (no new VMs, no protectors) */
 	struct pfx_cache *pfx;  /* PFX copies opened once */

@@ -61,8 +61,10 @@ void evidence_init(evidence *e)
 
 void ev_kp_release(ev_kp *kp)
 {
-	free(kp->location);
-	free(kp->form);
+	if (!kp->strs_pooled) {
+		free(kp->location);
+		free(kp->form);
+	}
 	free(kp->w);
 	free(kp->algorithms);
 	if (kp->doc && kp->doc_free)
@@ -269,6 +271,14 @@ void evidence_settle_kp(evidence *e, ev_kp *kp)
 	if (d && kp->doc_free)
 		kp->doc_free(d);
 	kp->doc = NULL;
+	if (!kp->strs_pooled) { /* the same few strings for every VM of an estate */
+		char *loc = kp->location, *form = kp->form;
+		kp->location = (char *)evidence_intern_str(e, loc);
+		kp->form = (char *)evidence_intern_str(e, form);
+		kp->strs_pooled = true;
+		free(loc);
+		free(form);
+	}
 }
 
 void evidence_add_holding(evidence *e, size_t file, hv_cert *c, bool has_key, const char *detail)

@@ -108,8 +108,8 @@ const char *kp_origin_name(kp_origin o);
 typedef struct {
 	/* pointers and sizes first, then the small fields (176 bytes) */
 	size_t file;         /* where it was found */
-	char *location;      /* tree path, byte offset, or "whole file" */
-	char *form;          /* saved form / encoding */
+	char *location;      /* tree path, byte offset, or "whole file" (pooled once settled) */
+	char *form;          /* saved form / encoding (pooled once settled) */
 	uint64_t max_offline_unwraps;
 	ev_wrapping *w;
 	size_t nw;
@@ -128,6 +128,7 @@ typedef struct {
 	bool has_owner;
 	bool has_max_offline_unwraps;
 	bool sig_failed_guardian;  /* the guardian signature over the wrappings is one of them */
+	bool strs_pooled;    /* location and form are the evidence set's (evidence_intern_str) */
 	char sha256[65];     /* of the KP payload bytes */
 } ev_kp;
 

@@ -23,7 +23,6 @@
 #include "model/walk.h"
 #include "util/fileio.h"
 #include "util/source.h"
-#include "util/strmap.h"
 #include "util/xalloc.h"
 
 #define PIPE_MAX_INFLIGHT 64   /* jobs walked and not yet handed on */
@@ -52,7 +51,6 @@ typedef struct job {
 
 struct run {
 	const pipeline_opts *o;
-	strmap seen;             /* paths already walked (a path given twice is read once) */
 	size_t emitted;
 	pthread_mutex_t mu;
 	pthread_cond_t work;     /* a job to take, or closing */
@@ -367,9 +365,6 @@ static bool on_walk_file(const char *path, const struct stat *st, const char *ro
 			 bool named_link, void *ctx)
 {
 	run *r = ctx;
-	if (strmap_get(&r->seen, path) != SIZE_MAX)
-		return true;
-	strmap_put(&r->seen, xstrdup(path), 1);
 	job *j = xcalloc(1, sizeof *j);
 	j->path = xstrdup(path);
 	j->root = root;
@@ -416,7 +411,6 @@ static void finish(run *r)
 	pthread_mutex_destroy(&r->mu);
 	pthread_cond_destroy(&r->work);
 	pthread_cond_destroy(&r->moved);
-	strmap_free(&r->seen);
 }
 
 size_t pipeline_run(char *const *paths, size_t n, const pipeline_opts *o)

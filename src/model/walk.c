@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "util/strbuf.h"
+#include "util/strmap.h"
 #include "util/xalloc.h"
 
 #ifndef O_NOATIME
@@ -35,6 +36,8 @@ typedef struct {
 	void *ctx;
 	const char *root;
 	dir_set seen;
+	strmap named;   /* the paths named -> index into given */
+	bool *given;    /* named path i was given to the callback as a file */
 	size_t depth;
 	size_t unreadable;
 	bool stop;
@@ -178,6 +181,22 @@ static const char *not_regular(mode_t m)
 	return "not a regular file or directory: not read";
 }
 
+/*
+ * False when the file at path was given to the callback before.  Only a
+ * named path can be met twice: a path found in a directory is made of the
+ * directory's path, and each directory is entered once.
+ */
+static bool first_time(walker *w, const char *path)
+{
+	size_t i = strmap_get(&w->named, path);
+	if (i == SIZE_MAX)
+		return true;
+	if (w->given[i])
+		return false;
+	w->given[i] = true;
+	return true;
+}
+
 static void visit(walker *w, const char *path, bool named)
 {
 	struct stat st;
@@ -202,7 +221,7 @@ static void visit(walker *w, const char *path, bool named)
 	if (S_ISDIR(st.st_mode)) {
 		visit_dir(w, path, &st);
 	} else if (S_ISREG(st.st_mode)) {
-		if (!w->fn(path, &st, w->root, named_link, w->ctx))
+		if (first_time(w, path) && !w->fn(path, &st, w->root, named_link, w->ctx))
 			w->stop = true;
 	} else {
 		/* Named or found: never opened, and evidence that could not be read. */
@@ -219,11 +238,16 @@ size_t walk_paths(char *const *paths, size_t n, const walk_opts *o, walk_fn fn,
 	w.fn = fn;
 	w.problem_fn = problem;
 	w.ctx = ctx;
+	w.given = xcalloc(n + 1, sizeof *w.given);
+	for (size_t i = 0; i < n; i++)
+		strmap_put(&w.named, xstrdup(paths[i]), i); /* a repeat keeps the first */
 	for (size_t i = 0; i < n && !w.stop; i++) {
 		w.root = paths[i];
 		visit(&w, paths[i], true);
 	}
 	free(w.seen.v);
 	free(w.seen.used);
+	strmap_free(&w.named);
+	free(w.given);
 	return w.unreadable;
 }

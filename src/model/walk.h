@@ -13,6 +13,11 @@
  * opened with O_NOATIME where the kernel allows it, so the walk leaves
  * access times alone.
  *
+ * Each file is given to the callback once under a path: a path named
+ * twice, or named and also found inside a directory named, comes once,
+ * where it is first met.  No other path can come twice (a directory is
+ * entered once), so only the named paths are remembered, not every file.
+ *
  * Every path ends in one of three places: a regular file (file callback),
  * a path that could not be read (missing, unreadable directory, dangling
  * link, a FIFO, device or socket, named or found: WALK_UNREADABLE), or one
