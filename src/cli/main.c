@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "cli/cli.h"
 #include "report/term.h"
@@ -115,6 +118,16 @@ int main(int argc, char **argv)
 	/* No core dumps: passwords may be in memory. */
 	struct rlimit rl = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &rl);
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
+	/*
+	 * Blocks of 256 KiB and more get pages of their own, always.  glibc
+	 * otherwise raises this threshold each time such a block is freed, and
+	 * the arrays an audit grows (one record per file, per VM) then move
+	 * inside the heap, leaving their old copies as holes: about a sixth of
+	 * the peak memory of a 40,000-VM audit.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
 
 	if (argc < 2) {
 		usage(stderr);
