@@ -747,6 +747,57 @@ START_TEST(guest_state_ties_its_protector_to_the_vm)
 }
 END_TEST
 
+/*
+ * Key protectors saved beside configurations find their VM by the GUID or
+ * the name their file carries (names compared case-insensitively), else
+ * make a VM of their own that a later file of the same name joins; each VM
+ * keeps them in evidence order.
+ */
+START_TEST(loose_protectors_find_their_vm_by_guid_or_name)
+{
+	size_t kl, xl, ol, cl;
+	uint8_t *kp = kp_bytes(&kl);
+	char *xml = kp_xml_doc(true, &xl);
+	uint8_t *saved = kpw_save(xml, xl, KPW_FORM_OUTFILE_UTF16_CRLF, &ol);
+	uint8_t *cfg = config_bytes("Alpha", VM_ID, NULL, NULL, 0, &cl);
+	char *d = tu_mkdtemp();
+	/* walked in byte order: the GUID, ORPHAN, alpha, orphan, then the configuration */
+	static const char *const names[] = { VM_ID ".txt", "ORPHAN.txt", "alpha.txt",
+					     "orphan.txt" };
+	for (size_t i = 0; i < 4; i++) {
+		char *p = tu_join(d, names[i]);
+		tu_write(p, saved, ol);
+		free(p);
+	}
+	char *p = tu_join(d, "zz-config.vmcx");
+	tu_write(p, cfg, cl);
+	free(p);
+	char *paths[] = { d };
+	evidence e;
+	collect(paths, 1, &e);
+	ck_assert_uint_eq(e.nvms, 2);
+	const ev_vm *alpha = vm_with_id(&e, VM_ID);
+	ck_assert_str_eq(alpha->name, "Alpha");
+	ck_assert_uint_eq(alpha->nkps, 2);
+	ck_assert_ptr_nonnull(strstr(e.files[alpha->kps[0].file].path, VM_ID ".txt"));
+	ck_assert_ptr_nonnull(strstr(e.files[alpha->kps[1].file].path, "alpha.txt"));
+	const ev_vm *orphan = &e.vms[&e.vms[0] == alpha ? 1 : 0];
+	ck_assert_str_eq(orphan->name, "ORPHAN");
+	ck_assert_uint_eq(orphan->nkps, 2);
+	ck_assert_ptr_nonnull(strstr(e.files[orphan->kps[0].file].path, "ORPHAN.txt"));
+	ck_assert_ptr_nonnull(strstr(e.files[orphan->kps[1].file].path, "orphan.txt"));
+	for (size_t i = 0; i < 2; i++)
+		ck_assert_int_eq(alpha->kps[i].origin, KP_DUMP);
+	evidence_free(&e);
+	free(kp);
+	free(xml);
+	free(saved);
+	free(cfg);
+	tu_rmtree(d);
+	free(d);
+}
+END_TEST
+
 /* ---- archives ------------------------------------------------------------------------- */
 
 static void zip_of(const char *path, const char *const *names, const uint8_t *const *data,
@@ -996,6 +1047,7 @@ int main(void)
 	tcase_add_test(tc, disks_by_signature_whatever_their_size);
 	tcase_add_test(tc, guest_state_v1_current_older_and_damaged);
 	tcase_add_test(tc, guest_state_ties_its_protector_to_the_vm);
+	tcase_add_test(tc, loose_protectors_find_their_vm_by_guid_or_name);
 	tcase_add_test(tc, archives_are_opened_for_every_command);
 	tcase_add_test(tc, a_fifo_named_directly_is_exit_4_everywhere);
 	tcase_add_test(tc, inspect_diagnose_and_audit_agree_on_every_file);

@@ -1,4 +1,5 @@
 /* test_util.c - the shared utility layer: cursor, CRCs, text, findings. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "util/fileio.h"
 #include "util/hashidx.h"
 #include "util/strbuf.h"
+#include "util/strmap.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
@@ -263,6 +265,31 @@ START_TEST(hashidx_keeps_order_per_hash)
 }
 END_TEST
 
+/* put keeps a key's first value, set replaces it; both across growth. */
+START_TEST(strmap_put_keeps_set_replaces)
+{
+	strmap m = STRMAP_INIT;
+	char k[32];
+	for (size_t i = 0; i < 3000; i++) {
+		snprintf(k, sizeof k, "key-%zu", i);
+		strmap_put(&m, xstrdup(k), i);
+	}
+	strmap_put(&m, xstrdup("key-7"), 99);
+	ck_assert_uint_eq(strmap_get(&m, "key-7"), 7);
+	strmap_set(&m, xstrdup("key-7"), 99);
+	ck_assert_uint_eq(strmap_get(&m, "key-7"), 99);
+	strmap_set(&m, xstrdup("new"), 5);
+	ck_assert_uint_eq(strmap_get(&m, "new"), 5);
+	ck_assert_uint_eq(m.n, 3001);
+	ck_assert_uint_eq(strmap_get(&m, "key-2999"), 2999);
+	ck_assert_uint_eq(strmap_get(&m, "absent"), SIZE_MAX);
+	char *low = ascii_lower("MiXeD-Ä");
+	ck_assert_str_eq(low, "mixed-Ä"); /* bytes past ASCII are left alone */
+	free(low);
+	strmap_free(&m);
+}
+END_TEST
+
 START_TEST(base64_strictness)
 {
 	uint8_t *b;
@@ -300,6 +327,7 @@ int main(void)
 	tcase_add_test(tc, xgrow_grows_from_any_capacity);
 	tcase_add_test(tc, hashidx_keeps_order_per_hash);
 	tcase_add_test(tc, base64_strictness);
+	tcase_add_test(tc, strmap_put_keeps_set_replaces);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -226,35 +226,99 @@ static void attach_config(collector *c, config_rec *r, size_t *gs_owner)
 
 /* ---- loose key protectors ------------------------------------------------------------ */
 
-/* The VM a loose key protector belongs to; SIZE_MAX when none. */
-static size_t owner_of(collector *c, const loose_kp *l, const size_t *gs_owner)
+/* Enters VM v under its name (case-insensitive, as strcasecmp compares), keeping the lowest index. */
+static void name_vm(collector *c, size_t v)
 {
-	evidence *e = c->e;
-	if (l->kp.file < c->nowned && gs_owner[l->kp.file] != SIZE_MAX)
-		return gs_owner[l->kp.file];
-	for (size_t v = 0; l->hint_id && v < e->nvms; v++)
-		if (guid_str_eq(e->vms[v].id, l->hint_id))
-			return v;
-	for (size_t v = 0; l->hint_name && v < e->nvms; v++)
-		if (e->vms[v].name && strcasecmp(e->vms[v].name, l->hint_name) == 0)
-			return v;
-	return SIZE_MAX;
+	const char *name = c->e->vms[v].name;
+	if (!name)
+		return;
+	char *k = ascii_lower(name);
+	size_t had = strmap_get(&c->vm_names, k);
+	if (had == SIZE_MAX || v < had)
+		strmap_set(&c->vm_names, k, v);
+	else
+		free(k);
 }
 
-static void attach_loose(collector *c, loose_kp *l, const size_t *gs_owner)
+/* The first VM named name (case-insensitive), or SIZE_MAX. */
+static size_t vm_named(collector *c, const char *name)
+{
+	for (; c->vms_named < c->e->nvms; c->vms_named++)
+		name_vm(c, c->vms_named);
+	char *k = ascii_lower(name);
+	size_t v = strmap_get(&c->vm_names, k);
+	free(k);
+	return v;
+}
+
+/*
+ * The VM a loose key protector belongs to: the VM whose configuration names
+ * its file as guest state, else the VM of the GUID its file carries, else
+ * the first VM of the name its file carries; else a VM entry of its own
+ * (made now, in evidence order).
+ */
+static size_t loose_owner(collector *c, const loose_kp *l, const size_t *gs_owner)
+{
+	if (l->kp.file < c->nowned && gs_owner[l->kp.file] != SIZE_MAX)
+		return gs_owner[l->kp.file];
+	uint8_t g[16];
+	size_t v = l->hint_id && guid_parse(l->hint_id, g) ? vm_index(c, l->hint_id) : SIZE_MAX;
+	if (v == SIZE_MAX && l->hint_name)
+		v = vm_named(c, l->hint_name);
+	if (v != SIZE_MAX)
+		return v;
+	ev_vm *vm = vm_for_id(c, l->hint_id ? l->hint_id : l->hint_name);
+	v = (size_t)(vm - c->e->vms);
+	if (!vm->name && l->hint_name) {
+		vm->name = xstrdup(l->hint_name);
+		if (v < c->vms_named)
+			name_vm(c, v);
+	}
+	return v;
+}
+
+/*
+ * Moves every loose protector into its VM, after the protectors its
+ * configurations hold, in evidence order.  The owners are found first (VMs
+ * of their own are made in evidence order); the protectors are then moved
+ * from the last to the first, so that the array they leave shrinks while
+ * the VMs' arrays grow, instead of both being whole at once.
+ */
+static void attach_loose(collector *c, const size_t *gs_owner)
 {
 	evidence *e = c->e;
-	size_t v = owner_of(c, l, gs_owner);
-	ev_vm *vm;
-	if (v == SIZE_MAX) {
-		vm = vm_for_id(c, l->hint_id ? l->hint_id : l->hint_name);
-		if (!vm->name)
-			vm->name = xstrdup(l->hint_name);
-	} else {
-		vm = &e->vms[v];
+	size_t n = c->nloose;
+	size_t *owner = xmalloc((n + 1) * sizeof *owner);
+	for (size_t i = 0; i < n; i++)
+		owner[i] = loose_owner(c, &c->loose[i], gs_owner);
+	size_t *count = xcalloc(e->nvms + 1, sizeof *count); /* loose protectors per VM */
+	size_t *next = xcalloc(e->nvms + 1, sizeof *next);   /* one past the slot to fill */
+	bool *grown = xcalloc(e->nvms + 1, sizeof *grown);
+	for (size_t i = 0; i < n; i++)
+		count[owner[i]]++;
+	for (size_t i = n; i-- > 0;) {
+		size_t v = owner[i];
+		ev_vm *vm = &e->vms[v];
+		if (!grown[v]) {
+			grown[v] = true;
+			vm->kps = xrealloc(vm->kps, (vm->nkps + count[v]) * sizeof *vm->kps);
+			vm->nkps += count[v];
+			next[v] = vm->nkps;
+		}
+		loose_kp *l = &c->loose[i];
+		vm->kps[--next[v]] = l->kp;
+		free(l->hint_id);
+		free(l->hint_name);
+		if (i % 1024 == 0) { /* the moved tail [i, n) goes back */
+			c->caploose = i ? i : 1;
+			c->loose = xrealloc(c->loose, c->caploose * sizeof *c->loose);
+		}
 	}
-	*evidence_vm_add_kp(vm) = l->kp;
-	memset(&l->kp, 0, sizeof l->kp);
+	c->nloose = 0;
+	free(owner);
+	free(count);
+	free(next);
+	free(grown);
 }
 
 /*
@@ -278,8 +342,7 @@ void collector_associate(collector *c)
 	free(c->configs);
 	c->configs = NULL;
 	c->nconfigs = c->capconfigs = 0;
-	for (size_t i = 0; i < c->nloose; i++)
-		attach_loose(c, &c->loose[i], gs_owner);
+	attach_loose(c, gs_owner);
 	free(gs_owner);
 	collector_free_loose(c);
 }

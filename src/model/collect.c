@@ -264,6 +264,7 @@ void collector_discard(collector *c)
 	hashidx_free(&c->normal);
 	hashidx_free(&c->members);
 	strmap_free(&c->vm_ids);
+	strmap_free(&c->vm_names);
 	pfx_cache_free(c->pfx);
 	free(c);
 }

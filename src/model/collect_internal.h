@@ -57,6 +57,8 @@ struct collector {
 	size_t indexed;     /* files entered in the indexes */
 	strmap vm_ids;      /* canonical VM id -> index into evidence.vms */
 	size_t vms_mapped;  /* VMs entered in vm_ids */
+	strmap vm_names;    /* VM name in ASCII lower case -> the lowest index of that name */
+	size_t vms_named;   /* VMs entered in vm_names */
 	size_t nowned;      /* files association knows guest state owners of */
 	bool offline;       /* state loaded from facts: nothing is read */
 	bool associating;   /* files read now are recorded only (no new VMs, no protectors) */

@@ -167,18 +167,24 @@ uint64_t *evidence_error_offsets(const evidence *e)
 	uint64_t *off = xmalloc((e->nfiles + 1) * sizeof *off);
 	for (size_t i = 0; i < e->nfiles; i++)
 		off[i] = HV_NO_OFFSET;
-	strmap files = STRMAP_INIT; /* path -> first file of that path */
-	for (size_t i = 0; i < e->nfiles; i++)
-		strmap_put(&files, xstrdup(e->files[i].path), i);
+	/* path -> the first error finding with an offset about it (findings are
+	 * few; the files of an estate are many, so they are not what is mapped) */
+	strmap first = STRMAP_INIT;
 	for (size_t i = 0; i < e->findings.n; i++) {
 		const hv_finding *x = &e->findings.v[i];
-		if (x->sev != HV_SEV_ERROR || x->offset == HV_NO_OFFSET || !x->file)
-			continue;
-		size_t f = strmap_get(&files, x->file);
-		if (f != SIZE_MAX && off[f] == HV_NO_OFFSET)
-			off[f] = x->offset;
+		if (x->sev == HV_SEV_ERROR && x->offset != HV_NO_OFFSET && x->file)
+			strmap_put(&first, xstrdup(x->file), i); /* a repeat keeps the first */
 	}
-	strmap_free(&files);
+	bool *taken = xcalloc(e->findings.n + 1, sizeof *taken);
+	for (size_t i = 0; first.n && i < e->nfiles; i++) {
+		size_t k = strmap_get(&first, e->files[i].path);
+		if (k != SIZE_MAX && !taken[k]) { /* the first file of that path */
+			taken[k] = true;
+			off[i] = e->findings.v[k].offset;
+		}
+	}
+	free(taken);
+	strmap_free(&first);
 	return off;
 }
 

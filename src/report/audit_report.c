@@ -158,7 +158,10 @@ void audit_begin(const evidence *e, time_t at, int warn_days, audit_result *a)
 	a->warn_days = warn_days;
 	ref_list l = { NULL, 0, 0 };
 	collect_refs(e, &l);
-	a->certs = xcalloc(l.n + 1, sizeof *a->certs);
+	size_t distinct = 0; /* refs are many (every VM's), certificates few */
+	for (size_t i = 0; i < l.n; i++)
+		distinct += !i || strcmp(l.v[i].cert->sha256, l.v[i - 1].cert->sha256) != 0;
+	a->certs = xcalloc(distinct + 1, sizeof *a->certs);
 	for (size_t i = 0; i < l.n;) {
 		size_t j = i + 1;
 		while (j < l.n && strcmp(l.v[j].cert->sha256, l.v[i].cert->sha256) == 0)

@@ -51,6 +51,20 @@ void strmap_put(strmap *m, char *key, size_t val)
 	m->n++;
 }
 
+void strmap_set(strmap *m, char *key, size_t val)
+{
+	if ((m->n + 1) * 2 > m->cap)
+		grow(m);
+	strmap_slot *s = slot_for(m, key);
+	if (s->key) {
+		free(key);
+	} else {
+		s->key = key;
+		m->n++;
+	}
+	s->val = val;
+}
+
 void strmap_free(strmap *m)
 {
 	for (size_t i = 0; i < m->cap; i++)

@@ -25,6 +25,8 @@ typedef struct {
 size_t strmap_get(const strmap *m, const char *key);
 /* Takes ownership of key; a key already present keeps its first value (key freed). */
 void strmap_put(strmap *m, char *key, size_t val);
+/* Takes ownership of key; the value is val whether key was present or not. */
+void strmap_set(strmap *m, char *key, size_t val);
 void strmap_free(strmap *m);
 
 #endif

@@ -211,6 +211,15 @@ bool guid_str_eq(const char *a, const char *b)
 	return memcmp(ga, gb, 16) == 0;
 }
 
+char *ascii_lower(const char *s)
+{
+	char *k = xstrdup(s);
+	for (char *p = k; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return k;
+}
+
 /* Days from civil date (proleptic Gregorian), after H. Hinnant. */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {

@@ -34,6 +34,8 @@ void guid_format(const uint8_t g[16], char out[37]);
 bool guid_parse(const char *s, uint8_t g[16]);
 /* Case-insensitive GUID string comparison ignoring braces. */
 bool guid_str_eq(const char *a, const char *b);
+/* A copy of s with A-Z made a-z (as strcasecmp compares in the C locale); caller frees. */
+char *ascii_lower(const char *s);
 /* Canonical upper-case form without braces; NULL when s is not a GUID. */
 char *guid_canonical(const char *s);
 
