@@ -423,16 +423,6 @@ json_object *audit_summary_json(const evidence *e, const audit_result *a)
 #define JSON_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | \
 		    JSON_C_TO_STRING_NOSLASHESCAPE)
 
-/* Writes s with indent after every newline (the pretty form nested one level deeper). */
-static void put_nested(FILE *o, const char *s, const char *indent)
-{
-	for (; *s; s++) {
-		fputc(*s, o);
-		if (*s == '\n')
-			fputs(indent, o);
-	}
-}
-
 /* "  "key": value" of the top-level object; takes v. */
 static void member(FILE *o, const char *key, json_object *v, bool *first)
 {
@@ -442,7 +432,7 @@ static void member(FILE *o, const char *key, json_object *v, bool *first)
 	fputs(json_object_to_json_string_ext(k, JSON_FLAGS), o);
 	json_object_put(k);
 	fputs(": ", o);
-	put_nested(o, json_object_to_json_string_ext(v, JSON_FLAGS), "  ");
+	out_indented(o, json_object_to_json_string_ext(v, JSON_FLAGS), "  ");
 	json_object_put(v);
 }
 
@@ -457,7 +447,7 @@ static void array_open(FILE *o, const char *key, bool *first)
 static void array_item(FILE *o, json_object *v, size_t i)
 {
 	fputs(i ? ",\n    " : "\n    ", o);
-	put_nested(o, json_object_to_json_string_ext(v, JSON_FLAGS), "    ");
+	out_indented(o, json_object_to_json_string_ext(v, JSON_FLAGS), "    ");
 	json_object_put(v);
 }
 

@@ -267,27 +267,13 @@ json_object *inspect_report_json(const file_facts *x, const inspect_report_opts 
 
 /* ---- the streamed document ------------------------------------------------------------ */
 
-/* Writes s with pad after every newline, a line at a time. */
-static void put_indented(FILE *o, const char *s, const char *pad)
-{
-	for (;;) {
-		const char *nl = strchr(s, '\n');
-		size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
-		fwrite(s, 1, n, o);
-		if (!nl)
-			return;
-		fputs(pad, o);
-		s = nl + 1;
-	}
-}
-
 static void indent_json(FILE *o, json_object *j, const char *pad)
 {
 	const char *s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
 							      JSON_C_TO_STRING_SPACED |
 							      JSON_C_TO_STRING_NOSLASHESCAPE);
 	fputs(pad, o);
-	put_indented(o, s, pad);
+	out_indented(o, s, pad);
 }
 
 void inspect_json_begin(FILE *o, const char *generated_at)
@@ -318,7 +304,7 @@ void inspect_json_end(FILE *o, const size_t nclass[], size_t nfiles, int exit_co
 	fputs(nfiles ? "\n  ],\n  \"summary\": " : "],\n  \"summary\": ", o);
 	const char *str = json_object_to_json_string_ext(s, JSON_C_TO_STRING_PRETTY |
 							      JSON_C_TO_STRING_SPACED);
-	put_indented(o, str, "  ");
+	out_indented(o, str, "  ");
 	fputs("\n}\n", o);
 	json_object_put(s);
 }

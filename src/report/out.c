@@ -169,6 +169,19 @@ void out_json(FILE *o, json_object *doc)
 	fputc('\n', o);
 }
 
+void out_indented(FILE *o, const char *s, const char *pad)
+{
+	for (;;) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
+		fwrite(s, 1, n, o);
+		if (!nl)
+			return;
+		fputs(pad, o);
+		s = nl + 1;
+	}
+}
+
 void out_json_line(FILE *o, json_object *doc)
 {
 	fputs(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |

@@ -63,6 +63,11 @@ void jadd_null(json_object *o, const char *key);
 void out_json(FILE *o, json_object *doc);
 /* One-line JSON (for JSONL) and a newline. */
 void out_json_line(FILE *o, json_object *doc);
+/*
+ * Writes s with pad after every newline, a line at a time: a pretty JSON
+ * text nested one level deeper in a document written piece by piece.
+ */
+void out_indented(FILE *o, const char *s, const char *pad);
 
 /*
  * 2: every enumerated value snake_case (verdicts no_vtpm, restorable_expired,
