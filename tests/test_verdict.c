@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/eval_windows.h"
+#include "analysis/evaluate.h"
 #include "analysis/filter.h"
 #include "analysis/plan.h"
 #include "analysis/verdict.h"
@@ -10,6 +12,7 @@
 #include "model/evidence.h"
 #include "support/certgen.h"
 #include "support/testutil.h"
+#include "util/strbuf.h"
 #include "util/text.h"
 #include "util/xalloc.h"
 
@@ -416,6 +419,143 @@ START_TEST(rebuild_names_another_hosts_pair)
 }
 END_TEST
 
+/* The reasons of two verdicts, one line each, compared whole. */
+static char *reasons_of(const verdict *v)
+{
+	strbuf sb = STRBUF_INIT;
+	sb_addf(&sb, "%s\n", verdict_name(v->kind));
+	for (size_t i = 0; i < v->nreasons; i++)
+		sb_addf(&sb, "%s\n", v->reasons[i].text);
+	return sb_detach(&sb);
+}
+
+/*
+ * An estate's evidence: VMs of one host whose keys are lost, the pairs of
+ * five other hosts held (some twice, some with their keys), a locked PFX.
+ */
+static void other_hosts_estate(evidence *e, pair *mine, pair others[5], size_t nvms)
+{
+	evidence_init(e);
+	make_pair(mine, "UntrustedGuardian", "HV-LOST", T0, T0 + 3652 * DAY);
+	for (int h = 0; h < 5; h++) {
+		char host[16];
+		snprintf(host, sizeof host, "HV-%02d", h);
+		make_pair(&others[h], "UntrustedGuardian", host, T0, T0 + 3652 * DAY);
+		hold(e, "enc.pfx", &others[h].enc, h % 2 == 0);
+		hold(e, "sig.pfx", &others[h].sig, false);
+		if (h < 2)
+			hold(e, "copy.pfx", &others[h].sig, true); /* the same certificate again, keyed */
+	}
+	add_locked_pfx(e, "Shielded_VM_Encryption_Certificate_(UntrustedGuardian)_(HV-03).pfx",
+		       "wrong password");
+	for (size_t i = 0; i < nvms; i++) {
+		char id[37];
+		snprintf(id, sizeof id, "%08zx-2222-3333-4444-555555555555", i + 1);
+		vm_with_kp(e, id, i % 3 ? mine : &others[4], 1); /* every third: HV-04's */
+	}
+}
+
+/* A verdict made with the evidence's lists says what the same verdict says without them. */
+START_TEST(verdict_lists_change_nothing)
+{
+	evidence e;
+	pair mine, others[5];
+	other_hosts_estate(&e, &mine, others, 6);
+	verdict_opts o = { T0 + DAY, 90 };
+	strmap needed = STRMAP_INIT;
+	verdict_needed_build(&e, &needed);
+	verdict_lists lists;
+	verdict_lists_build(&e, &needed, &lists);
+	verdict_context bare = { .passwords_known = true, .npasswords = 1, .needed = &needed };
+	verdict_context with = bare;
+	with.lists = &lists;
+	bool named_more = false;
+	for (size_t i = 0; i < e.nvms; i++) {
+		verdict a, b;
+		verdict_for_vm_in(&e, i, &o, &bare, &a);
+		verdict_for_vm_in(&e, i, &o, &with, &b);
+		char *ra = reasons_of(&a), *rb = reasons_of(&b);
+		ck_assert_str_eq(ra, rb);
+		named_more |= strstr(ra, "and 1 more host(s)") != NULL;
+		ck_assert_uint_eq(a.ncerts, b.ncerts);
+		for (size_t k = 0; k < a.ncerts; k++) {
+			ck_assert_int_eq(a.certs[k].state, b.certs[k].state);
+			ck_assert_uint_eq(a.certs[k].nholdings, b.certs[k].nholdings);
+			for (size_t h = 0; h < a.certs[k].nholdings; h++)
+				ck_assert_uint_eq(a.certs[k].holdings[h], b.certs[k].holdings[h]);
+		}
+		free(ra);
+		free(rb);
+		verdict_free(&a);
+		verdict_free(&b);
+	}
+	ck_assert(named_more); /* four other hosts: three named, one counted */
+	verdict_lists_free(&lists);
+	strmap_free(&needed);
+	free_pair(&mine);
+	for (int h = 0; h < 5; h++)
+		free_pair(&others[h]);
+	evidence_free(&e);
+}
+END_TEST
+
+typedef struct {
+	strbuf sb;
+	size_t next; /* the VM the next window must start at */
+} windows_seen;
+
+static void note_window(void *ctx, const evidence *view, size_t start, const dx_result *r)
+{
+	windows_seen *w = ctx;
+	ck_assert_uint_eq(start, w->next);
+	w->next += view->nvms;
+	for (size_t i = 0; i < r->nvms; i++) {
+		char *t = reasons_of(&r->vms[i].v);
+		sb_addf(&w->sb, "%zu %s %s", start + r->vms[i].vm, view->vms[r->vms[i].vm].id, t);
+		free(t);
+	}
+}
+
+/* Windows judged on other threads come in order, the same as on one thread. */
+START_TEST(windows_come_in_order_whatever_the_threads)
+{
+	evidence e;
+	pair mine, others[5];
+	other_hosts_estate(&e, &mine, others, 41);
+	verdict_opts o = { T0 + DAY, 90 };
+	strmap needed = STRMAP_INIT;
+	verdict_needed_build(&e, &needed);
+	verdict_lists lists;
+	verdict_lists_build(&e, &needed, &lists);
+	verdict_context x = { .passwords_known = true, .npasswords = 1, .needed = &needed,
+			      .lists = &lists };
+	static const unsigned threads[] = { 0, 1, 2, 5 };
+	static const size_t windows[] = { 1, 3, 41, 100 };
+	char *first = NULL;
+	for (size_t t = 0; t < 4; t++)
+		for (size_t w = 0; w < 4; w++) {
+			windows_seen seen = { STRBUF_INIT, 0 };
+			eval_windows(&e, &o, &x, 0, windows[w], threads[t], note_window, &seen);
+			ck_assert_uint_eq(seen.next, e.nvms);
+			if (!first) {
+				first = sb_detach(&seen.sb);
+				continue;
+			}
+			ck_assert_msg(strcmp(first, sb_str(&seen.sb)) == 0,
+				      "%u threads, windows of %zu differ", threads[t], windows[w]);
+			sb_free(&seen.sb);
+		}
+	ck_assert_ptr_nonnull(strstr(first, "HV-LOST"));
+	free(first);
+	verdict_lists_free(&lists);
+	strmap_free(&needed);
+	free_pair(&mine);
+	for (int h = 0; h < 5; h++)
+		free_pair(&others[h]);
+	evidence_free(&e);
+}
+END_TEST
+
 START_TEST(verdict_names_filters_and_urgency)
 {
 	verdict_kind k;
@@ -460,6 +600,8 @@ int main(void)
 	tcase_add_test(tc, no_password_given_is_said);
 	tcase_add_test(tc, rebuild_names_another_hosts_pair);
 	tcase_add_test(tc, verdict_names_filters_and_urgency);
+	tcase_add_test(tc, verdict_lists_change_nothing);
+	tcase_add_test(tc, windows_come_in_order_whatever_the_threads);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -8,11 +8,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analysis/eval_windows.h"
 #include "analysis/manifest_check.h"
 #include "cli/audit_run.h"
 #include "cli/cli.h"
 #include "cli/diag_common.h"
 #include "cli/out_file.h"
+#include "model/pipeline.h"
 #include "report/audit_report.h"
 #include "report/html_report.h"
 #include "report/out.h"
@@ -198,15 +200,49 @@ static int parse_args(int argc, char **argv, audit_opts *o)
  * verdicts and plans are held; JSON and JSONL records are written as they
  * are evaluated.  Returns the exit code (as dx_exit_code for all VMs).
  */
+/* Where the windows of verdicts go (eval_windows), on the audit's own thread. */
+typedef struct {
+	const audit_opts *o;
+	const evidence *e;
+	FILE *out;
+	audit_result *a;
+	html_audit *html;
+	int rc;
+} eval_sink;
+
+static void write_window(void *ctx, const evidence *view, size_t start, const dx_result *r)
+{
+	eval_sink *k = ctx;
+	const audit_opts *o = k->o;
+	bool json = o->fmt == OUT_JSON, jsonl = o->fmt == OUT_JSONL;
+	for (size_t i = 0; i < r->nvms; i++) {
+		const dx_vm *d = &r->vms[i];
+		if (!vm_filter_keep(&o->dx.filter, &view->vms[d->vm], &d->v))
+			continue;
+		int c = verdict_exit_code(d->v.kind);
+		if (c > k->rc)
+			k->rc = c;
+		audit_add_vm(k->a, k->e, start + d->vm, &d->v);
+		if (k->html)
+			html_audit_vm(k->html, view, d);
+		if (!json && !jsonl)
+			continue;
+		json_object *j = audit_vm_json(view, r, d, &k->a->vms[k->a->nvms - 1]);
+		if (json)
+			audit_json_vm(k->out, j, k->a->nvms - 1);
+		else
+			audit_jsonl_vm(k->out, j);
+	}
+}
+
 static int evaluate(const audit_opts *o, evidence *e, time_t gen, FILE *out, audit_result *a,
 		    html_audit *html)
 {
-	bool json = o->fmt == OUT_JSON, jsonl = o->fmt == OUT_JSONL;
 	audit_begin(e, o->dx.at, o->dx.warn_days, a);
 	a->npasswords = o->dx.npasswords;
 	a->filter = &o->dx.filter;
 	manifest_check(e, o->dx.npasswords > 0, &a->manifests);
-	if (json)
+	if (o->fmt == OUT_JSON)
 		audit_json_begin(out, gen, o->dx.at, o->dx.warn_days, &o->dx.filter);
 	int rc = e->nvms ? HV_EXIT_OK : HV_EXIT_ATTENTION;
 	strmap needed = STRMAP_INIT;
@@ -217,34 +253,9 @@ static int evaluate(const audit_opts *o, evidence *e, time_t gen, FILE *out, aud
 	verdict_lists lists;
 	verdict_lists_build(e, &needed, &lists); /* the whole evidence's, like needed */
 	vc.lists = &lists;
-	size_t start = 0;
-	do {
-		evidence view = *e; /* shares everything; only the VM range differs */
-		view.vms = e->vms + start;
-		view.nvms = e->nvms - start < EVAL_WINDOW ? e->nvms - start : EVAL_WINDOW;
-		dx_result r;
-		dx_evaluate_in(&view, &vo, &vc, gen, &r);
-		for (size_t i = 0; i < r.nvms; i++) {
-			const dx_vm *d = &r.vms[i];
-			if (!vm_filter_keep(&o->dx.filter, &view.vms[d->vm], &d->v))
-				continue;
-			int c = verdict_exit_code(d->v.kind);
-			if (c > rc)
-				rc = c;
-			audit_add_vm(a, e, start + d->vm, &d->v);
-			if (html)
-				html_audit_vm(html, &view, d);
-			if (!json && !jsonl)
-				continue;
-			json_object *j = audit_vm_json(&view, &r, d, &a->vms[a->nvms - 1]);
-			if (json)
-				audit_json_vm(out, j, a->nvms - 1);
-			else
-				audit_jsonl_vm(out, j);
-		}
-		dx_result_free(&r);
-		start += view.nvms;
-	} while (start < e->nvms);
+	eval_sink k = { o, e, out, a, html, rc };
+	eval_windows(e, &vo, &vc, gen, EVAL_WINDOW, pipeline_default_threads(), write_window, &k);
+	rc = k.rc;
 	strmap_free(&needed);
 	verdict_lists_free(&lists);
 	int mc = mc_exit_code(&a->manifests); /* not filtered: the export is no VM's */
