@@ -24,7 +24,7 @@
 
 #define PROGRESS_INTERVAL_NS 200000000L  /* progress line redrawn at most 5 times a second */
 #define PROGRESS_WIDTH 100               /* columns of the progress line */
-#define EVAL_WINDOW 256                  /* VMs whose verdicts are held at a time */
+#define EVAL_WINDOW 64                   /* VMs whose verdicts are held at a time */
 
 static const char usage_text[] =
 	"usage: hvtpm audit [OPTIONS] PATH...\n"
