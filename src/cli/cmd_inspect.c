@@ -92,14 +92,23 @@ static int file_exit_code(const file_facts *x)
 	return HV_EXIT_OK;
 }
 
+/* On the thread that read the file: its paths resolved, its JSON made. */
+static void prepare(void *ctx, file_facts *x)
+{
+	const run_state *rs = ctx;
+	if (x->vm)
+		vm_resolve_paths(x->vm, x->root, x->member_at);
+	if (rs->json)
+		x->prepared = inspect_json_file_text(inspect_report_json(x, &rs->ro),
+						     &x->prepared_len);
+}
+
 static void on_file(void *ctx, file_facts *x)
 {
 	run_state *rs = ctx;
-	if (x->vm)
-		vm_resolve_paths(x->vm, x->root, x->member_at);
 	findings_print_grouped(stderr, "hvtpm inspect", &x->findings, HV_SEV_NOTE);
 	if (rs->json) {
-		inspect_json_file(stdout, inspect_report_json(x, &rs->ro), rs->count);
+		inspect_json_file_put(stdout, x->prepared, x->prepared_len, rs->count);
 	} else {
 		if (rs->count)
 			fputc('\n', stdout);
@@ -195,6 +204,7 @@ int cmd_inspect(int argc, char **argv)
 	po.follow_symlinks = a.follow;
 	po.threads = pipeline_default_threads();
 	po.on_file = on_file;
+	po.prepare = prepare;
 	po.ctx = &rs;
 	if (rs.json) {
 		char g[32];

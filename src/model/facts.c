@@ -92,6 +92,7 @@ void facts_free(file_facts *x)
 	free(x->error);
 	free(x->claimed);
 	free(x->hint_id);
+	free(x->prepared);
 	findings_free(&x->findings);
 	memset(x, 0, sizeof *x);
 }

@@ -101,6 +101,10 @@ typedef struct {
 	size_t nrepos;
 	size_t carve_candidates;   /* Protector start tags seen by the carver */
 	size_t carve_hits;
+	/* what the pipeline's prepare hook made of the file on the thread that read
+	 * it (its report text, say), or NULL; freed with the facts */
+	char *prepared;
+	size_t prepared_len;
 } file_facts;
 
 void facts_init(file_facts *x, const char *path, uint64_t size);

@@ -92,6 +92,11 @@ static void emit(run *r, file_facts *x, const char *root)
 static void job_put(job *j, file_facts *x)
 {
 	run *r = j->r;
+	if (r->o->prepare) { /* as emit will hand it on */
+		ensure_error_line(x);
+		x->root = j->root;
+		r->o->prepare(r->o->ctx, x);
+	}
 	if (!r->nthreads) { /* read in the walking thread: handed on at once */
 		emit(r, x, j->root);
 		return;

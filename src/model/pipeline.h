@@ -29,6 +29,11 @@ typedef struct {
 	 * fields it takes); the pipeline frees the rest when it returns. */
 	void (*on_file)(void *ctx, file_facts *x);
 	void *ctx;
+	/* Called with ctx on the thread that read each file, before on_file gets
+	 * it (root set, error line added), for work that may run in parallel
+	 * (file_facts.prepared); may be NULL.  It must touch nothing but x and
+	 * what it only reads. */
+	void (*prepare)(void *ctx, file_facts *x);
 	/* Called as each file starts (progress lines); may be NULL. */
 	void (*progress)(void *ctx, const char *path, uint64_t bytes);
 	void *progress_ctx;

@@ -11,6 +11,7 @@
 #include "report/kp_report.h"
 #include "report/out.h"
 #include "report/pfx_report.h"
+#include "util/xalloc.h"
 #include "report/store_report.h"
 #include "report/term.h"
 #include "report/vm_report.h"
@@ -285,11 +286,23 @@ void inspect_json_begin(FILE *o, const char *generated_at)
 	json_object_put(t);
 }
 
-void inspect_json_file(FILE *o, json_object *file, size_t index)
+char *inspect_json_file_text(json_object *file, size_t *len)
+{
+	char *buf = NULL;
+	FILE *m = open_memstream(&buf, len);
+	if (!m)
+		xalloc_die();
+	indent_json(m, file, "    ");
+	if (fclose(m) != 0)
+		xalloc_die();
+	json_object_put(file);
+	return buf;
+}
+
+void inspect_json_file_put(FILE *o, const char *text, size_t len, size_t index)
 {
 	fputs(index ? ",\n" : "\n", o);
-	indent_json(o, file, "    ");
-	json_object_put(file);
+	fwrite(text, 1, len, o);
 }
 
 void inspect_json_end(FILE *o, const size_t nclass[], size_t nfiles, int exit_code)

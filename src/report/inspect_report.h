@@ -37,7 +37,13 @@ json_object *inspect_report_json(const file_facts *x, const inspect_report_opts 
 
 /* The streamed JSON document: {schema_version, tool, generated_at, files: [...], summary}. */
 void inspect_json_begin(FILE *o, const char *generated_at);
-void inspect_json_file(FILE *o, json_object *file, size_t index);   /* takes file */
+/*
+ * One file of the document in two steps, the first where files are read in
+ * parallel: the element's text (takes file; caller frees), then that text
+ * written as element index.
+ */
+char *inspect_json_file_text(json_object *file, size_t *len);
+void inspect_json_file_put(FILE *o, const char *text, size_t len, size_t index);
 void inspect_json_end(FILE *o, const size_t nclass[], size_t nfiles, int exit_code);
 
 #endif
