@@ -727,8 +727,10 @@ static bool kp_from(loader *L, json_object *o, ev_kp *k)
 	uint64_t v, owner, unwraps;
 	char *sha = NULL;
 	bool has_owner;
-	if (!file_ref(L, o, "file", &k->file) || !get_str(L, o, "location", true, &k->location) ||
-	    !get_str(L, o, "form", true, &k->form) ||
+	const char *location = NULL, *form = NULL;
+	k->strs_pooled = true; /* the same few strings for every VM of an estate */
+	if (!file_ref(L, o, "file", &k->file) || !get_pooled(L, o, "location", true, &location) ||
+	    !get_pooled(L, o, "form", true, &form) ||
 	    !get_enum(L, o, "origin", origin_n, KP_OLDER + 1, &origin) ||
 	    !get_bool(L, o, "empty", &k->empty) || !get_bool(L, o, "heuristic", &k->heuristic) ||
 	    !get_opt_u64(L, o, "owner_id", UINT32_MAX, &has_owner, &owner) ||
@@ -736,6 +738,8 @@ static bool kp_from(loader *L, json_object *o, ev_kp *k)
 			 &unwraps) ||
 	    !get_u64(L, o, "signature_failures", SIZE_MAX - 1, &v))
 		return false;
+	k->location = (char *)location;
+	k->form = (char *)form;
 	k->origin = (kp_origin)origin;
 	k->has_owner = has_owner;
 	k->owner_id = (uint32_t)owner;
@@ -870,7 +874,7 @@ static bool load_config(loader *L, json_object *o)
 	if (!kps)
 		return false;
 	n = json_object_array_length(kps);
-	r->kps = xcalloc(n + 1, sizeof *r->kps);
+	r->kps = n ? xcalloc(n, sizeof *r->kps) : NULL; /* most configurations hold none */
 	for (size_t i = 0; i < n; i++) {
 		if (!kp_from(L, json_object_array_get_idx(kps, i), &r->kps[r->nkps])) {
 			ev_kp_release(&r->kps[r->nkps]);
