@@ -99,6 +99,23 @@ static bool same_cert(const hv_cert *a, const hv_cert *b)
 	return a->der_len == b->der_len && memcmp(a->der, b->der, a->der_len) == 0;
 }
 
+/*
+ * The hash a certificate is indexed under: its SHA-256 is already a hash, so
+ * the first 16 hex digits of it (hashidx_str of anything that is not hex).
+ */
+static uint64_t cert_hash(const hv_cert *c)
+{
+	uint64_t h = 0;
+	for (int i = 0; i < 16; i++) {
+		char ch = c->sha256[i];
+		int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+		if (d < 0)
+			return hashidx_str(c->sha256);
+		h = h << 4 | (uint64_t)d;
+	}
+	return h;
+}
+
 /* Adds holding i to the state and indexes when it holds c. */
 static void hold_one(const evidence *e, const hv_cert *c, size_t i, hold_state *st, size_t **idx,
 		     size_t *n)
@@ -125,8 +142,8 @@ static hold_state holding_state(const evidence *e, const verdict_context *x, con
 		return st;
 	if (x->lists) {
 		size_t pos = 0, i;
-		while ((i = hashidx_next(&x->lists->by_cert, hashidx_str(c->sha256), &pos)) !=
-		       SIZE_MAX)
+		uint64_t h = cert_hash(c);
+		while ((i = hashidx_next(&x->lists->by_cert, h, &pos)) != SIZE_MAX)
 			hold_one(e, c, i, &st, idx, n);
 		return st;
 	}
@@ -172,14 +189,10 @@ static bool host_from_file_name(const ev_file *f, char *out, size_t n)
  * script's pattern and names a host none of the VM's certificates belongs
  * to [inferred from the naming convention; reported as such].
  */
-static void locked_file(const evidence *e, size_t i, verdict *v)
+static void locked_file(size_t i, const char *host, verdict *v)
 {
-	const ev_file *f = &e->files[i];
-	if (f->kind != EV_PFX || f->status == HV_OK)
-		return;
-	char host[256];
 	bool relevant = true;
-	if (host_from_file_name(f, host, sizeof host)) {
+	if (host) {
 		relevant = false;
 		for (size_t k = 0; k < v->ncerts && !relevant; k++)
 			relevant = v->certs[k].cert->host &&
@@ -195,11 +208,15 @@ static void locked_files(const evidence *e, const verdict_context *x, verdict *v
 {
 	if (x->lists) {
 		for (size_t i = 0; i < x->lists->nlocked; i++)
-			locked_file(e, x->lists->locked[i], v);
+			locked_file(x->lists->locked[i], x->lists->locked_host[i], v);
 		return;
 	}
-	for (size_t i = 0; i < e->nfiles; i++)
-		locked_file(e, i, v);
+	for (size_t i = 0; i < e->nfiles; i++) {
+		const ev_file *f = &e->files[i];
+		char host[256];
+		if (f->kind == EV_PFX && f->status != HV_OK)
+			locked_file(i, host_from_file_name(f, host, sizeof host) ? host : NULL, v);
+	}
 }
 
 typedef struct {
@@ -518,13 +535,20 @@ void verdict_lists_build(const evidence *e, const strmap *needed, verdict_lists 
 	size_t cap = 0;
 	for (size_t i = 0; i < e->nfiles; i++)
 		if (e->files[i].kind == EV_PFX && e->files[i].status != HV_OK) {
+			size_t was = cap;
 			l->locked = xgrow(l->locked, &cap, l->nlocked + 1, sizeof *l->locked);
+			l->locked_host = xgrow(l->locked_host, &was, l->nlocked + 1,
+					       sizeof *l->locked_host);
+			char host[256];
+			l->locked_host[l->nlocked] =
+				host_from_file_name(&e->files[i], host, sizeof host) ? xstrdup(host)
+										    : NULL;
 			l->locked[l->nlocked++] = i;
 		}
 	cap = 0;
 	for (size_t i = 0; i < e->nholdings; i++) {
 		const hv_cert *c = &e->holdings[i].cert;
-		hashidx_add(&l->by_cert, hashidx_str(c->sha256), i);
+		hashidx_add(&l->by_cert, cert_hash(c), i);
 		if (c->role == CERT_ROLE_OTHER || strmap_get(needed, c->sha256) != SIZE_MAX)
 			continue;
 		l->others = xgrow(l->others, &cap, l->nothers + 1, sizeof *l->others);
@@ -538,6 +562,9 @@ void verdict_lists_build(const evidence *e, const strmap *needed, verdict_lists 
 
 void verdict_lists_free(verdict_lists *l)
 {
+	for (size_t i = 0; i < l->nlocked; i++)
+		free(l->locked_host[i]);
+	free(l->locked_host);
 	free(l->locked);
 	free(l->others);
 	free(l->others_text);

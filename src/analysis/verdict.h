@@ -109,13 +109,15 @@ typedef struct {
  */
 typedef struct verdict_lists {
 	size_t *locked;  /* PFX files that were not opened, in evidence order */
+	char **locked_host; /* the host each one's name names (export script
+			       pattern), or NULL */
 	size_t nlocked;
 	size_t *others;  /* holdings of local guardian certificates that no VM of
 			    needed needs, in evidence order */
 	size_t nothers;
 	char *others_text;   /* those certificates grouped by host, as a verdict names them */
 	size_t others_total; /* distinct certificates in others_text */
-	hashidx by_cert;     /* every holding, under hashidx_str() of its SHA-256 */
+	hashidx by_cert;     /* every holding, under the hash of its SHA-256 (verdict.c) */
 } verdict_lists;
 
 /* Builds l for e; needed as verdict_needed_build made it for the whole evidence. */
