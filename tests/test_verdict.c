@@ -504,9 +504,21 @@ typedef struct {
 	size_t next; /* the VM the next window must start at */
 } windows_seen;
 
-static void note_window(void *ctx, const evidence *view, size_t start, const dx_result *r)
+/* On the judging thread: the window's first VM id, to be handed on with it. */
+static void *window_first(void *ctx, const evidence *view, size_t start, const dx_result *r)
+{
+	(void)ctx;
+	(void)start;
+	(void)r;
+	return xstrdup(view->vms[0].id);
+}
+
+static void note_window(void *ctx, const evidence *view, size_t start, const dx_result *r,
+			void *made)
 {
 	windows_seen *w = ctx;
+	ck_assert_str_eq(made, view->vms[0].id); /* made for this window, not another */
+	free(made);
 	ck_assert_uint_eq(start, w->next);
 	w->next += view->nvms;
 	for (size_t i = 0; i < r->nvms; i++) {
@@ -535,7 +547,8 @@ START_TEST(windows_come_in_order_whatever_the_threads)
 	for (size_t t = 0; t < 4; t++)
 		for (size_t w = 0; w < 4; w++) {
 			windows_seen seen = { STRBUF_INIT, 0 };
-			eval_windows(&e, &o, &x, 0, windows[w], threads[t], note_window, &seen);
+			eval_windows(&e, &o, &x, 0, windows[w], threads[t], window_first,
+				     note_window, &seen);
 			ck_assert_uint_eq(seen.next, e.nvms);
 			if (!first) {
 				first = sb_detach(&seen.sb);

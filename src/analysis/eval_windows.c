@@ -15,9 +15,12 @@ typedef struct {
 	const verdict_opts *o;
 	const verdict_context *c;
 	time_t generated_at;
+	eval_prepare_fn prepare;
+	void *ctx;
 	size_t window, nwin;
 	size_t depth;       /* results held at once: a ring of slots */
 	dx_result *res;
+	void **made;        /* what prepare made of each slot's window */
 	bool *ready;
 	size_t next;        /* the next window to judge */
 	size_t consumed;    /* windows handed to the caller */
@@ -35,10 +38,11 @@ static evidence view_of(const eval_run *r, size_t k)
 	return v;
 }
 
-static void judge(const eval_run *r, size_t k, dx_result *out)
+static void *judge(const eval_run *r, size_t k, dx_result *out)
 {
 	evidence v = view_of(r, k);
 	dx_evaluate_in(&v, r->o, r->c, r->generated_at, out);
+	return r->prepare ? r->prepare(r->ctx, &v, k * r->window, out) : NULL;
 }
 
 static void *helper(void *arg)
@@ -54,9 +58,10 @@ static void *helper(void *arg)
 		size_t k = r->next++;
 		pthread_mutex_unlock(&r->mu);
 		dx_result out;
-		judge(r, k, &out);
+		void *made = judge(r, k, &out);
 		pthread_mutex_lock(&r->mu);
 		r->res[k % r->depth] = out;
+		r->made[k % r->depth] = made;
 		r->ready[k % r->depth] = true;
 		pthread_cond_broadcast(&r->cv);
 	}
@@ -64,20 +69,20 @@ static void *helper(void *arg)
 	return NULL;
 }
 
-static void run_serial(const eval_run *r, eval_window_fn fn, void *ctx)
+static void run_serial(const eval_run *r, eval_window_fn fn)
 {
 	for (size_t k = 0; k < r->nwin; k++) {
 		dx_result out;
-		judge(r, k, &out);
+		void *made = judge(r, k, &out);
 		evidence v = view_of(r, k);
-		fn(ctx, &v, k * r->window, &out);
+		fn(r->ctx, &v, k * r->window, &out, made);
 		dx_result_free(&out);
 	}
 }
 
 void eval_windows(const evidence *e, const verdict_opts *o, const verdict_context *c,
-		  time_t generated_at, size_t window, unsigned threads, eval_window_fn fn,
-		  void *ctx)
+		  time_t generated_at, size_t window, unsigned threads, eval_prepare_fn prepare,
+		  eval_window_fn fn, void *ctx)
 {
 	eval_run r;
 	memset(&r, 0, sizeof r);
@@ -85,16 +90,19 @@ void eval_windows(const evidence *e, const verdict_opts *o, const verdict_contex
 	r.o = o;
 	r.c = c;
 	r.generated_at = generated_at;
+	r.prepare = prepare;
+	r.ctx = ctx;
 	r.window = window ? window : 1;
 	r.nwin = (e->nvms + r.window - 1) / r.window;
 	if (threads > EVAL_MAX_THREADS)
 		threads = EVAL_MAX_THREADS;
 	if (threads < 2 || r.nwin < 2) {
-		run_serial(&r, fn, ctx);
+		run_serial(&r, fn);
 		return;
 	}
 	r.depth = threads + 1;
 	r.res = xcalloc(r.depth, sizeof *r.res);
+	r.made = xcalloc(r.depth, sizeof *r.made);
 	r.ready = xcalloc(r.depth, sizeof *r.ready);
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.cv, NULL);
@@ -107,8 +115,9 @@ void eval_windows(const evidence *e, const verdict_opts *o, const verdict_contex
 		pthread_mutex_destroy(&r.mu);
 		pthread_cond_destroy(&r.cv);
 		free(r.res);
+		free(r.made);
 		free(r.ready);
-		run_serial(&r, fn, ctx);
+		run_serial(&r, fn);
 		return;
 	}
 	for (size_t k = 0; k < r.nwin; k++) {
@@ -118,7 +127,7 @@ void eval_windows(const evidence *e, const verdict_opts *o, const verdict_contex
 			pthread_cond_wait(&r.cv, &r.mu);
 		pthread_mutex_unlock(&r.mu);
 		evidence v = view_of(&r, k);
-		fn(ctx, &v, k * r.window, &r.res[s]);
+		fn(ctx, &v, k * r.window, &r.res[s], r.made[s]);
 		dx_result_free(&r.res[s]);
 		pthread_mutex_lock(&r.mu);
 		r.ready[s] = false;
@@ -131,5 +140,6 @@ void eval_windows(const evidence *e, const verdict_opts *o, const verdict_contex
 	pthread_mutex_destroy(&r.mu);
 	pthread_cond_destroy(&r.cv);
 	free(r.res);
+	free(r.made);
 	free(r.ready);
 }

@@ -20,7 +20,15 @@
  * the set); r is the window's result (dx_vm.vm indexes view->vms), freed
  * after the call.
  */
-typedef void (*eval_window_fn)(void *ctx, const evidence *view, size_t start, const dx_result *r);
+typedef void (*eval_window_fn)(void *ctx, const evidence *view, size_t start, const dx_result *r,
+			       void *made);
+/*
+ * Called on the thread that judged each window, before fn gets it: what it
+ * returns is given to fn as made (fn frees it).  It must touch nothing but
+ * what it only reads.  May be NULL (made is then NULL).
+ */
+typedef void *(*eval_prepare_fn)(void *ctx, const evidence *view, size_t start,
+				 const dx_result *r);
 
 /*
  * Judges the VMs of e in windows of window VMs with dx_evaluate_in (c is
@@ -29,7 +37,7 @@ typedef void (*eval_window_fn)(void *ctx, const evidence *view, size_t start, co
  * caller's), and calls fn for each window in order.
  */
 void eval_windows(const evidence *e, const verdict_opts *o, const verdict_context *c,
-		  time_t generated_at, size_t window, unsigned threads, eval_window_fn fn,
-		  void *ctx);
+		  time_t generated_at, size_t window, unsigned threads, eval_prepare_fn prepare,
+		  eval_window_fn fn, void *ctx);
 
 #endif

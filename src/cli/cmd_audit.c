@@ -21,6 +21,7 @@
 #include "report/term.h"
 #include "util/exitcode.h"
 #include "util/text.h"
+#include "util/xalloc.h"
 
 #define PROGRESS_INTERVAL_NS 200000000L  /* progress line redrawn at most 5 times a second */
 #define PROGRESS_WIDTH 100               /* columns of the progress line */
@@ -194,12 +195,6 @@ static int parse_args(int argc, char **argv, audit_opts *o)
 	return -1;
 }
 
-/*
- * Evaluates the VMs a window at a time (dx_evaluate on a view of the
- * evidence that shows only the window's VMs), so that only a window's
- * verdicts and plans are held; JSON and JSONL records are written as they
- * are evaluated.  Returns the exit code (as dx_exit_code for all VMs).
- */
 /* Where the windows of verdicts go (eval_windows), on the audit's own thread. */
 typedef struct {
 	const audit_opts *o;
@@ -210,31 +205,70 @@ typedef struct {
 	int rc;
 } eval_sink;
 
-static void write_window(void *ctx, const evidence *view, size_t start, const dx_result *r)
+/* What the judging thread made of one VM of a window (prepare_window). */
+typedef struct {
+	bool keep;          /* the filter keeps it */
+	au_vm row;
+	char *text;         /* its JSON element or JSONL line, or NULL */
+	size_t len;
+} vm_made;
+
+/* On the thread that judged the window: each VM's row and report text. */
+static void *prepare_window(void *ctx, const evidence *view, size_t start, const dx_result *r)
 {
-	eval_sink *k = ctx;
+	const eval_sink *k = ctx;
 	const audit_opts *o = k->o;
-	bool json = o->fmt == OUT_JSON, jsonl = o->fmt == OUT_JSONL;
+	vm_made *m = xcalloc(r->nvms + 1, sizeof *m);
 	for (size_t i = 0; i < r->nvms; i++) {
 		const dx_vm *d = &r->vms[i];
-		if (!vm_filter_keep(&o->dx.filter, &view->vms[d->vm], &d->v))
+		m[i].keep = vm_filter_keep(&o->dx.filter, &view->vms[d->vm], &d->v);
+		if (!m[i].keep)
 			continue;
+		audit_vm_row(k->a, k->e, start + d->vm, &d->v, &m[i].row);
+		if (o->fmt == OUT_JSON)
+			m[i].text = audit_json_vm_text(audit_vm_json(view, r, d, &m[i].row),
+						       &m[i].len);
+		else if (o->fmt == OUT_JSONL)
+			m[i].text = audit_jsonl_vm_text(audit_vm_json(view, r, d, &m[i].row),
+							&m[i].len);
+	}
+	return m;
+}
+
+/* On the audit's thread, windows in order: rows added, text written. */
+static void write_window(void *ctx, const evidence *view, size_t start, const dx_result *r,
+			 void *made)
+{
+	(void)start;
+	eval_sink *k = ctx;
+	vm_made *m = made;
+	for (size_t i = 0; i < r->nvms; i++) {
+		if (!m[i].keep)
+			continue;
+		const dx_vm *d = &r->vms[i];
 		int c = verdict_exit_code(d->v.kind);
 		if (c > k->rc)
 			k->rc = c;
-		audit_add_vm(k->a, k->e, start + d->vm, &d->v);
+		size_t index = k->a->nvms;
+		audit_add_row(k->a, &m[i].row);
 		if (k->html)
 			html_audit_vm(k->html, view, d);
-		if (!json && !jsonl)
-			continue;
-		json_object *j = audit_vm_json(view, r, d, &k->a->vms[k->a->nvms - 1]);
-		if (json)
-			audit_json_vm(k->out, j, k->a->nvms - 1);
-		else
-			audit_jsonl_vm(k->out, j);
+		if (k->o->fmt == OUT_JSON)
+			audit_json_vm_put(k->out, m[i].text, m[i].len, index);
+		else if (k->o->fmt == OUT_JSONL)
+			fwrite(m[i].text, 1, m[i].len, k->out);
+		free(m[i].text);
 	}
+	free(m);
 }
 
+/*
+ * Evaluates the VMs a window at a time (eval_windows: dx_evaluate on a view
+ * of the evidence that shows only the window's VMs, on helper threads), so
+ * that only a few windows' verdicts and plans are held; JSON and JSONL
+ * records are made with the verdicts and written in order.  Returns the
+ * exit code (as dx_exit_code for all VMs).
+ */
 static int evaluate(const audit_opts *o, evidence *e, time_t gen, FILE *out, audit_result *a,
 		    html_audit *html)
 {
@@ -254,7 +288,8 @@ static int evaluate(const audit_opts *o, evidence *e, time_t gen, FILE *out, aud
 	verdict_lists_build(e, &needed, &lists); /* the whole evidence's, like needed */
 	vc.lists = &lists;
 	eval_sink k = { o, e, out, a, html, rc };
-	eval_windows(e, &vo, &vc, gen, EVAL_WINDOW, pipeline_default_threads(), write_window, &k);
+	eval_windows(e, &vo, &vc, gen, EVAL_WINDOW, pipeline_default_threads(), prepare_window,
+		     write_window, &k);
 	rc = k.rc;
 	strmap_free(&needed);
 	verdict_lists_free(&lists);

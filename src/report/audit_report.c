@@ -218,9 +218,9 @@ static void count_copies(const vd_cert *ve, const vd_cert *vs, au_vm *row)
 	}
 }
 
-void audit_add_vm(audit_result *a, const evidence *e, size_t vm, const verdict *v)
+void audit_vm_row(const audit_result *a, const evidence *e, size_t vm, const verdict *v,
+		  au_vm *row)
 {
-	au_vm *row = &a->vms[a->nvms];
 	memset(row, 0, sizeof *row);
 	row->vm = vm;
 	row->kind = v->kind;
@@ -233,10 +233,23 @@ void audit_add_vm(audit_result *a, const evidence *e, size_t vm, const verdict *
 	row->has_expiry = verdict_expiry(v, &row->first_not_after, &row->days_left);
 	row->missing = dx_missing_text(e, v);
 	count_copies(ve, vs, row);
-	a->counts[v->kind]++;
-	if (row->single)
+}
+
+void audit_add_row(audit_result *a, au_vm *row)
+{
+	a->vms[a->nvms] = *row;
+	memset(row, 0, sizeof *row);
+	a->counts[a->vms[a->nvms].kind]++;
+	if (a->vms[a->nvms].single)
 		a->single[a->nsingle++] = a->nvms;
 	a->nvms++;
+}
+
+void audit_add_vm(audit_result *a, const evidence *e, size_t vm, const verdict *v)
+{
+	au_vm row;
+	audit_vm_row(a, e, vm, v, &row);
+	audit_add_row(a, &row);
 }
 
 void audit_end(const evidence *e, int exit_code, audit_result *a)
@@ -443,12 +456,30 @@ static void array_open(FILE *o, const char *key, bool *first)
 	fprintf(o, "\"%s\": [", key);
 }
 
+/* The text array_item writes for v after its separator; takes v; caller frees. */
+static char *item_text(json_object *v, size_t *len)
+{
+	strbuf sb = STRBUF_INIT;
+	out_indented_sb(&sb, json_object_to_json_string_ext(v, JSON_FLAGS), "    ");
+	json_object_put(v);
+	*len = sb.len;
+	return sb_detach(&sb);
+}
+
+/* Array element i, made by item_text. */
+static void put_item(FILE *o, const char *text, size_t len, size_t i)
+{
+	fputs(i ? ",\n    " : "\n    ", o);
+	fwrite(text, 1, len, o);
+}
+
 /* One array element; takes v. */
 static void array_item(FILE *o, json_object *v, size_t i)
 {
-	fputs(i ? ",\n    " : "\n    ", o);
-	out_indented(o, json_object_to_json_string_ext(v, JSON_FLAGS), "    ");
-	json_object_put(v);
+	size_t len;
+	char *t = item_text(v, &len);
+	put_item(o, t, len, i);
+	free(t);
 }
 
 static void array_close(FILE *o, size_t n)
@@ -495,9 +526,14 @@ void audit_json_begin(FILE *o, time_t generated_at, time_t evaluated_at, int war
 	array_open(o, "vms", &first);
 }
 
-void audit_json_vm(FILE *o, json_object *vm, size_t index)
+char *audit_json_vm_text(json_object *vm, size_t *len)
 {
-	array_item(o, vm, index);
+	return item_text(vm, len);
+}
+
+void audit_json_vm_put(FILE *o, const char *text, size_t len, size_t index)
+{
+	put_item(o, text, len, index);
 }
 
 void audit_json_end(FILE *o, const evidence *e, const audit_result *a)
@@ -520,21 +556,30 @@ void audit_json_end(FILE *o, const evidence *e, const audit_result *a)
 
 /* ---- JSONL --------------------------------------------------------------------------- */
 
-/* {"type": type, ...v} on one line; takes v. */
-static void record(FILE *o, const char *type, json_object *v)
+/* {"type": type, ...v} on one line, newline included; takes v; caller frees. */
+static char *record_text(const char *type, json_object *v, size_t *len)
 {
 	json_object *r = json_object_new_object();
 	jadd_str(r, "type", type);
 	json_object_object_foreach(v, key, val)
 		json_object_object_add(r, key, json_object_get(val));
 	json_object_put(v);
-	out_json_line(o, r);
+	char *t = out_json_line_text(r, len);
 	json_object_put(r);
+	return t;
 }
 
-void audit_jsonl_vm(FILE *o, json_object *vm)
+static void record(FILE *o, const char *type, json_object *v)
 {
-	record(o, "vm", vm);
+	size_t len;
+	char *t = record_text(type, v, &len);
+	fwrite(t, 1, len, o);
+	free(t);
+}
+
+char *audit_jsonl_vm_text(json_object *vm, size_t *len)
+{
+	return record_text("vm", vm, len);
 }
 
 void audit_jsonl_end(FILE *o, const evidence *e, const audit_result *a)

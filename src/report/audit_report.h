@@ -127,6 +127,13 @@ void audit_sort_vms(evidence *e);
 void audit_begin(const evidence *e, time_t at, int warn_days, audit_result *a);
 /* Only the VMs kept by a filter are added; the certificate index is not filtered. */
 void audit_add_vm(audit_result *a, const evidence *e, size_t vm, const verdict *v);
+/*
+ * The same in two steps, the first where verdicts are judged in parallel:
+ * the VM's row (a only read), then the row added in evidence order (taken).
+ */
+void audit_vm_row(const audit_result *a, const evidence *e, size_t vm, const verdict *v,
+		  au_vm *row);
+void audit_add_row(audit_result *a, au_vm *row);
 void audit_end(const evidence *e, int exit_code, audit_result *a);
 void audit_free(audit_result *a);
 
@@ -137,13 +144,18 @@ json_object *audit_vm_json(const evidence *e, const dx_result *r, const dx_vm *d
 json_object *audit_cert_json(const evidence *e, const au_cert *c);
 json_object *audit_summary_json(const evidence *e, const audit_result *a);
 
-/* JSON, streamed: begin, every VM in order (each taken), end. */
+/*
+ * JSON, streamed: begin, every VM in order, end.  A VM's element is made
+ * as text where it may run in parallel (takes vm; caller frees), then put
+ * as element index in order.
+ */
 void audit_json_begin(FILE *o, time_t generated_at, time_t evaluated_at, int warn_days,
 		      const vm_filter *f);
-void audit_json_vm(FILE *o, json_object *vm, size_t index);
+char *audit_json_vm_text(json_object *vm, size_t *len);
+void audit_json_vm_put(FILE *o, const char *text, size_t len, size_t index);
 void audit_json_end(FILE *o, const evidence *e, const audit_result *a);
-/* JSONL: every VM record as it is evaluated (taken), then the rest. */
-void audit_jsonl_vm(FILE *o, json_object *vm);
+/* JSONL: every VM record as it is evaluated (its line made as text, vm taken), then the rest. */
+char *audit_jsonl_vm_text(json_object *vm, size_t *len);
 void audit_jsonl_end(FILE *o, const evidence *e, const audit_result *a);
 /*
  * Text, fitted to out_width(): the summary table of VMs worst first (VM,

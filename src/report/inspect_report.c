@@ -268,14 +268,8 @@ json_object *inspect_report_json(const file_facts *x, const inspect_report_opts 
 
 /* ---- the streamed document ------------------------------------------------------------ */
 
-static void indent_json(FILE *o, json_object *j, const char *pad)
-{
-	const char *s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_SPACED |
-							      JSON_C_TO_STRING_NOSLASHESCAPE);
-	fputs(pad, o);
-	out_indented(o, s, pad);
-}
+#define INDENT_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | \
+		      JSON_C_TO_STRING_NOSLASHESCAPE)
 
 void inspect_json_begin(FILE *o, const char *generated_at)
 {
@@ -288,15 +282,12 @@ void inspect_json_begin(FILE *o, const char *generated_at)
 
 char *inspect_json_file_text(json_object *file, size_t *len)
 {
-	char *buf = NULL;
-	FILE *m = open_memstream(&buf, len);
-	if (!m)
-		xalloc_die();
-	indent_json(m, file, "    ");
-	if (fclose(m) != 0)
-		xalloc_die();
+	strbuf sb = STRBUF_INIT;
+	sb_adds(&sb, "    ");
+	out_indented_sb(&sb, json_object_to_json_string_ext(file, INDENT_FLAGS), "    ");
 	json_object_put(file);
-	return buf;
+	*len = sb.len;
+	return sb_detach(&sb);
 }
 
 void inspect_json_file_put(FILE *o, const char *text, size_t len, size_t index)

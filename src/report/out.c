@@ -169,23 +169,41 @@ void out_json(FILE *o, json_object *doc)
 	fputc('\n', o);
 }
 
-void out_indented(FILE *o, const char *s, const char *pad)
+void out_indented_sb(strbuf *sb, const char *s, const char *pad)
 {
 	for (;;) {
 		const char *nl = strchr(s, '\n');
 		size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
-		fwrite(s, 1, n, o);
+		sb_add(sb, s, n);
 		if (!nl)
 			return;
-		fputs(pad, o);
+		sb_adds(sb, pad);
 		s = nl + 1;
 	}
 }
 
+void out_indented(FILE *o, const char *s, const char *pad)
+{
+	strbuf sb = STRBUF_INIT;
+	out_indented_sb(&sb, s, pad);
+	fwrite(sb.buf, 1, sb.len, o);
+	sb_free(&sb);
+}
+
+char *out_json_line_text(json_object *doc, size_t *len)
+{
+	strbuf sb = STRBUF_INIT;
+	sb_adds(&sb, json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
+	sb_addc(&sb, '\n');
+	*len = sb.len;
+	return sb_detach(&sb);
+}
+
 void out_json_line(FILE *o, json_object *doc)
 {
-	fputs(json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN |
-							  JSON_C_TO_STRING_NOSLASHESCAPE),
-	      o);
-	fputc('\n', o);
+	size_t len;
+	char *t = out_json_line_text(doc, &len);
+	fwrite(t, 1, len, o);
+	free(t);
 }

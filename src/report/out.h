@@ -12,6 +12,8 @@
 
 #include <json-c/json.h>
 
+#include "util/strbuf.h"
+
 typedef enum { C_NONE = 0, C_BOLD, C_RED, C_YELLOW, C_GREEN, C_DIM, C_CYAN } out_colour;
 
 /* Decides once whether stdout gets colour (TTY and no NO_COLOR). */
@@ -63,11 +65,15 @@ void jadd_null(json_object *o, const char *key);
 void out_json(FILE *o, json_object *doc);
 /* One-line JSON (for JSONL) and a newline. */
 void out_json_line(FILE *o, json_object *doc);
+/* The same line in memory (made where reports are made in parallel); caller frees. */
+char *out_json_line_text(json_object *doc, size_t *len);
 /*
- * Writes s with pad after every newline, a line at a time: a pretty JSON
- * text nested one level deeper in a document written piece by piece.
+ * Writes s with pad after every newline: a pretty JSON text nested one
+ * level deeper in a document written piece by piece.
  */
 void out_indented(FILE *o, const char *s, const char *pad);
+/* The same appended to sb. */
+void out_indented_sb(strbuf *sb, const char *s, const char *pad);
 
 /*
  * 2: every enumerated value snake_case (verdicts no_vtpm, restorable_expired,
