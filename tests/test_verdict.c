@@ -449,7 +449,7 @@ static void other_hosts_estate(evidence *e, pair *mine, pair others[5], size_t n
 	add_locked_pfx(e, "Shielded_VM_Encryption_Certificate_(UntrustedGuardian)_(HV-03).pfx",
 		       "wrong password");
 	for (size_t i = 0; i < nvms; i++) {
-		char id[37];
+		char id[64];
 		snprintf(id, sizeof id, "%08zx-2222-3333-4444-555555555555", i + 1);
 		vm_with_kp(e, id, i % 3 ? mine : &others[4], 1); /* every third: HV-04's */
 	}
