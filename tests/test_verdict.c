@@ -455,20 +455,42 @@ static void other_hosts_estate(evidence *e, pair *mine, pair others[5], size_t n
 	}
 }
 
+/* other_hosts_estate with what an audit builds once for it. */
+typedef struct {
+	evidence e;
+	pair mine, others[5];
+	strmap needed;
+	verdict_lists lists;
+} estate_fixture;
+
+static void estate_fixture_new(estate_fixture *f, size_t nvms)
+{
+	other_hosts_estate(&f->e, &f->mine, f->others, nvms);
+	f->needed = (strmap)STRMAP_INIT;
+	verdict_needed_build(&f->e, &f->needed);
+	verdict_lists_build(&f->e, &f->needed, &f->lists);
+}
+
+static void estate_fixture_free(estate_fixture *f)
+{
+	verdict_lists_free(&f->lists);
+	strmap_free(&f->needed);
+	free_pair(&f->mine);
+	for (int h = 0; h < 5; h++)
+		free_pair(&f->others[h]);
+	evidence_free(&f->e);
+}
+
 /* A verdict made with the evidence's lists says what the same verdict says without them. */
 START_TEST(verdict_lists_change_nothing)
 {
-	evidence e;
-	pair mine, others[5];
-	other_hosts_estate(&e, &mine, others, 6);
+	estate_fixture f;
+	estate_fixture_new(&f, 6);
+	evidence e = f.e;
 	verdict_opts o = { T0 + DAY, 90 };
-	strmap needed = STRMAP_INIT;
-	verdict_needed_build(&e, &needed);
-	verdict_lists lists;
-	verdict_lists_build(&e, &needed, &lists);
-	verdict_context bare = { .passwords_known = true, .npasswords = 1, .needed = &needed };
+	verdict_context bare = { .passwords_known = true, .npasswords = 1, .needed = &f.needed };
 	verdict_context with = bare;
-	with.lists = &lists;
+	with.lists = &f.lists;
 	bool named_more = false;
 	for (size_t i = 0; i < e.nvms; i++) {
 		verdict a, b;
@@ -490,12 +512,7 @@ START_TEST(verdict_lists_change_nothing)
 		verdict_free(&b);
 	}
 	ck_assert(named_more); /* four other hosts: three named, one counted */
-	verdict_lists_free(&lists);
-	strmap_free(&needed);
-	free_pair(&mine);
-	for (int h = 0; h < 5; h++)
-		free_pair(&others[h]);
-	evidence_free(&e);
+	estate_fixture_free(&f);
 }
 END_TEST
 
@@ -531,16 +548,12 @@ static void note_window(void *ctx, const evidence *view, size_t start, const dx_
 /* Windows judged on other threads come in order, the same as on one thread. */
 START_TEST(windows_come_in_order_whatever_the_threads)
 {
-	evidence e;
-	pair mine, others[5];
-	other_hosts_estate(&e, &mine, others, 41);
+	estate_fixture f;
+	estate_fixture_new(&f, 41);
+	evidence e = f.e;
 	verdict_opts o = { T0 + DAY, 90 };
-	strmap needed = STRMAP_INIT;
-	verdict_needed_build(&e, &needed);
-	verdict_lists lists;
-	verdict_lists_build(&e, &needed, &lists);
-	verdict_context x = { .passwords_known = true, .npasswords = 1, .needed = &needed,
-			      .lists = &lists };
+	verdict_context x = { .passwords_known = true, .npasswords = 1, .needed = &f.needed,
+			      .lists = &f.lists };
 	static const unsigned threads[] = { 0, 1, 2, 5 };
 	static const size_t windows[] = { 1, 3, 41, 100 };
 	char *first = NULL;
@@ -560,12 +573,7 @@ START_TEST(windows_come_in_order_whatever_the_threads)
 		}
 	ck_assert_ptr_nonnull(strstr(first, "HV-LOST"));
 	free(first);
-	verdict_lists_free(&lists);
-	strmap_free(&needed);
-	free_pair(&mine);
-	for (int h = 0; h < 5; h++)
-		free_pair(&others[h]);
-	evidence_free(&e);
+	estate_fixture_free(&f);
 }
 END_TEST
 

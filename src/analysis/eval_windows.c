@@ -80,6 +80,24 @@ static void run_serial(const eval_run *r, eval_window_fn fn)
 	}
 }
 
+/* On the caller's thread: waits for window k, hands it to fn, frees its slot. */
+static void hand_on(eval_run *r, size_t k, eval_window_fn fn)
+{
+	size_t s = k % r->depth;
+	pthread_mutex_lock(&r->mu);
+	while (!r->ready[s])
+		pthread_cond_wait(&r->cv, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+	evidence v = view_of(r, k);
+	fn(r->ctx, &v, k * r->window, &r->res[s], r->made[s]);
+	dx_result_free(&r->res[s]);
+	pthread_mutex_lock(&r->mu);
+	r->ready[s] = false;
+	r->consumed++;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
 void eval_windows(const evidence *e, const verdict_opts *o, const verdict_context *c,
 		  time_t generated_at, size_t window, unsigned threads, eval_prepare_fn prepare,
 		  eval_window_fn fn, void *ctx)
@@ -111,30 +129,10 @@ void eval_windows(const evidence *e, const verdict_opts *o, const verdict_contex
 	for (; started < threads; started++)
 		if (pthread_create(&th[started], NULL, helper, &r) != 0)
 			break;
-	if (!started) { /* no thread to be had: the caller's does it all */
-		pthread_mutex_destroy(&r.mu);
-		pthread_cond_destroy(&r.cv);
-		free(r.res);
-		free(r.made);
-		free(r.ready);
+	if (!started) /* no thread to be had: the caller's does it all */
 		run_serial(&r, fn);
-		return;
-	}
-	for (size_t k = 0; k < r.nwin; k++) {
-		size_t s = k % r.depth;
-		pthread_mutex_lock(&r.mu);
-		while (!r.ready[s])
-			pthread_cond_wait(&r.cv, &r.mu);
-		pthread_mutex_unlock(&r.mu);
-		evidence v = view_of(&r, k);
-		fn(ctx, &v, k * r.window, &r.res[s], r.made[s]);
-		dx_result_free(&r.res[s]);
-		pthread_mutex_lock(&r.mu);
-		r.ready[s] = false;
-		r.consumed++;
-		pthread_cond_broadcast(&r.cv);
-		pthread_mutex_unlock(&r.mu);
-	}
+	for (size_t k = 0; started && k < r.nwin; k++)
+		hand_on(&r, k, fn);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(th[i], NULL);
 	pthread_mutex_destroy(&r.mu);

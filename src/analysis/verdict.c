@@ -10,6 +10,7 @@
 #include "analysis/survive.h"
 #include "formats/kp.h"
 #include "util/strbuf.h"
+#include "util/text.h"
 #include "util/xalloc.h"
 
 const char *verdict_name(verdict_kind v)
@@ -107,8 +108,7 @@ static uint64_t cert_hash(const hv_cert *c)
 {
 	uint64_t h = 0;
 	for (int i = 0; i < 16; i++) {
-		char ch = c->sha256[i];
-		int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+		int d = hex_value((unsigned char)c->sha256[i]);
 		if (d < 0)
 			return hashidx_str(c->sha256);
 		h = h << 4 | (uint64_t)d;
@@ -208,7 +208,7 @@ static void locked_files(const evidence *e, const verdict_context *x, verdict *v
 {
 	if (x->lists) {
 		for (size_t i = 0; i < x->lists->nlocked; i++)
-			locked_file(x->lists->locked[i], x->lists->locked_host[i], v);
+			locked_file(x->lists->locked[i].file, x->lists->locked[i].host, v);
 		return;
 	}
 	for (size_t i = 0; i < e->nfiles; i++) {
@@ -535,15 +535,12 @@ void verdict_lists_build(const evidence *e, const strmap *needed, verdict_lists 
 	size_t cap = 0;
 	for (size_t i = 0; i < e->nfiles; i++)
 		if (e->files[i].kind == EV_PFX && e->files[i].status != HV_OK) {
-			size_t was = cap;
 			l->locked = xgrow(l->locked, &cap, l->nlocked + 1, sizeof *l->locked);
-			l->locked_host = xgrow(l->locked_host, &was, l->nlocked + 1,
-					       sizeof *l->locked_host);
 			char host[256];
-			l->locked_host[l->nlocked] =
+			l->locked[l->nlocked].file = i;
+			l->locked[l->nlocked++].host =
 				host_from_file_name(&e->files[i], host, sizeof host) ? xstrdup(host)
 										    : NULL;
-			l->locked[l->nlocked++] = i;
 		}
 	cap = 0;
 	for (size_t i = 0; i < e->nholdings; i++) {
@@ -563,8 +560,7 @@ void verdict_lists_build(const evidence *e, const strmap *needed, verdict_lists 
 void verdict_lists_free(verdict_lists *l)
 {
 	for (size_t i = 0; i < l->nlocked; i++)
-		free(l->locked_host[i]);
-	free(l->locked_host);
+		free(l->locked[i].host);
 	free(l->locked);
 	free(l->others);
 	free(l->others_text);

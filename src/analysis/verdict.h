@@ -108,9 +108,10 @@ typedef struct {
  * (a verdict per VM over every file is quadratic in the estate).
  */
 typedef struct verdict_lists {
-	size_t *locked;  /* PFX files that were not opened, in evidence order */
-	char **locked_host; /* the host each one's name names (export script
-			       pattern), or NULL */
+	struct {
+		size_t file;    /* a PFX file that was not opened, in evidence order */
+		char *host;     /* the host its name names (export script pattern), or NULL */
+	} *locked;
 	size_t nlocked;
 	size_t *others;  /* holdings of local guardian certificates that no VM of
 			    needed needs, in evidence order */

@@ -456,29 +456,12 @@ static void array_open(FILE *o, const char *key, bool *first)
 	fprintf(o, "\"%s\": [", key);
 }
 
-/* The text array_item writes for v after its separator; takes v; caller frees. */
-static char *item_text(json_object *v, size_t *len)
-{
-	strbuf sb = STRBUF_INIT;
-	out_indented_sb(&sb, json_object_to_json_string_ext(v, JSON_FLAGS), "    ");
-	json_object_put(v);
-	*len = sb.len;
-	return sb_detach(&sb);
-}
-
-/* Array element i, made by item_text. */
-static void put_item(FILE *o, const char *text, size_t len, size_t i)
-{
-	fputs(i ? ",\n    " : "\n    ", o);
-	fwrite(text, 1, len, o);
-}
-
 /* One array element; takes v. */
 static void array_item(FILE *o, json_object *v, size_t i)
 {
 	size_t len;
-	char *t = item_text(v, &len);
-	put_item(o, t, len, i);
+	char *t = audit_json_vm_text(v, &len);
+	audit_json_vm_put(o, t, len, i);
 	free(t);
 }
 
@@ -528,12 +511,13 @@ void audit_json_begin(FILE *o, time_t generated_at, time_t evaluated_at, int war
 
 char *audit_json_vm_text(json_object *vm, size_t *len)
 {
-	return item_text(vm, len);
+	return out_json_nested_text(vm, "", "    ", len);
 }
 
 void audit_json_vm_put(FILE *o, const char *text, size_t len, size_t index)
 {
-	put_item(o, text, len, index);
+	fputs(index ? ",\n    " : "\n    ", o);
+	fwrite(text, 1, len, o);
 }
 
 void audit_json_end(FILE *o, const evidence *e, const audit_result *a)

@@ -268,8 +268,6 @@ json_object *inspect_report_json(const file_facts *x, const inspect_report_opts 
 
 /* ---- the streamed document ------------------------------------------------------------ */
 
-#define INDENT_FLAGS (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | \
-		      JSON_C_TO_STRING_NOSLASHESCAPE)
 
 void inspect_json_begin(FILE *o, const char *generated_at)
 {
@@ -282,12 +280,7 @@ void inspect_json_begin(FILE *o, const char *generated_at)
 
 char *inspect_json_file_text(json_object *file, size_t *len)
 {
-	strbuf sb = STRBUF_INIT;
-	sb_adds(&sb, "    ");
-	out_indented_sb(&sb, json_object_to_json_string_ext(file, INDENT_FLAGS), "    ");
-	json_object_put(file);
-	*len = sb.len;
-	return sb_detach(&sb);
+	return out_json_nested_text(file, "    ", "    ", len);
 }
 
 void inspect_json_file_put(FILE *o, const char *text, size_t len, size_t index)

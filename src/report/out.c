@@ -182,6 +182,19 @@ void out_indented_sb(strbuf *sb, const char *s, const char *pad)
 	}
 }
 
+char *out_json_nested_text(json_object *v, const char *lead, const char *pad, size_t *len)
+{
+	strbuf sb = STRBUF_INIT;
+	sb_adds(&sb, lead);
+	out_indented_sb(&sb, json_object_to_json_string_ext(v, JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_SPACED |
+								  JSON_C_TO_STRING_NOSLASHESCAPE),
+			pad);
+	json_object_put(v);
+	*len = sb.len;
+	return sb_detach(&sb);
+}
+
 void out_indented(FILE *o, const char *s, const char *pad)
 {
 	strbuf sb = STRBUF_INIT;

@@ -74,6 +74,12 @@ char *out_json_line_text(json_object *doc, size_t *len);
 void out_indented(FILE *o, const char *s, const char *pad);
 /* The same appended to sb. */
 void out_indented_sb(strbuf *sb, const char *s, const char *pad);
+/*
+ * v as pretty JSON (out_json's form) after lead, nested with pad after every
+ * newline: an element of a document written piece by piece, made where
+ * reports are made in parallel.  Takes v; caller frees.
+ */
+char *out_json_nested_text(json_object *v, const char *lead, const char *pad, size_t *len);
 
 /*
  * 2: every enumerated value snake_case (verdicts no_vtpm, restorable_expired,

@@ -155,7 +155,7 @@ void guid_format(const uint8_t g[16], char out[37])
 		 g[15]);
 }
 
-static int hexval(int c)
+int hex_value(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -179,7 +179,7 @@ bool guid_parse(const char *s, uint8_t g[16])
 	for (size_t i = 0; i < 36; i++) {
 		if (i == 8 || i == 13 || i == 18 || i == 23)
 			continue;
-		int h = hexval((unsigned char)s[i]), l = hexval((unsigned char)s[i + 1]);
+		int h = hex_value((unsigned char)s[i]), l = hex_value((unsigned char)s[i + 1]);
 		if (h < 0 || l < 0)
 			return false;
 		raw[k++] = (uint8_t)(h << 4 | l);

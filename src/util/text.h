@@ -25,6 +25,8 @@ size_t utf8_next(const void *str, size_t len, uint32_t *cp);
 bool utf8_valid(const char *s, size_t len);
 
 void hex_encode(const uint8_t *p, size_t n, bool upper, char *out /* 2n+1 */);
+/* The value of hex digit c (either case), or -1. */
+int hex_value(int c);
 /* New string of 2n hex digits. */
 char *hex_dup(const uint8_t *p, size_t n, bool upper);
 
