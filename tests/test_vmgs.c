@@ -356,6 +356,44 @@ START_TEST(fixed_vhd_round_trip)
 }
 END_TEST
 
+START_TEST(digests_only_when_asked)
+{
+	fixture x;
+	fixture_make(&x, kp_cur, sizeof kp_cur);
+	vmgsw_spec s = { .current = x.st };
+	run r;
+	run_spec(&r, &s);
+	ck_assert_int_eq(r.rc, HV_OK);
+	char hex[65];
+	sha_hex(r.buf + r.lay.current_offset, r.lay.current_size, hex);
+	ck_assert_str_eq(r.v.current.sha256, hex); /* vmgs_read: every digest */
+
+	vmgs_file lean;
+	hv_findings f = { 0 };
+	static const vmgs_read_opts none = { .digests = false };
+	ck_assert_int_eq(vmgs_read_ex(r.vd, FNAME, &none, &lean, &f), HV_OK);
+	const vmgs_guest_state *g = &lean.current;
+	ck_assert_str_eq(g->sha256, "");
+	ck_assert_uint_eq(g->ndevices, r.v.current.ndevices);
+	for (size_t i = 0; i < g->ndevices; i++)
+		for (size_t k = 0; k < g->devices[i].nstates; k++)
+			ck_assert_str_eq(g->devices[i].states[k].sha256, "");
+	for (size_t i = 0; i < g->nuefi; i++)
+		ck_assert_str_eq(g->uefi[i].sha256, "");
+	/* everything else is read as with digests: blobs, UEFI facts, findings */
+	ck_assert_uint_eq(g->nblobs, r.v.current.nblobs);
+	assert_blob(g, KP_PATH, kp_cur, sizeof kp_cur, VMGS_ROLE_CURRENT);
+	ck_assert_uint_eq(g->nuefi, r.v.current.nuefi);
+	ck_assert_int_eq(g->secure_boot, 1);
+	ck_assert_uint_eq(g->ncerts, r.v.current.ncerts);
+	ck_assert_uint_eq(f.n, r.f.n);
+	vmgs_free(&lean);
+	findings_free(&f);
+	run_free(&r);
+	fixture_free(&x);
+}
+END_TEST
+
 START_TEST(dynamic_vhd_round_trip)
 {
 	fixture x;
@@ -1136,6 +1174,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, fixed_vhd_round_trip);
 	tcase_add_test(tc, dynamic_vhd_round_trip);
+	tcase_add_test(tc, digests_only_when_asked);
 	tcase_add_test(tc, active_copy_by_sequence_and_index);
 	tcase_add_test(tc, sequence_wraps_around);
 	tcase_add_test(tc, bare_partition_image);

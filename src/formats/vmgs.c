@@ -115,6 +115,7 @@ typedef struct {
 	const char *name;
 	hv_findings *f;
 	vmgs_file *v;
+	bool digests;          /* vmgs_read_opts.digests */
 } vctx;
 
 static void report(vctx *c, hv_sev sev, uint64_t off, const char *fmt, ...)
@@ -167,8 +168,12 @@ static void *grow_for(void *p, size_t n, size_t elem)
 	return xrealloc(p, (n ? 2 * n : 1) * elem);
 }
 
-static void sha256_hex_of(const uint8_t *p, size_t n, char out[65])
+/* The SHA-256 of p in hex, or "" when the reader was asked for no digests. */
+static void digest_of(const vctx *c, const uint8_t *p, size_t n, char out[65])
 {
+	out[0] = '\0';
+	if (!c->digests)
+		return;
 	uint8_t d[32];
 	hv_sha256(p, n, d);
 	hv_sha256_hex(d, out);
@@ -956,7 +961,7 @@ static int64_t clamp_double(double d)
 	return (int64_t)d;
 }
 
-static void state_fill_array(vmgs_state *st, json_object *v)
+static void state_fill_array(const vctx *c, vmgs_state *st, json_object *v)
 {
 	size_t bad, n;
 	if (array_class(v, &bad) != ARR_BYTES) {
@@ -967,12 +972,13 @@ static void state_fill_array(vmgs_state *st, json_object *v)
 	uint8_t *b = array_bytes(v, &n);
 	st->kind = VMGS_STATE_BYTES;
 	st->size = n;
-	sha256_hex_of(b, n, st->sha256);
+	digest_of(c, b, n, st->sha256);
 	free(b);
 }
 
-static void state_fill(const byte_table *t, vmgs_state *st, const char *name, json_object *v)
+static void state_fill(const walker *w, vmgs_state *st, const char *name, json_object *v)
 {
+	const byte_table *t = w->bytes;
 	memset(st, 0, sizeof *st);
 	st->name = xstrdup(name);
 	st->role = vmgs_role_of_name(name);
@@ -982,17 +988,17 @@ static void state_fill(const byte_table *t, vmgs_state *st, const char *name, js
 	if (marked_bytes(t, v, &mb, &mn)) {
 		st->kind = VMGS_STATE_BYTES;
 		st->size = mn;
-		sha256_hex_of(mb, mn, st->sha256);
+		digest_of(w->c, mb, mn, st->sha256);
 		return;
 	}
 	switch (json_object_get_type(v)) {
 	case json_type_string:
 		st->kind = VMGS_STATE_STRING;
 		st->size = (uint64_t)json_object_get_string_len(v);
-		sha256_hex_of((const uint8_t *)json_object_get_string(v), st->size, st->sha256);
+		digest_of(w->c, (const uint8_t *)json_object_get_string(v), st->size, st->sha256);
 		break;
 	case json_type_array:
-		state_fill_array(st, v);
+		state_fill_array(w->c, st, v);
 		break;
 	case json_type_object:
 		st->kind = VMGS_STATE_OBJECT;
@@ -1060,7 +1066,7 @@ static void device_add(walker *w, const char *key, json_object *dv)
 	d->states = xcalloc(n ? n : 1, sizeof *d->states);
 	json_object_object_foreach(states, sname, sval) {
 		if (d->nstates < n)
-			state_fill(w->bytes, &d->states[d->nstates++], sname, sval);
+			state_fill(w, &d->states[d->nstates++], sname, sval);
 	}
 }
 
@@ -1204,7 +1210,7 @@ static void uefi_var_add(walker *w, const char *device, const char *vendor, cons
 	    marked_bytes(w->bytes, x, &mb, &n)) {
 		u->has_data = true;
 		u->size = n;
-		sha256_hex_of(mb, n, u->sha256);
+		digest_of(w->c, mb, n, u->sha256);
 		uefi_facts(w, u, mb, n);
 		return;
 	}
@@ -1213,7 +1219,7 @@ static void uefi_var_add(walker *w, const char *device, const char *vendor, cons
 	uint8_t *b = array_bytes(x, &n);
 	u->has_data = true;
 	u->size = n;
-	sha256_hex_of(b, n, u->sha256);
+	digest_of(w->c, b, n, u->sha256);
 	uefi_facts(w, u, b, n);
 	free(b);
 }
@@ -1326,7 +1332,7 @@ static hv_err copy_read(vctx *c, vmgs_guest_state *g, const vmgs_locator *l, int
 		free(data);
 		return rc == HV_ERR_IO ? HV_ERR_IO : HV_ERR_CORRUPT;
 	}
-	sha256_hex_of(data, l->data_size, g->sha256);
+	digest_of(c, data, l->data_size, g->sha256);
 	return copy_decode(c, g, data, what);
 }
 
@@ -1770,10 +1776,11 @@ static hv_err read_at_start(vctx *c, uint32_t v0, uint32_t v1)
 	return v1_read(c);
 }
 
-hv_err vmgs_read(vdisk *vd, const char *name, vmgs_file *out, hv_findings *f)
+hv_err vmgs_read_ex(vdisk *vd, const char *name, const vmgs_read_opts *o, vmgs_file *out,
+		   hv_findings *f)
 {
 	memset(out, 0, sizeof *out);
-	vctx c = { vd, name ? name : vdisk_name(vd), f, out };
+	vctx c = { vd, name ? name : vdisk_name(vd), f, out, o->digests };
 	container_facts(&c);
 	uint32_t v0 = header_version_at(vd, 0);
 	uint32_t v1 = header_version_at(vd, vdisk_sector_size(vd));
@@ -1794,6 +1801,12 @@ hv_err vmgs_read(vdisk *vd, const char *name, vmgs_file *out, hv_findings *f)
 		out->best_effort = true;
 	vdisk_take_findings(vd, f);
 	return rc;
+}
+
+hv_err vmgs_read(vdisk *vd, const char *name, vmgs_file *out, hv_findings *f)
+{
+	static const vmgs_read_opts all = { .digests = true };
+	return vmgs_read_ex(vd, name, &all, out, f);
 }
 
 /* ---- salvage: values of the JSON text in damaged bytes ---------------------------- */

@@ -95,7 +95,7 @@ typedef struct {
 	char *name;
 	vmgs_state_kind kind;
 	uint64_t size;         /* BYTES: bytes; STRING: UTF-8 bytes; OBJECT/ARRAY: members */
-	char sha256[65];       /* BYTES/STRING: of the bytes; "" otherwise */
+	char sha256[65];       /* BYTES/STRING: of the bytes; "" otherwise (or no digests) */
 	int64_t number;        /* NUMBER (integers; a fraction is truncated), BOOL (0/1) */
 	size_t nblobs;         /* byte arrays and strings at or below this state */
 	uint64_t blob_bytes;   /* their total length */
@@ -128,7 +128,7 @@ typedef struct {
 	uint32_t attributes;
 	bool has_data;
 	size_t size;
-	char sha256[65];
+	char sha256[65];       /* of the data; "" without digests */
 	bool is_signature_db;  /* PK, KEK, db, dbx, dbt, dbr (and *Default): parsed as lists */
 	bool siglist_bad;      /* the signature lists did not parse to the end */
 	size_t nlists, nx509, nsha256, nother;
@@ -144,7 +144,7 @@ typedef struct {
 	int locator;           /* locator index (0/1) */
 	uint64_t offset;       /* disk byte offset of the data */
 	uint32_t data_size;
-	char sha256[65];       /* of the data_size bytes as stored */
+	char sha256[65];       /* of the data_size bytes as stored; "" without digests */
 	size_t text_units;     /* UTF-16 code units of JSON text */
 	bool terminated;       /* a NUL code unit ended the text */
 	bool has_version;
@@ -266,6 +266,19 @@ bool vmgs_sniff_vdisk(vdisk *vd);
  * The older copy failing to decode is a warning, not an error.
  */
 hv_err vmgs_read(vdisk *vd, const char *name, vmgs_file *out, hv_findings *f);
+
+/*
+ * What vmgs_read_ex computes besides the structure, the findings and the
+ * blobs.  digests: the SHA-256 of each copy, state and UEFI variable; when
+ * false every such sha256 is "" (a reader after the key protectors only,
+ * whose file is hashed whole anyway).  vmgs_read reads with digests.
+ */
+typedef struct {
+	bool digests;
+} vmgs_read_opts;
+
+hv_err vmgs_read_ex(vdisk *vd, const char *name, const vmgs_read_opts *o, vmgs_file *out,
+		    hv_findings *f);
 void vmgs_free(vmgs_file *v);
 
 /* ---- salvage (best effort, for damaged files) ---- */

@@ -194,7 +194,8 @@ hv_err read_guest_state(hv_source *s, const identify_opts *o, file_facts *out)
 	}
 	findings_move(&out->findings, &tmp);
 	vmgs_file *g = xcalloc(1, sizeof *g);
-	hv_err rc = vmgs_read(vd, out->path, g, &out->findings);
+	vmgs_read_opts ro = { .digests = o->keep }; /* only a kept file's report shows them */
+	hv_err rc = vmgs_read_ex(vd, out->path, &ro, g, &out->findings);
 	vdisk_close(vd);
 	if (rc == HV_ERR_FORMAT) {
 		vmgs_free(g);
