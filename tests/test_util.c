@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "support/testutil.h"
 #include "util/base64.h"
 #include "util/bytes.h"
@@ -310,6 +312,34 @@ START_TEST(base64_strictness)
 }
 END_TEST
 
+/* Every length 0-300 of every byte value round-trips through OpenSSL's encoder. */
+START_TEST(base64_agrees_with_openssl)
+{
+	uint8_t in[300];
+	for (size_t i = 0; i < sizeof in; i++)
+		in[i] = (uint8_t)(i * 7 + 3);
+	char enc[4 * sizeof in / 3 + 8];
+	for (size_t len = 0; len <= sizeof in; len++) {
+		int m = EVP_EncodeBlock((unsigned char *)enc, in, (int)len);
+		uint8_t *b;
+		size_t n;
+		ck_assert(hv_base64_decode(enc, (size_t)m, len, B64_PAD_REQUIRED, &b, &n, NULL));
+		ck_assert_uint_eq(n, len);
+		ck_assert_mem_eq(b, in, len);
+		free(b);
+	}
+	for (int c = 0; c < 256; c++) { /* outside the alphabet, space and '=' */
+		char s[5] = { 'T', 'W', 'F', (char)c, '\0' };
+		size_t n;
+		bool symbol = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			      (c >= '0' && c <= '9') || c == '+' || c == '/';
+		bool space = c == ' ' || (c >= '\t' && c <= '\r');
+		ck_assert_int_eq(hv_base64_decode(s, 4, 16, 0, NULL, &n, NULL),
+				 symbol || space || c == '=');
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
@@ -327,6 +357,7 @@ int main(void)
 	tcase_add_test(tc, xgrow_grows_from_any_capacity);
 	tcase_add_test(tc, hashidx_keeps_order_per_hash);
 	tcase_add_test(tc, base64_strictness);
+	tcase_add_test(tc, base64_agrees_with_openssl);
 	tcase_add_test(tc, strmap_put_keeps_set_replaces);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -3,24 +3,31 @@
 
 #include "util/xalloc.h"
 
+/*
+ * What each byte is: 1 + its value for the 64 symbols, B64_SPACE, B64_PAD,
+ * or 0 (outside the alphabet).  One load instead of a chain of ranges.
+ */
+enum { B64_OUTSIDE = 0, B64_SPACE = 65, B64_PAD = 66 };
+
+static const uint8_t b64_class[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7, ['H'] = 8,
+	['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15,
+	['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
+	['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29,
+	['d'] = 30, ['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36,
+	['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43,
+	['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50,
+	['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
+	['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+	[' '] = B64_SPACE, ['\t'] = B64_SPACE, ['\r'] = B64_SPACE, ['\n'] = B64_SPACE,
+	['\v'] = B64_SPACE, ['\f'] = B64_SPACE, ['='] = B64_PAD,
+};
+
+/* The symbol's value 0-63, or -1 for any other byte. */
 static int b64_value(unsigned char c)
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static bool b64_space(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+	uint8_t k = b64_class[c];
+	return k >= 1 && k <= 64 ? k - 1 : -1;
 }
 
 static bool fail(const char **why, const char *reason)
@@ -35,14 +42,14 @@ static bool b64_count(const char *s, size_t n, size_t *sym, size_t *pad, const c
 {
 	*sym = *pad = 0;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (b64_space(c))
+		uint8_t k = b64_class[(unsigned char)s[i]];
+		if (k == B64_SPACE)
 			continue;
-		if (c == '=') {
+		if (k == B64_PAD) {
 			(*pad)++;
 			continue;
 		}
-		if (b64_value(c) < 0)
+		if (k == B64_OUTSIDE)
 			return fail(why, "character outside the base64 alphabet");
 		if (*pad)
 			return fail(why, "data after padding");
