@@ -24,11 +24,11 @@ void csv_write_cell(FILE *o, csv_cell c)
 		fputc('"', o);
 	if (guard)
 		fputc('\'', o);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', o);
-		fputc(*s, o);
+	for (const char *q; (q = strchr(s, '"')); s = q + 1) { /* a quote is doubled */
+		fwrite(s, 1, (size_t)(q - s) + 1, o);
+		fputc('"', o);
 	}
+	fputs(s, o);
 	if (quote)
 		fputc('"', o);
 }
