@@ -448,6 +448,9 @@ static void other_hosts_estate(evidence *e, pair *mine, pair others[5], size_t n
 	}
 	add_locked_pfx(e, "Shielded_VM_Encryption_Certificate_(UntrustedGuardian)_(HV-03).pfx",
 		       "wrong password");
+	add_locked_pfx(e, "Shielded_VM_Signing_Certificate_(UntrustedGuardian)_(hv-04).pfx",
+		       "wrong password"); /* HV-04's VMs', whatever the case */
+	add_locked_pfx(e, "vault.pfx", "wrong password"); /* names no host: every VM's */
 	for (size_t i = 0; i < nvms; i++) {
 		char id[64];
 		snprintf(id, sizeof id, "%08zx-2222-3333-4444-555555555555", i + 1);
@@ -492,6 +495,7 @@ START_TEST(verdict_lists_change_nothing)
 	verdict_context with = bare;
 	with.lists = &f.lists;
 	bool named_more = false;
+	unsigned locked_seen = 0;
 	for (size_t i = 0; i < e.nvms; i++) {
 		verdict a, b;
 		verdict_for_vm_in(&e, i, &o, &bare, &a);
@@ -499,6 +503,11 @@ START_TEST(verdict_lists_change_nothing)
 		char *ra = reasons_of(&a), *rb = reasons_of(&b);
 		ck_assert_str_eq(ra, rb);
 		named_more |= strstr(ra, "and 1 more host(s)") != NULL;
+		ck_assert_uint_eq(a.nlocked, b.nlocked);
+		ck_assert_uint_eq(a.nlocked_other, b.nlocked_other);
+		for (size_t k = 0; k < a.nlocked; k++)
+			ck_assert_uint_eq(a.locked_files[k], b.locked_files[k]);
+		locked_seen |= 1u << a.nlocked; /* 1 (vault.pfx) or 2 (and HV-04's) */
 		ck_assert_uint_eq(a.ncerts, b.ncerts);
 		for (size_t k = 0; k < a.ncerts; k++) {
 			ck_assert_int_eq(a.certs[k].state, b.certs[k].state);
@@ -512,6 +521,7 @@ START_TEST(verdict_lists_change_nothing)
 		verdict_free(&b);
 	}
 	ck_assert(named_more); /* four other hosts: three named, one counted */
+	ck_assert_uint_eq(locked_seen, (1u << 1) | (1u << 2));
 	estate_fixture_free(&f);
 }
 END_TEST

@@ -204,11 +204,57 @@ static void locked_file(size_t i, const char *host, verdict *v)
 		push_idx(&v->locked_files, &v->nlocked, i);
 }
 
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * locked_file over the lists, in the time of the files that concern the
+ * VM: those naming no host and those of its certificates' hosts, merged
+ * back into evidence order.
+ */
+static void locked_from_lists(const verdict_lists *l, verdict *v)
+{
+	size_t *groups = xmalloc((v->ncerts + 1) * sizeof *groups);
+	size_t ng = 0, n = l->nhostless, hosted = l->nlocked - l->nhostless;
+	for (size_t k = 0; k < v->ncerts; k++) {
+		if (!v->certs[k].cert->host)
+			continue;
+		char *low = ascii_lower(v->certs[k].cert->host);
+		size_t g = strmap_get(&l->locked_hosts, low);
+		free(low);
+		bool seen = g == SIZE_MAX;
+		for (size_t i = 0; i < ng && !seen; i++)
+			seen = groups[i] == g;
+		if (seen)
+			continue;
+		groups[ng++] = g;
+		n += l->host_locked[g].n;
+	}
+	size_t *pos = xmalloc((n + 1) * sizeof *pos);
+	size_t k = 0;
+	for (size_t i = 0; i < l->nhostless; i++)
+		pos[k++] = l->hostless[i];
+	for (size_t i = 0; i < ng; i++) {
+		for (size_t j = 0; j < l->host_locked[groups[i]].n; j++)
+			pos[k++] = l->host_locked[groups[i]].pos[j];
+	}
+	if (ng) /* one run per list, each ascending */
+		qsort(pos, n, sizeof *pos, cmp_size);
+	v->locked_files = xrealloc(v->locked_files, (v->nlocked + n + 1) * sizeof *pos);
+	for (size_t i = 0; i < n; i++) /* distinct positions: no duplicate to skip */
+		v->locked_files[v->nlocked++] = l->locked[pos[i]].file;
+	v->nlocked_other += hosted - (n - l->nhostless);
+	free(pos);
+	free(groups);
+}
+
 static void locked_files(const evidence *e, const verdict_context *x, verdict *v)
 {
 	if (x->lists) {
-		for (size_t i = 0; i < x->lists->nlocked; i++)
-			locked_file(x->lists->locked[i].file, x->lists->locked[i].host, v);
+		locked_from_lists(x->lists, v);
 		return;
 	}
 	for (size_t i = 0; i < e->nfiles; i++) {
@@ -529,6 +575,33 @@ static size_t others_by_host(const evidence *e, const verdict_context *x, const 
 	return total;
 }
 
+/* The locked files by host (ASCII case-insensitive, as strcasecmp compares). */
+static void lists_group_locked(verdict_lists *l)
+{
+	size_t caph = 0, capg = 0;
+	for (size_t i = 0; i < l->nlocked; i++) {
+		if (!l->locked[i].host) {
+			l->hostless = xgrow(l->hostless, &caph, l->nhostless + 1, sizeof *l->hostless);
+			l->hostless[l->nhostless++] = i;
+			continue;
+		}
+		char *low = ascii_lower(l->locked[i].host);
+		size_t g = strmap_get(&l->locked_hosts, low);
+		if (g == SIZE_MAX) {
+			g = l->nhosts++;
+			l->host_locked = xgrow(l->host_locked, &capg, l->nhosts,
+					       sizeof *l->host_locked);
+			memset(&l->host_locked[g], 0, sizeof l->host_locked[g]);
+			strmap_put(&l->locked_hosts, low, g);
+		} else {
+			free(low);
+		}
+		l->host_locked[g].pos = xrealloc(l->host_locked[g].pos,
+						 (l->host_locked[g].n + 1) * sizeof(size_t));
+		l->host_locked[g].pos[l->host_locked[g].n++] = i;
+	}
+}
+
 void verdict_lists_build(const evidence *e, const strmap *needed, verdict_lists *l)
 {
 	memset(l, 0, sizeof *l);
@@ -542,6 +615,7 @@ void verdict_lists_build(const evidence *e, const strmap *needed, verdict_lists 
 				host_from_file_name(&e->files[i], host, sizeof host) ? xstrdup(host)
 										    : NULL;
 		}
+	lists_group_locked(l);
 	cap = 0;
 	for (size_t i = 0; i < e->nholdings; i++) {
 		const hv_cert *c = &e->holdings[i].cert;
@@ -562,6 +636,11 @@ void verdict_lists_free(verdict_lists *l)
 	for (size_t i = 0; i < l->nlocked; i++)
 		free(l->locked[i].host);
 	free(l->locked);
+	free(l->hostless);
+	for (size_t i = 0; i < l->nhosts; i++)
+		free(l->host_locked[i].pos);
+	free(l->host_locked);
+	strmap_free(&l->locked_hosts);
 	free(l->others);
 	free(l->others_text);
 	hashidx_free(&l->by_cert);

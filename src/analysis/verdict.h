@@ -113,6 +113,16 @@ typedef struct verdict_lists {
 		char *host;     /* the host its name names (export script pattern), or NULL */
 	} *locked;
 	size_t nlocked;
+	/* The same files by host, so that a verdict looks only at its own hosts'
+	 * (positions in locked, ascending): */
+	size_t *hostless;    /* names no host: every VM's */
+	size_t nhostless;
+	strmap locked_hosts; /* host in ASCII lower case -> index into host_locked */
+	struct {
+		size_t *pos;
+		size_t n;
+	} *host_locked;
+	size_t nhosts;
 	size_t *others;  /* holdings of local guardian certificates that no VM of
 			    needed needs, in evidence order */
 	size_t nothers;
