@@ -18,7 +18,9 @@
 
 #include <check.h>
 #include <json-c/json.h>
+#include <openssl/evp.h>
 
+#include "model/facts_lines.h"
 #include "support/testutil.h"
 #include "util/strbuf.h"
 
@@ -44,9 +46,10 @@ static void teardown(void)
 }
 
 static char *const env[] = { "SOURCE_DATE_EPOCH=1790000000", "HVTPM_THREADS=2", NULL };
+/* No helper thread: merge parses the facts lines on its own thread, not ahead. */
+static char *const env_serial[] = { "SOURCE_DATE_EPOCH=1790000000", "HVTPM_THREADS=0", NULL };
 
-/* Runs hvtpm with args (NULL-terminated list of lists). */
-static tu_run_result run(const char *const *a, const char *const *b)
+static tu_run_result run_in(char *const *e, const char *const *a, const char *const *b)
 {
 	const char *argv[MAX_ARGS];
 	size_t n = 0;
@@ -57,8 +60,29 @@ static tu_run_result run(const char *const *a, const char *const *b)
 		argv[n++] = b[i];
 	argv[n] = NULL;
 	ck_assert_uint_lt(n, MAX_ARGS);
-	return tu_run((char *const *)argv, env, NULL);
+	return tu_run((char *const *)argv, e, NULL);
 }
+
+/* Runs hvtpm with args (NULL-terminated list of lists). */
+static tu_run_result run(const char *const *a, const char *const *b)
+{
+	return run_in(env, a, b);
+}
+
+/* run(), also without helper threads: the same exit, output and diagnostics. */
+static tu_run_result run_both(const char *const *a, const char *const *b)
+{
+	tu_run_result r = run_in(env, a, b), s = run_in(env_serial, a, b);
+	ck_assert_int_eq(r.status, s.status);
+	ck_assert_msg(r.outlen == s.outlen && memcmp(r.out, s.out, r.outlen) == 0,
+		      "threads change the output");
+	ck_assert_str_eq(r.err, s.err);
+	tu_run_free(&s);
+	return r;
+}
+
+static void put(const char *path, const char *data, size_t len);
+static void assert_refused(const char *f, int status, const char *msg);
 
 static char *facts_path(const char *name)
 {
@@ -99,7 +123,7 @@ static void assert_merge_equals_union(const char *pw, const char *const *const *
 				    formats[f], NULL };
 		tu_run_result u = run(a, all);
 		const char *m[] = { "merge", "-q", "--at", AT, "--format", formats[f], NULL };
-		tu_run_result g = run(m, (const char *const *)facts);
+		tu_run_result g = run_both(m, (const char *const *)facts);
 		ck_assert_msg(g.status == u.status, "%s: exit %d vs %d: %s", formats[f], g.status,
 			      u.status, g.err);
 		ck_assert_uint_gt(u.outlen, 100);
@@ -215,7 +239,7 @@ static void put(const char *path, const char *data, size_t len)
 static tu_run_result merge1(const char *f)
 {
 	const char *m[] = { "merge", "-q", "--at", AT, f, NULL };
-	return run(m, NULL);
+	return run_both(m, NULL);
 }
 
 static void assert_refused(const char *f, int status, const char *msg)
@@ -229,6 +253,35 @@ static void assert_refused(const char *f, int status, const char *msg)
 		lines += r.err[i] == '\n';
 	ck_assert_msg(lines == 1, "%s: not a one-line error: %s", f, r.err);
 	tu_run_free(&r);
+}
+
+/*
+ * text (a facts file) with extra copies of its first finding record until it
+ * has at least min lines, and the end line made again: a long facts file
+ * that proves itself.
+ */
+static char *lengthened(const char *text, size_t min, size_t *outlen)
+{
+	const char *end = strstr(text, "{\"t\":\"end\"");
+	const char *fin = strstr(text, "{\"t\":\"finding\"");
+	ck_assert_ptr_nonnull(end);
+	ck_assert_ptr_nonnull(fin);
+	size_t finlen = (size_t)(strchr(fin, '\n') + 1 - fin), lines = 0;
+	strbuf sb = STRBUF_INIT;
+	sb_add(&sb, text, (size_t)(end - text));
+	for (size_t i = 0; i < sb.len; i++)
+		lines += sb.buf[i] == '\n';
+	for (; lines < min; lines++)
+		sb_add(&sb, fin, finlen);
+	unsigned char md[32];
+	unsigned int mdlen;
+	ck_assert(EVP_Digest(sb.buf, sb.len, md, &mdlen, EVP_sha256(), NULL));
+	sb_addf(&sb, "{\"t\":\"end\",\"records\":%zu,\"sha256\":\"", lines);
+	for (unsigned i = 0; i < mdlen; i++)
+		sb_addf(&sb, "%02x", md[i]);
+	sb_adds(&sb, "\"}\n");
+	*outlen = sb.len;
+	return sb_detach(&sb);
 }
 
 START_TEST(damaged_facts_stop_the_merge)
@@ -273,6 +326,42 @@ START_TEST(damaged_facts_stop_the_merge)
 	h[strlen("{\"t\":\"holding\",\"file\":")] = '9';
 	put(bad, copy, len);
 	assert_refused(bad, 4, "names a file not (yet) in the facts");
+
+	/* a NUL byte in a record, a record that is not JSON, text after the end line */
+	memcpy(copy, text, len);
+	char *rec = strchr(copy, '\n') + 1;
+	char *rec2 = strchr(rec, '\n') + 1;
+	rec[3] = '\0';
+	put(bad, copy, len);
+	assert_refused(bad, 4, "line 2: a NUL byte");
+	memcpy(copy, text, len);
+	rec2[0] = '[';
+	put(bad, copy, len);
+	assert_refused(bad, 4, "line 3: not a JSON object");
+	char *more = malloc(len + 8);
+	ck_assert_ptr_nonnull(more);
+	memcpy(more, text, len);
+	memcpy(more + len, "{}\n", 3);
+	put(bad, more, len + 3);
+	assert_refused(bad, 4, "text after the end line");
+	free(more);
+
+	/* past the first batches of lines parsed ahead: read whole, then damaged */
+	size_t longlen, want_line = 3 * FACTS_LINES_BATCH + 10;
+	char *longer = lengthened(text, 4 * FACTS_LINES_BATCH, &longlen);
+	put(bad, longer, longlen);
+	tu_run_result lr = merge1(bad);
+	ck_assert_msg(lr.status < 3, "%s", lr.err);
+	tu_run_free(&lr);
+	char *line = longer;
+	for (size_t i = 1; i < want_line; i++)
+		line = strchr(line, '\n') + 1;
+	*line = '[';
+	put(bad, longer, longlen);
+	char want[64];
+	snprintf(want, sizeof want, "line %zu: not a JSON object", want_line);
+	assert_refused(bad, 4, want);
+	free(longer);
 
 	/* not a facts file at all; an empty one */
 	put(bad, "{\"t\":\"end\"}\n", 12);

@@ -21,6 +21,8 @@
 #include "formats/cert.h"
 #include "model/collect_internal.h"
 #include "model/facts_fields.h"
+#include "model/facts_lines.h"
+#include "model/pipeline.h"
 #include "util/base64.h"
 #include "util/source.h"
 #include "util/strbuf.h"
@@ -1049,17 +1051,14 @@ static bool check_end(reading *r, json_object *o)
 	return true;
 }
 
-static bool one_line(reading *r, const char *s, size_t n)
+/*
+ * Loads line s (n bytes) whose JSON object o was parsed already (parsed
+ * ahead or by one_line); the checks that depend on the order of the lines
+ * are made here.  o stays the caller's.
+ */
+static bool load_line(reading *r, const char *s, size_t n, json_object *o)
 {
 	loader *L = r->L;
-	L->line++;
-	if (r->ended)
-		return fail(L, HV_ERR_CORRUPT, "text after the end line");
-	if (n > FACTS_LINE_MAX)
-		return fail(L, HV_ERR_LIMIT, "a line longer than %u bytes", FACTS_LINE_MAX);
-	json_object *o = parse_line(r, s, n);
-	if (!o)
-		return false;
 	json_object *tv = NULL;
 	const char *t = json_object_object_get_ex(o, "t", &tv) && json_object_is_type(tv, json_type_string)
 				? json_object_get_string(tv) : NULL;
@@ -1069,9 +1068,7 @@ static bool one_line(reading *r, const char *s, size_t n)
 	} else if (!t) {
 		ok = fail(L, HV_ERR_CORRUPT, "no record type");
 	} else if (strcmp(t, "end") == 0) {
-		ok = check_end(r, o);
-		json_object_put(o);
-		return ok;
+		return check_end(r, o);
 	} else if (strcmp(t, "hvtpm-facts") == 0) {
 		ok = fail(L, HV_ERR_CORRUPT, "a second header");
 	} else if (strcmp(t, "late") == 0) {
@@ -1082,13 +1079,53 @@ static bool one_line(reading *r, const char *s, size_t n)
 	} else {
 		ok = dispatch(L, o, t);
 	}
-	json_object_put(o);
 	if (ok) {
 		EVP_DigestUpdate(r->sha, s, n);
 		EVP_DigestUpdate(r->sha, "\n", 1);
 		r->records++;
 	}
 	return ok && !(r->header_only && L->line == 1);
+}
+
+/* The checks every line gets before it is parsed; false (failed) when it must not be. */
+static bool line_opens(reading *r, size_t n)
+{
+	loader *L = r->L;
+	L->line++;
+	if (r->ended)
+		return fail(L, HV_ERR_CORRUPT, "text after the end line");
+	if (n > FACTS_LINE_MAX)
+		return fail(L, HV_ERR_LIMIT, "a line longer than %u bytes", FACTS_LINE_MAX);
+	return true;
+}
+
+static bool one_line(reading *r, const char *s, size_t n)
+{
+	if (!line_opens(r, n))
+		return false;
+	json_object *o = parse_line(r, s, n);
+	if (!o)
+		return false;
+	bool ok = load_line(r, s, n, o);
+	json_object_put(o);
+	return ok;
+}
+
+/* A line parsed ahead (facts_lines): the same checks and messages as one_line. */
+static bool one_parsed_line(reading *r, const facts_line *l)
+{
+	loader *L = r->L;
+	if (l->status == FL_TOO_LONG) {
+		L->line++;
+		return fail(L, HV_ERR_LIMIT, "a line longer than %u bytes", FACTS_LINE_MAX);
+	}
+	if (!line_opens(r, l->len))
+		return false;
+	if (l->status == FL_NUL)
+		return fail(L, HV_ERR_CORRUPT, "a NUL byte");
+	if (l->status != FL_OK)
+		return fail(L, HV_ERR_CORRUPT, "not a JSON object");
+	return load_line(r, l->text, l->len, l->obj);
 }
 
 static bool on_window(void *ctx, span_t w, uint64_t offset, size_t body)
@@ -1142,7 +1179,16 @@ static hv_err read_facts(loader *L, header *h, bool header_only, char end_sha[65
 	if (!r.tok || !r.sha || !EVP_DigestInit_ex(r.sha, EVP_sha256(), NULL))
 		xalloc_die();
 	L->line = 0;
-	hv_err rc = src_stream(s, 0, on_window, &r, &tmp);
+	hv_err rc;
+	if (!header_only && pipeline_default_threads() > 0) { /* lines parsed ahead */
+		facts_lines *fl = facts_lines_start(s, FACTS_LINE_MAX);
+		const facts_line *l;
+		while ((l = facts_lines_next(fl)) && one_parsed_line(&r, l))
+			;
+		rc = facts_lines_finish(fl, &tmp);
+	} else {
+		rc = src_stream(s, 0, on_window, &r, &tmp);
+	}
 	if (L->rc == HV_OK && rc != HV_OK) {
 		const char *why = tmp.n ? tmp.v[tmp.n - 1].msg : "cannot read";
 		findings_add(L->f, HV_SEV_ERROR, L->path, HV_NO_OFFSET, "%s", why);
