@@ -340,6 +340,29 @@ START_TEST(base64_agrees_with_openssl)
 }
 END_TEST
 
+/* utf8_valid reads ASCII a word at a time: a bad byte is found wherever it is. */
+START_TEST(utf8_valid_everywhere_in_a_line)
+{
+	char s[41];
+	for (size_t at = 0; at < 40; at++) {
+		memset(s, 'a', 40);
+		s[40] = '\0';
+		ck_assert(utf8_valid(s, 40));
+		s[at] = (char)0xFF; /* never UTF-8 */
+		ck_assert_msg(!utf8_valid(s, 40), "0xFF at %zu", at);
+		s[at] = (char)0xC3; /* a lead byte cut by the end, or followed by ASCII */
+		ck_assert(!utf8_valid(s, 40));
+		if (at + 1 < 40) {
+			s[at + 1] = (char)0xA9; /* U+00E9 */
+			ck_assert(utf8_valid(s, 40));
+		}
+		ck_assert(utf8_valid(s, at)); /* only what precedes it */
+	}
+	ck_assert(utf8_valid("", 0));
+	ck_assert(!utf8_valid("abcdefgh\xED\xA0\x80", 11)); /* a surrogate, after a word */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
@@ -357,6 +380,7 @@ int main(void)
 	tcase_add_test(tc, xgrow_grows_from_any_capacity);
 	tcase_add_test(tc, hashidx_keeps_order_per_hash);
 	tcase_add_test(tc, base64_strictness);
+	tcase_add_test(tc, utf8_valid_everywhere_in_a_line);
 	tcase_add_test(tc, base64_agrees_with_openssl);
 	tcase_add_test(tc, strmap_put_keeps_set_replaces);
 	suite_add_tcase(s, tc);

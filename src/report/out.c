@@ -1,6 +1,7 @@
 /* out.c - shared output helpers. */
 #include "report/out.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,13 +79,11 @@ void out_kv(FILE *o, const char *indent, int width, const char *label, const cha
 	fputc('\n', o);
 }
 
-json_object *json_text(const char *s)
+/* json_text of s, len bytes, already known to be (valid) or not to be UTF-8. */
+static json_object *json_text_len(const char *s, size_t len, bool valid)
 {
-	if (!s)
-		return NULL;
-	size_t len = strlen(s);
-	if (utf8_valid(s, len))
-		return json_object_new_string(s);
+	if (valid && len <= INT_MAX)
+		return json_object_new_string_len(s, (int)len);
 	strbuf sb = STRBUF_INIT;
 	for (size_t i = 0; i < len;) {
 		uint32_t cp;
@@ -102,13 +101,23 @@ json_object *json_text(const char *s)
 	return o;
 }
 
+json_object *json_text(const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t len = strlen(s);
+	return json_text_len(s, len, utf8_valid(s, len));
+}
+
 void jadd_str(json_object *o, const char *key, const char *val)
 {
-	json_object_object_add(o, key, json_text(val));
-	if (!val || utf8_valid(val, strlen(val)))
+	size_t len = val ? strlen(val) : 0;
+	bool valid = !val || utf8_valid(val, len);
+	json_object_object_add(o, key, val ? json_text_len(val, len, valid) : NULL);
+	if (valid)
 		return;
 	/* Not UTF-8 (a file name on the machine running hvtpm): the exact bytes too. */
-	char *hex = hex_dup((const uint8_t *)val, strlen(val), false);
+	char *hex = hex_dup((const uint8_t *)val, len, false);
 	strbuf k = STRBUF_INIT;
 	sb_addf(&k, "%s_bytes", key);
 	json_object_object_add(o, sb_str(&k), json_object_new_string(hex));

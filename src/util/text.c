@@ -2,6 +2,7 @@
 #include "util/text.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -94,6 +95,11 @@ bool utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	for (size_t i = 0; i < len;) {
+		uint64_t w;
+		if (i + 8 <= len && (memcpy(&w, u + i, 8), !(w & 0x8080808080808080ull))) {
+			i += 8; /* eight ASCII bytes at once: most text is ASCII */
+			continue;
+		}
 		uint32_t cp;
 		size_t n = utf8_next(u + i, len - i, &cp);
 		if (!n)
