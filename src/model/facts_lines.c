@@ -31,6 +31,8 @@ struct facts_lines {
 				    them, so that memory goes back to the arena it came from */
 	/* the helper's own, until it ends: */
 	batch *cur;              /* being filled */
+	batch *pool;             /* spent batches, emptied, to be filled again: freeing a
+				    batch's text made malloc consolidate its arena each time */
 	strbuf part;             /* a line cut by a window */
 	bool over;               /* a line over the cap was met */
 	hv_err rc;               /* of src_stream */
@@ -41,9 +43,26 @@ struct facts_lines {
 	bool done;
 };
 
-static batch *batch_new(void)
+static batch *batch_new(facts_lines *fl)
 {
-	return xcalloc(1, sizeof(batch));
+	batch *b = fl->pool;
+	if (!b)
+		return xcalloc(1, sizeof(batch));
+	fl->pool = b->next_spent;
+	b->next_spent = NULL;
+	return b;
+}
+
+/* Empties b (its objects freed, its room kept) into the helper's pool. */
+static void batch_recycle(facts_lines *fl, batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		json_object_put(b->v[i].obj);
+	b->n = 0;
+	b->last = false;
+	sb_reset(&b->text);
+	b->next_spent = fl->pool;
+	fl->pool = b;
 }
 
 static void batch_free(batch *b)
@@ -71,7 +90,7 @@ static void batch_add(batch *b, const char *s, size_t n, facts_line_status st)
 	b->n++;
 }
 
-static void free_spent(batch *b)
+static void free_list(batch *b)
 {
 	while (b) {
 		batch *next = b->next_spent;
@@ -123,7 +142,11 @@ static bool push(facts_lines *fl, json_tokener *tok, bool last)
 		pthread_cond_broadcast(&fl->moved);
 	}
 	pthread_mutex_unlock(&fl->mu);
-	free_spent(spent);
+	while (spent) {
+		batch *next = spent->next_spent;
+		batch_recycle(fl, spent);
+		spent = next;
+	}
 	if (stopped)
 		batch_free(b);
 	return !stopped;
@@ -138,7 +161,7 @@ static bool add_line(helper_ctx *h, const char *s, size_t n)
 {
 	facts_lines *fl = h->fl;
 	if (!fl->cur)
-		fl->cur = batch_new();
+		fl->cur = batch_new(fl);
 	batch_add(fl->cur, s, n, FL_OK);
 	if (fl->cur->n < FACTS_LINES_BATCH && fl->cur->text.len < FACTS_LINES_BATCH_BYTES)
 		return true;
@@ -186,7 +209,7 @@ static void *helper(void *arg)
 		xalloc_die();
 	fl->rc = src_stream(fl->s, 0, on_window, &h, &fl->found);
 	if (!fl->cur)
-		fl->cur = batch_new();
+		fl->cur = batch_new(fl);
 	if (fl->over)
 		batch_add(fl->cur, NULL, 0, FL_TOO_LONG);
 	else if (fl->rc == HV_OK && fl->part.len)
@@ -194,6 +217,8 @@ static void *helper(void *arg)
 	push(fl, h.tok, true);
 	json_tokener_free(h.tok);
 	sb_free(&fl->part);
+	free_list(fl->pool);
+	fl->pool = NULL;
 	return NULL;
 }
 
@@ -242,7 +267,7 @@ hv_err facts_lines_finish(facts_lines *fl, hv_findings *f)
 	pthread_cond_broadcast(&fl->moved);
 	pthread_mutex_unlock(&fl->mu);
 	pthread_join(fl->thread, NULL);
-	free_spent(fl->spent);
+	free_list(fl->spent);
 	batch_free(fl->taking);
 	for (size_t i = 0; i < fl->count; i++)
 		batch_free(fl->queue[(fl->head + i) % FACTS_LINES_QUEUED]);
