@@ -13,6 +13,7 @@
 #include "util/diag.h"
 #include "util/fileio.h"
 #include "util/hashidx.h"
+#include "util/segvec.h"
 #include "util/strbuf.h"
 #include "util/strmap.h"
 #include "util/text.h"
@@ -363,6 +364,36 @@ START_TEST(utf8_valid_everywhere_in_a_line)
 }
 END_TEST
 
+/* Elements stay where they are; the consumed front goes segment by segment. */
+START_TEST(segvec_drops_only_whole_segments)
+{
+	segvec v = SEGVEC_INIT(size_t);
+	size_t n = 2 * SEGVEC_PER + 100;
+	size_t *first = segvec_push(&v);
+	*first = 7;
+	for (size_t i = 1; i < n; i++)
+		*(size_t *)segvec_push(&v) = i * 3;
+	ck_assert_uint_eq(v.n, n);
+	ck_assert_ptr_eq(segvec_at(&v, 0), first); /* never moved by growth */
+	for (size_t i = 1; i < n; i++)
+		ck_assert_uint_eq(*(size_t *)segvec_at(&v, i), i * 3);
+	segvec_drop_front(&v, SEGVEC_PER - 1); /* the first segment is still in use */
+	ck_assert_uint_eq(v.dropped, 0);
+	segvec_drop_front(&v, SEGVEC_PER + 5);
+	ck_assert_uint_eq(v.dropped, 1);
+	ck_assert_uint_eq(*(size_t *)segvec_at(&v, SEGVEC_PER), SEGVEC_PER * 3);
+	segvec_drop_front(&v, SIZE_MAX); /* past the end: the last, partial segment stays */
+	ck_assert_uint_eq(v.dropped, 2);
+	ck_assert_uint_eq(*(size_t *)segvec_at(&v, n - 1), (n - 1) * 3);
+	ck_assert_uint_eq(*(size_t *)segvec_push(&v), 0); /* zeroed */
+	segvec_free(&v);
+	ck_assert_uint_eq(v.n, 0);
+	*(size_t *)segvec_push(&v) = 1; /* usable again */
+	ck_assert_uint_eq(*(size_t *)segvec_at(&v, 0), 1);
+	segvec_free(&v);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
@@ -380,6 +411,7 @@ int main(void)
 	tcase_add_test(tc, xgrow_grows_from_any_capacity);
 	tcase_add_test(tc, hashidx_keeps_order_per_hash);
 	tcase_add_test(tc, base64_strictness);
+	tcase_add_test(tc, segvec_drops_only_whole_segments);
 	tcase_add_test(tc, utf8_valid_everywhere_in_a_line);
 	tcase_add_test(tc, base64_agrees_with_openssl);
 	tcase_add_test(tc, strmap_put_keeps_set_replaces);

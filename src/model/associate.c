@@ -322,9 +322,10 @@ static void attach_loose(collector *c, const size_t *gs_owner)
 }
 
 /*
- * Each configuration record is freed once attached, and the loose
- * protectors' array once they are moved: what association has used goes
- * before the VMs it makes are complete (the peak of an audit's memory).
+ * Each configuration record is freed once attached (and its segment of the
+ * records' array once all of it is), and the loose protectors' array
+ * shrinks as they are moved: what association has used goes before the VMs
+ * it makes are complete (the peak of an audit's memory).
  */
 void collector_associate(collector *c)
 {
@@ -335,13 +336,13 @@ void collector_associate(collector *c)
 	size_t *gs_owner = xmalloc((c->nowned + 1) * sizeof *gs_owner);
 	for (size_t i = 0; i <= c->nowned; i++)
 		gs_owner[i] = SIZE_MAX;
-	for (size_t i = 0; i < c->nconfigs; i++) {
-		attach_config(c, &c->configs[i], gs_owner);
-		config_rec_free(&c->configs[i]);
+	for (size_t i = 0; i < c->configs.n; i++) {
+		config_rec *r = segvec_at(&c->configs, i);
+		attach_config(c, r, gs_owner);
+		config_rec_free(r);
+		segvec_drop_front(&c->configs, i + 1); /* a whole segment used: gone */
 	}
-	free(c->configs);
-	c->configs = NULL;
-	c->nconfigs = c->capconfigs = 0;
+	segvec_free(&c->configs);
 	attach_loose(c, gs_owner);
 	free(gs_owner);
 	collector_free_loose(c);

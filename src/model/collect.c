@@ -18,6 +18,7 @@
 collector *collector_new(evidence *e, const collect_opts *o)
 {
 	collector *c = xcalloc(1, sizeof *c);
+	c->configs = (segvec)SEGVEC_INIT(config_rec);
 	c->e = e;
 	c->o = *o;
 	c->pfx = pfx_cache_new();
@@ -120,9 +121,7 @@ static void settings_of(const vm_model *m, ev_settings *s)
 /* The configuration's record: its paths resolved now (against its root), the model freed. */
 static void add_config(collector *c, size_t file, file_facts *x)
 {
-	c->configs = xgrow(c->configs, &c->capconfigs, c->nconfigs + 1, sizeof *c->configs);
-	config_rec *r = &c->configs[c->nconfigs++];
-	memset(r, 0, sizeof *r);
+	config_rec *r = segvec_push(&c->configs);
 	vm_model *m = x->vm;
 	vm_resolve_paths(m, x->root, x->member_at);
 	r->file = file;
@@ -197,7 +196,7 @@ void collector_add(collector *c, file_facts *x)
 		kp->file = f;
 		evidence_settle_kp(e, kp);
 		if (config) {
-			config_rec *r = &c->configs[c->nconfigs - 1];
+			config_rec *r = segvec_at(&c->configs, c->configs.n - 1);
 			r->kps = xrealloc(r->kps, (r->nkps + 1) * sizeof *r->kps);
 			r->kps[r->nkps++] = *kp;
 			memset(kp, 0, sizeof *kp);
@@ -257,9 +256,9 @@ void collector_free_loose(collector *c)
 
 void collector_discard(collector *c)
 {
-	for (size_t i = 0; i < c->nconfigs; i++)
-		config_rec_free(&c->configs[i]);
-	free(c->configs);
+	for (size_t i = 0; i < c->configs.n; i++)
+		config_rec_free(segvec_at(&c->configs, i));
+	segvec_free(&c->configs);
 	collector_free_loose(c);
 	hashidx_free(&c->normal);
 	hashidx_free(&c->members);

@@ -10,6 +10,7 @@
 #include "model/vm.h"
 #include "model/winpath.h"
 #include "util/hashidx.h"
+#include "util/segvec.h"
 #include "util/strmap.h"
 
 /* A key protector found outside a VM configuration, tied to a VM at the end. */
@@ -49,8 +50,8 @@ struct collector {
 	collect_opts o;
 	loose_kp *loose;
 	size_t nloose, caploose;
-	config_rec *configs;
-	size_t nconfigs, capconfigs;
+	segvec configs;     /* config_rec, in evidence order; association frees them as it
+			     * ties them to VMs, segment by segment */
 	hashidx normal;     /* the files on disk: hash of the path lexically normalised
 			     * -> file indexes (the paths are compared on a hit) */
 	hashidx members;    /* the archive members, by the hash of winpath_key */

@@ -830,9 +830,7 @@ static bool settings_from(loader *L, json_object *o, ev_settings *s)
 static bool load_config(loader *L, json_object *o)
 {
 	collector *c = L->c;
-	c->configs = xgrow(c->configs, &c->capconfigs, c->nconfigs + 1, sizeof *c->configs);
-	config_rec *r = &c->configs[c->nconfigs++];
-	memset(r, 0, sizeof *r);
+	config_rec *r = segvec_push(&c->configs);
 	bool tpm;
 	json_object *t = NULL;
 	if (!file_ref(L, o, "file", &r->file) || !get_str(L, o, "id", false, &r->id) ||

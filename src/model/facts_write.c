@@ -333,6 +333,11 @@ static json_object *candidates_json(const winpath_list *l)
 	return a;
 }
 
+static const config_rec *config_at(const collector *c, size_t i)
+{
+	return segvec_at(&c->configs, i);
+}
+
 static void write_config(facts_writer *w, const evidence *e, const config_rec *r)
 {
 	json_object *kps = json_object_new_array();
@@ -402,15 +407,15 @@ static void write_files(facts_writer *w, const collector *c, bool with_vms)
 			write_holding(w, e);
 		if (!with_vms)
 			continue;
-		for (; ci < c->nconfigs && c->configs[ci].file <= f; ci++)
-			write_config(w, e, &c->configs[ci]);
+		for (; ci < c->configs.n && config_at(c, ci)->file <= f; ci++)
+			write_config(w, e, config_at(c, ci));
 		for (; li < c->nloose && c->loose[li].kp.file <= f; li++)
 			write_loose(w, e, &c->loose[li]);
 	}
 	while (w->holdings_written < e->nholdings)
 		write_holding(w, e);
-	for (; with_vms && ci < c->nconfigs; ci++)
-		write_config(w, e, &c->configs[ci]);
+	for (; with_vms && ci < c->configs.n; ci++)
+		write_config(w, e, config_at(c, ci));
 	for (; with_vms && li < c->nloose; li++)
 		write_loose(w, e, &c->loose[li]);
 	write_findings(w, e);
