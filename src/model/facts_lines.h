@@ -24,8 +24,8 @@
 #include "util/source.h"
 
 #define FACTS_LINES_BATCH       256        /* lines per batch ... */
-#define FACTS_LINES_BATCH_BYTES (1u << 20) /* ... or bytes of text, whichever comes first */
-#define FACTS_LINES_QUEUED      3          /* batches parsed ahead of the loader */
+#define FACTS_LINES_BATCH_BYTES (1u << 19) /* ... or bytes of text, whichever comes first */
+#define FACTS_LINES_QUEUED      2          /* batches parsed ahead of the loader */
 
 typedef enum {
 	FL_OK = 0,        /* obj is a JSON object */
