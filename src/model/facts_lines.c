@@ -229,8 +229,12 @@ facts_lines *facts_lines_start(hv_source *s, size_t max)
 	fl->max = max;
 	pthread_mutex_init(&fl->mu, NULL);
 	pthread_cond_init(&fl->moved, NULL);
-	if (pthread_create(&fl->thread, NULL, helper, fl) != 0)
-		xalloc_die();
+	if (pthread_create(&fl->thread, NULL, helper, fl) != 0) {
+		pthread_cond_destroy(&fl->moved);
+		pthread_mutex_destroy(&fl->mu);
+		free(fl);
+		return NULL;
+	}
 	return fl;
 }
 

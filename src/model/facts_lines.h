@@ -43,7 +43,10 @@ typedef struct {
 
 typedef struct facts_lines facts_lines;
 
-/* Starts the helper on s (which must outlive facts_lines_finish); max: the line cap. */
+/*
+ * Starts the helper on s (which must outlive facts_lines_finish); max: the
+ * line cap.  NULL when no thread could be started (then read serially).
+ */
 facts_lines *facts_lines_start(hv_source *s, size_t max);
 /*
  * The next line, valid until the next call; NULL after the last one (the

@@ -1178,8 +1178,9 @@ static hv_err read_facts(loader *L, header *h, bool header_only, char end_sha[65
 		xalloc_die();
 	L->line = 0;
 	hv_err rc;
-	if (!header_only && pipeline_default_threads() > 0) { /* lines parsed ahead */
-		facts_lines *fl = facts_lines_start(s, FACTS_LINE_MAX);
+	facts_lines *fl = !header_only && pipeline_default_threads() > 0
+				  ? facts_lines_start(s, FACTS_LINE_MAX) : NULL;
+	if (fl) { /* lines parsed ahead */
 		const facts_line *l;
 		while ((l = facts_lines_next(fl)) && one_parsed_line(&r, l))
 			;
