@@ -60,7 +60,10 @@ static void batch_recycle(facts_lines *fl, batch *b)
 		json_object_put(b->v[i].obj);
 	b->n = 0;
 	b->last = false;
-	sb_reset(&b->text);
+	if (b->text.cap > 2 * FACTS_LINES_BATCH_BYTES)
+		sb_free(&b->text); /* the room of one long line is not kept */
+	else
+		sb_reset(&b->text);
 	b->next_spent = fl->pool;
 	fl->pool = b;
 }
