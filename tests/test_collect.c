@@ -233,7 +233,7 @@ START_TEST(every_input_ends_in_one_class)
 	const ev_file *f = file_ending(&e, "empty.vmcx");
 	ck_assert_int_eq(f->cls, EVC_DAMAGED);
 	ck_assert_int_eq(f->status, HV_ERR_FORMAT);
-	ck_assert_ptr_nonnull(strstr(f->error, "0 bytes long"));
+	ck_assert_ptr_nonnull(strstr(ev_file_error(f), "0 bytes long"));
 	ck_assert_int_eq(file_ending(&e, "junk.vmcx")->cls, EVC_DAMAGED);
 	ck_assert_int_eq(file_ending(&e, "notes.txt")->cls, EVC_UNRECOGNISED);
 	ck_assert_int_eq(file_ending(&e, "/link")->cls, EVC_SKIPPED);
@@ -527,9 +527,9 @@ START_TEST(disks_by_signature_whatever_their_size)
 		const ev_file *f = only_file(&e, p);
 		ck_assert_int_eq(f->kind, EV_DISK);
 		ck_assert_int_eq(f->cls, EVC_USED);
-		ck_assert_ptr_nonnull(f->disk);
-		ck_assert_uint_eq(f->disk->parts.n, 1);
-		ck_assert(part_class_is_bitlocker(f->disk->parts.v[0].cls));
+		ck_assert_ptr_nonnull(ev_file_disk(f));
+		ck_assert_uint_eq(ev_file_disk(f)->parts.n, 1);
+		ck_assert(part_class_is_bitlocker(ev_file_disk(f)->parts.v[0].cls));
 		evidence_free(&e);
 		free(p);
 	}
@@ -543,7 +543,7 @@ START_TEST(disks_by_signature_whatever_their_size)
 	evidence e;
 	const ev_file *f = only_file(&e, p);
 	ck_assert_int_eq(f->cls, EVC_UNRECOGNISED);
-	ck_assert_ptr_null(f->disk);
+	ck_assert_ptr_null(ev_file_disk(f));
 	evidence_free(&e);
 	free(p);
 	/* a dynamic VHD: a disk with its geometry */
@@ -555,10 +555,10 @@ START_TEST(disks_by_signature_whatever_their_size)
 	ck_assert(vhdw_write(p, &vs, NULL, 0, NULL));
 	f = only_file(&e, p);
 	ck_assert_int_eq(f->kind, EV_DISK);
-	ck_assert_ptr_nonnull(f->disk);
-	ck_assert_int_eq(f->disk->format, VDISK_FMT_VHD);
-	ck_assert_int_eq(f->disk->kind, VDISK_KIND_DYNAMIC);
-	ck_assert_uint_eq(f->disk->virtual_size, 64u * MIB);
+	ck_assert_ptr_nonnull(ev_file_disk(f));
+	ck_assert_int_eq(ev_file_disk(f)->format, VDISK_FMT_VHD);
+	ck_assert_int_eq(ev_file_disk(f)->kind, VDISK_KIND_DYNAMIC);
+	ck_assert_uint_eq(ev_file_disk(f)->virtual_size, 64u * MIB);
 	evidence_free(&e);
 	free(p);
 	tu_rmtree(d);

@@ -668,7 +668,7 @@ START_TEST(budget_refusal_is_skipped_by_policy_not_damaged)
 	ck_assert_str_eq(ev_class_name(f->cls), "skipped");
 	ck_assert_int_eq(f->status, HV_ERR_LIMIT);
 	ck_assert(f->input_error); /* refused by a cap: exit status 4, as documented */
-	ck_assert_ptr_nonnull(strstr(f->error, "key-derivation budget exhausted"));
+	ck_assert_ptr_nonnull(strstr(ev_file_error(f), "key-derivation budget exhausted"));
 	ck_assert_uint_eq(e.nclass[EVC_SKIPPED], 1);
 	ck_assert_uint_eq(e.nclass[EVC_DAMAGED], 0);
 

@@ -63,7 +63,8 @@ static void add_locked_pfx(evidence *e, const char *path, const char *why)
 	size_t f = evidence_add_file(e, path, NULL, 10);
 	e->files[f].kind = EV_PFX;
 	e->files[f].status = HV_ERR_PASSWORD;
-	e->files[f].error = xstrdup(why);
+	ev_file_extra x = { .error = xstrdup(why) };
+	evidence_file_extra(e, f, &x);
 }
 
 static ev_vm *vm_with_kp(evidence *e, const char *id, pair *w, size_t nw)

@@ -126,7 +126,7 @@ static void check_one(const evidence *e, const file_index *ix, size_t file, bool
 		      mc_result *r)
 {
 	const ev_file *mf = &e->files[file];
-	const export_facts *x = mf->manifest;
+	const export_facts *x = ev_file_manifest(mf);
 	size_t flen = folder_len(mf);
 	size_t cap = x->n ? x->n : 1;
 	export_manifest tmp;
@@ -221,14 +221,14 @@ void manifest_check(const evidence *e, bool passwords_given, mc_result *r)
 	memset(r, 0, sizeof *r);
 	size_t n = 0;
 	for (size_t i = 0; i < e->nfiles; i++)
-		n += e->files[i].manifest != NULL && e->files[i].cls == EVC_USED;
+		n += ev_file_manifest(&e->files[i]) != NULL && e->files[i].cls == EVC_USED;
 	if (!n)
 		return;
 	r->m = xcalloc(n, sizeof *r->m);
 	file_index ix;
 	index_build(e, &ix);
 	for (size_t i = 0; i < e->nfiles; i++)
-		if (e->files[i].manifest && e->files[i].cls == EVC_USED)
+		if (ev_file_manifest(&e->files[i]) && e->files[i].cls == EVC_USED)
 			check_one(e, &ix, i, passwords_given, r);
 	index_free(&ix);
 	find_unlisted(e, r);

@@ -692,7 +692,7 @@ static void decide_without_keys(const evidence *e, const verdict_context *x, ver
 				       f->path);
 			} else {
 				reason(v, false, "%s could not be opened: %s.", f->path,
-				       f->error ? f->error : hv_err_name(f->status));
+				       ev_file_error(f) ? ev_file_error(f) : hv_err_name(f->status));
 			}
 		}
 		reason(v, false,
@@ -781,7 +781,7 @@ static void decide_no_kp(const evidence *e, const ev_vm *vm, verdict *v)
 static void judge_disk(const ev_file *f, bool rebuild, bool *tpm_only, verdict *v)
 {
 	disk_survival sv;
-	survive_disk(f->disk, &sv);
+	survive_disk(ev_file_disk(f), &sv);
 	const char *r = sv.overall.reason ? sv.overall.reason : "";
 	switch (sv.overall.kind) {
 	case SURV_TPM_ONLY:
@@ -819,11 +819,11 @@ static void judge_disks(const evidence *e, const ev_vm *vm, verdict *v)
 	bool tpm_only = false;
 	for (size_t i = 0; i < vm->ndisks; i++) {
 		const ev_file *f = &e->files[vm->disks[i]];
-		if (f->disk)
+		if (ev_file_disk(f))
 			judge_disk(f, rebuild, &tpm_only, v);
 		else
 			reason(v, false, "Disk %s: not read (%s).", f->path,
-			       f->error ? f->error : ev_class_name(f->cls));
+			       ev_file_error(f) ? ev_file_error(f) : ev_class_name(f->cls));
 	}
 	if (rebuild && tpm_only)
 		v->kind = V_REBUILD_DATA_LOSS;

@@ -50,22 +50,18 @@ static size_t add_file_record(evidence *e, file_facts *x)
 	r->format_id = x->format_id;
 	r->sha256_metadata = x->sha256_metadata;
 	r->what = evidence_intern_str(e, x->what);
+	ev_file_extra k = { x->error, x->claimed, NULL, x->nweak, x->disk, x->manifest };
 	if (x->nweak) {
-		r->weak = xcalloc(x->nweak, sizeof *r->weak);
+		k.weak = xcalloc(x->nweak, sizeof *k.weak);
 		for (size_t i = 0; i < x->nweak; i++)
-			r->weak[i] = evidence_intern_str(e, x->weak[i]);
-		r->nweak = x->nweak;
+			k.weak[i] = evidence_intern_str(e, x->weak[i]);
 	}
-	r->status = x->status;
-	r->error = x->error;
-	x->error = NULL;
-	r->claimed = x->claimed;
-	x->claimed = NULL;
-	r->input_error = is_input_error(x);
-	r->disk = x->disk;
+	evidence_file_extra(e, f, &k);
+	x->error = x->claimed = NULL;
 	x->disk = NULL;
-	r->manifest = x->manifest;
 	x->manifest = NULL;
+	r->status = x->status;
+	r->input_error = is_input_error(x);
 	evidence_set_class(e, f, x->cls);
 	return f;
 }

@@ -103,15 +103,19 @@ void evidence_free(evidence *e)
 {
 	for (size_t i = 0; i < e->nfiles; i++) {
 		free(e->files[i].path);
-		free(e->files[i].error);
-		free(e->files[i].claimed);
-		free(e->files[i].weak);
-		if (e->files[i].disk) {
-			disk_facts_free(e->files[i].disk);
-			free(e->files[i].disk);
+		ev_file_extra *x = e->files[i].extra;
+		if (!x)
+			continue;
+		free(x->error);
+		free(x->claimed);
+		free(x->weak);
+		if (x->disk) {
+			disk_facts_free(x->disk);
+			free(x->disk);
 		}
-		export_facts_free(e->files[i].manifest);
-		free(e->files[i].manifest);
+		export_facts_free(x->manifest);
+		free(x->manifest);
+		free(x);
 	}
 	free(e->files);
 	for (size_t i = 0; i < e->nholdings; i++)
@@ -152,6 +156,17 @@ size_t evidence_add_file(evidence *e, const char *path, const char *sha256, uint
 	f->cls = EVC_USED;
 	e->nclass[EVC_USED]++;
 	return e->nfiles++;
+}
+
+void evidence_file_extra(evidence *e, size_t f, const ev_file_extra *x)
+{
+	if (!x->error && !x->claimed && !x->nweak && !x->disk && !x->manifest) {
+		free((void *)x->weak); /* an empty list, taken all the same */
+		return;
+	}
+	ev_file_extra *k = xmalloc(sizeof *k);
+	*k = *x;
+	e->files[f].extra = k;
 }
 
 void evidence_set_class(evidence *e, size_t file, ev_class cls)

@@ -52,20 +52,25 @@ typedef enum {
 /* "used", "damaged", "unrecognised", "unreadable", "skipped". */
 const char *ev_class_name(ev_class c);
 
-typedef struct {
-	/* pointers and sizes first, then the small fields: 168 bytes, one per piece of evidence */
-	char *path;          /* as given or found; archive members as "archive!member" */
-	size_t member_at;    /* an archive member: where its member path starts (after
-				"archive!"); 0 for a file on disk (file_facts.member_at) */
-	uint64_t size;
-	const char *format_id; /* the reader that took it (model/identify.h), or NULL */
-	const char *what;    /* one-line description for people (pooled: evidence_intern_str) */
+/* What few files have, kept beside their record so that the record stays small. */
+typedef struct ev_file_extra {
 	char *error;         /* one line when status != HV_OK */
 	char *claimed;       /* the format its name claims when the content differs, or NULL */
 	const char **weak;   /* weak export protection, one line each (pooled strings) */
 	size_t nweak;
 	disk_facts *disk;    /* a disk image: what was read of it, or NULL */
 	export_facts *manifest; /* an export manifest: what it lists, or NULL */
+} ev_file_extra;
+
+typedef struct {
+	/* pointers and sizes first, then the small fields: 128 bytes, one per piece of evidence */
+	char *path;          /* as given or found; archive members as "archive!member" */
+	size_t member_at;    /* an archive member: where its member path starts (after
+				"archive!"); 0 for a file on disk (file_facts.member_at) */
+	uint64_t size;
+	const char *format_id; /* the reader that took it (model/identify.h), or NULL */
+	const char *what;    /* one-line description for people (pooled: evidence_intern_str) */
+	struct ev_file_extra *extra; /* what few files have (ev_file_error() ...), or NULL */
 	ev_kind kind;
 	ev_class cls;
 	hv_err status;       /* HV_OK, or why it could not be used */
@@ -73,6 +78,29 @@ typedef struct {
 	bool sha256_metadata; /* a large disk image: the hash covers the metadata read */
 	bool input_error;    /* counts towards exit code 4 (damaged, unreadable, refused) */
 } ev_file;
+
+/* The rarely set facts of a file (NULL or 0 when it has none). */
+static inline const char *ev_file_error(const ev_file *f)
+{
+	return f->extra ? f->extra->error : NULL;
+}
+static inline const char *ev_file_claimed(const ev_file *f)
+{
+	return f->extra ? f->extra->claimed : NULL;
+}
+static inline const char *const *ev_file_weak(const ev_file *f, size_t *n)
+{
+	*n = f->extra ? f->extra->nweak : 0;
+	return f->extra ? f->extra->weak : NULL;
+}
+static inline const disk_facts *ev_file_disk(const ev_file *f)
+{
+	return f->extra ? f->extra->disk : NULL;
+}
+static inline const export_facts *ev_file_manifest(const ev_file *f)
+{
+	return f->extra ? f->extra->manifest : NULL;
+}
 
 /* A certificate some evidence file holds. */
 typedef struct {
@@ -192,6 +220,11 @@ typedef struct {
 void evidence_init(evidence *e);
 void evidence_free(evidence *e);
 size_t evidence_add_file(evidence *e, const char *path, const char *sha256, uint64_t size);
+/*
+ * Gives file f its rarely set facts (taken: freed with the evidence); an
+ * extra record is made only when one of them is set.
+ */
+void evidence_file_extra(evidence *e, size_t f, const ev_file_extra *x);
 /* Sets the file's class (keeping the per-class counts right). */
 void evidence_set_class(evidence *e, size_t file, ev_class cls);
 /*

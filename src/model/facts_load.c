@@ -669,13 +669,9 @@ static bool load_file(loader *L, json_object *o)
 	r->sha256_metadata = meta;
 	r->what = what;
 	r->status = (hv_err)status;
-	r->error = error;
-	r->claimed = claimed;
 	r->input_error = input_error;
-	r->weak = weak;
-	r->nweak = nweak;
-	r->disk = disk;
-	r->manifest = man;
+	ev_file_extra k = { error, claimed, weak, nweak, disk, man };
+	evidence_file_extra(L->e, f, &k);
 	evidence_set_class(L->e, f, (ev_class)cls);
 	L->files = xgrow(L->files, &L->capfiles, L->nfiles + 1, sizeof *L->files);
 	L->files[L->nfiles++] = f;

@@ -251,12 +251,16 @@ static void write_file(facts_writer *w, const evidence *e, size_t i)
 	put_str(o, "format", f->format_id);
 	put_str(o, "what", f->what);
 	put_str(o, "status", hv_err_code(f->status));
-	put_str(o, "error", f->error);
-	put_str(o, "claimed", f->claimed);
+	put_str(o, "error", ev_file_error(f));
+	put_str(o, "claimed", ev_file_claimed(f));
 	put_bool(o, "input_error", f->input_error);
-	json_object_object_add(o, "weak", str_array(f->weak, f->nweak));
-	json_object_object_add(o, "disk", f->disk ? disk_json(f->disk) : NULL);
-	json_object_object_add(o, "manifest", f->manifest ? manifest_json(f->manifest) : NULL);
+	size_t nweak;
+	const char *const *weak = ev_file_weak(f, &nweak);
+	json_object_object_add(o, "weak", str_array(weak, nweak));
+	const disk_facts *d = ev_file_disk(f);
+	json_object_object_add(o, "disk", d ? disk_json(d) : NULL);
+	const export_facts *m = ev_file_manifest(f);
+	json_object_object_add(o, "manifest", m ? manifest_json(m) : NULL);
 	emit(w, o);
 }
 

@@ -110,17 +110,17 @@ static json_object *disk_json(const ev_file *f)
 	jadd_str(j, "path", f->path);
 	jadd_str(j, "sha256", f->sha256[0] ? f->sha256 : NULL);
 	jadd_enum(j, "sha256_scope", f->sha256[0] ? (f->sha256_metadata ? "metadata" : "file") : NULL);
-	if (!f->disk) {
+	if (!ev_file_disk(f)) {
 		jadd_null(j, "survivability");
-		jadd_str(j, "survivability_reason", f->error ? f->error : "not read");
+		jadd_str(j, "survivability_reason", ev_file_error(f) ? ev_file_error(f) : "not read");
 		jadd_null(j, "detail");
 		return j;
 	}
 	disk_survival sv;
-	survive_disk(f->disk, &sv);
+	survive_disk(ev_file_disk(f), &sv);
 	jadd_enum(j, "survivability", surv_kind_id(sv.overall.kind));
 	jadd_str(j, "survivability_reason", sv.overall.reason);
-	json_object_object_add(j, "detail", disk_report_json(f->disk, &sv));
+	json_object_object_add(j, "detail", disk_report_json(ev_file_disk(f), &sv));
 	disk_survival_free(&sv);
 	return j;
 }
@@ -200,10 +200,11 @@ json_object *dx_vm_json(const evidence *e, const dx_result *r, const dx_vm *d)
 
 size_t dx_weaknesses(const evidence *e, size_t file, const char **out, size_t max)
 {
-	const ev_file *f = &e->files[file];
-	for (size_t i = 0; i < f->nweak && i < max; i++)
-		out[i] = f->weak[i];
-	return f->nweak;
+	size_t n;
+	const char *const *weak = ev_file_weak(&e->files[file], &n);
+	for (size_t i = 0; i < n && i < max; i++)
+		out[i] = weak[i];
+	return n;
 }
 
 json_object *dx_evidence_file_json(const evidence *e, size_t file)
@@ -219,8 +220,8 @@ json_object *dx_evidence_file_json(const evidence *e, size_t file)
 	jadd_enum(j, "class", ev_class_name(f->cls));
 	jadd_str(j, "what", f->what);
 	jadd_enum(j, "status", hv_err_code(f->status));
-	jadd_str(j, "error", f->error);
-	jadd_str(j, "claimed_format", f->claimed);
+	jadd_str(j, "error", ev_file_error(f));
+	jadd_str(j, "claimed_format", ev_file_claimed(f));
 	if (f->kind == EV_PFX) {
 		const char *w[WEAK_MAX];
 		size_t n = dx_weaknesses(e, file, w, WEAK_MAX);
@@ -299,7 +300,7 @@ json_object *dx_file_error_json(const evidence *e, size_t file, const uint64_t *
 	jadd_str(j, "path", f->path);
 	add_offset(j, offsets[file]);
 	jadd_enum(j, "class", hv_err_code(f->status));
-	jadd_str(j, "reason", f->error);
+	jadd_str(j, "reason", ev_file_error(f));
 	return j;
 }
 
@@ -550,8 +551,8 @@ static void text_disks(FILE *o, const evidence *e, const ev_vm *vm, size_t width
 		const ev_file *f = &e->files[vm->disks[i]];
 		const char *sk = "not read";
 		disk_survival sv = { 0 };
-		if (f->disk) {
-			survive_disk(f->disk, &sv);
+		if (ev_file_disk(f)) {
+			survive_disk(ev_file_disk(f), &sv);
 			sk = surv_kind_id(sv.overall.kind);
 		}
 		sb_reset(&sb);
@@ -642,7 +643,7 @@ void dx_evidence_text(FILE *o, const evidence *e, bool list_locked, size_t npass
 		} else {
 			if (locked)
 				label = "not opened";
-			term_add(&sb, f->error ? f->error : f->what);
+			term_add(&sb, ev_file_error(f) ? ev_file_error(f) : f->what);
 		}
 		char first[32];
 		snprintf(first, sizeof first, "  %-12s ", label);

@@ -782,16 +782,16 @@ static void write_vm_details(FILE *o, const evidence *e, const dx_vm *d, size_t 
 			fputs("<li><span class=\"path\">", o);
 			esc(o, f->path);
 			fputs("</span>: ", o);
-			if (f->disk) {
+			if (ev_file_disk(f)) {
 				disk_survival sv;
-				survive_disk(f->disk, &sv);
+				survive_disk(ev_file_disk(f), &sv);
 				esc(o, surv_kind_id(sv.overall.kind));
 				fputs(" (", o);
 				esc(o, sv.overall.reason);
 				fputc(')', o);
 				disk_survival_free(&sv);
 			} else {
-				esc(o, f->error ? f->error : "not read");
+				esc(o, ev_file_error(f) ? ev_file_error(f) : "not read");
 			}
 			fputs("</li>\n", o);
 		}
@@ -947,7 +947,7 @@ static void manifest_badge(FILE *o, export_status s)
 static void write_manifest_row(const page *p, const mc_entry *c)
 {
 	FILE *o = p->o;
-	const export_fact *x = &p->e->files[c->manifest].manifest->v[c->entry];
+	const export_fact *x = &ev_file_manifest(&p->e->files[c->manifest])->v[c->entry];
 	strbuf sb = STRBUF_INIT;
 	fprintf(o, "<tr data-status=\"%s\"><td class=\"path\">", manifest_status_id(c->status));
 	esc(o, c->path);
@@ -984,11 +984,11 @@ static void write_manifests(const page *p)
 		const mc_manifest *m = &r->m[k];
 		const ev_file *f = &e->files[m->file];
 		char created[32];
-		time_to_iso(f->manifest->created, created);
+		time_to_iso(ev_file_manifest(f)->created, created);
 		fputs("<div class=\"wide\"><table class=\"manifest\">\n<caption><span class=\"path\">", o);
 		esc(o, f->path);
 		fputs("</span>: exported on ", o);
-		esc(o, f->manifest->host);
+		esc(o, ev_file_manifest(f)->host);
 		fprintf(o, " at %s, %zu problem%s</caption>\n<thead><tr><th scope=\"col\">PFX file"
 			   "</th><th scope=\"col\">Certificate</th><th scope=\"col\">Thumbprint "
 			   "(SHA-1)</th><th scope=\"col\">Status</th><th scope=\"col\">What it means"
@@ -1035,13 +1035,13 @@ static void write_file_row(FILE *o, const ev_file *f)
 	if (f->status != HV_OK) {
 		esc(o, hv_err_name(f->status));
 		fputs(": ", o);
-		esc(o, f->error);
+		esc(o, ev_file_error(f));
 	} else {
 		esc(o, f->what);
 	}
-	if (f->claimed) {
+	if (ev_file_claimed(f)) {
 		fputs(" <span class=\"note\">(named like ", o);
-		esc(o, f->claimed);
+		esc(o, ev_file_claimed(f));
 		fputs(")</span>", o);
 	}
 	fputs("</td></tr>\n", o);

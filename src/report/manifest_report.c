@@ -29,7 +29,7 @@ const char *manifest_status_id(export_status s)
 
 static const export_fact *fact_of(const evidence *e, const mc_entry *c)
 {
-	return &e->files[c->manifest].manifest->v[c->entry];
+	return &ev_file_manifest(&e->files[c->manifest])->v[c->entry];
 }
 
 void manifest_entry_label(strbuf *sb, const evidence *e, const mc_entry *c)
@@ -47,12 +47,12 @@ void manifest_reason(strbuf *sb, const evidence *e, const mc_entry *c, size_t np
 		return;
 	case EXPORT_ST_UNCHECKED:
 		sb_adds(sb, "unchanged since the export; not opened: ");
-		if (f && f->cls == EVC_SKIPPED && f->error) /* left out by policy */
-			sb_adds(sb, f->error);
+		if (f && f->cls == EVC_SKIPPED && ev_file_error(f)) /* left out by policy */
+			sb_adds(sb, ev_file_error(f));
 		else if (!npasswords)
 			sb_adds(sb, "no password was given (--password-file, --ask-password)");
 		else
-			sb_adds(sb, f && f->error ? f->error : "left out");
+			sb_adds(sb, f && ev_file_error(f) ? ev_file_error(f) : "left out");
 		return;
 	case EXPORT_ST_MISSING:
 		sb_adds(sb, "no file of that name beside the manifest: restore it from a second "
@@ -65,8 +65,8 @@ void manifest_reason(strbuf *sb, const evidence *e, const mc_entry *c, size_t np
 	case EXPORT_ST_NO_OPEN:
 		if (f && f->kind == EV_PFX && f->status == HV_ERR_PASSWORD)
 			sb_addf(sb, "unchanged, but none of the %zu password(s) given opens it", npasswords);
-		else if (f && f->error)
-			sb_addf(sb, "does not open: %s", f->error);
+		else if (f && ev_file_error(f))
+			sb_addf(sb, "does not open: %s", ev_file_error(f));
 		else
 			sb_adds(sb, "does not open: not a readable PFX file");
 		return;
@@ -145,7 +145,7 @@ json_object *manifest_report_json(const evidence *e, const mc_result *r, size_t 
 {
 	const mc_manifest *m = &r->m[k];
 	const ev_file *f = &e->files[m->file];
-	const export_facts *x = f->manifest;
+	const export_facts *x = ev_file_manifest(f);
 	json_object *o = json_object_new_object();
 	char created[32];
 	time_to_iso(x->created, created);
