@@ -76,7 +76,7 @@ static void steps_locked(const evidence *e, const verdict *v, plan *p)
 						  : "find its password; none of those given opens it");
 		else
 			step(p, "Open %s on a machine that can (%s).", f->path,
-			     ev_file_error(f) ? ev_file_error(f) : hv_err_name(f->status));
+			     ev_file_error_or(f, hv_err_name(f->status)));
 	}
 }
 

@@ -692,7 +692,7 @@ static void decide_without_keys(const evidence *e, const verdict_context *x, ver
 				       f->path);
 			} else {
 				reason(v, false, "%s could not be opened: %s.", f->path,
-				       ev_file_error(f) ? ev_file_error(f) : hv_err_name(f->status));
+				       ev_file_error_or(f, hv_err_name(f->status)));
 			}
 		}
 		reason(v, false,
@@ -823,7 +823,7 @@ static void judge_disks(const evidence *e, const ev_vm *vm, verdict *v)
 			judge_disk(f, rebuild, &tpm_only, v);
 		else
 			reason(v, false, "Disk %s: not read (%s).", f->path,
-			       ev_file_error(f) ? ev_file_error(f) : ev_class_name(f->cls));
+			       ev_file_error_or(f, ev_class_name(f->cls)));
 	}
 	if (rebuild && tpm_only)
 		v->kind = V_REBUILD_DATA_LOSS;

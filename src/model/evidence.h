@@ -80,9 +80,13 @@ typedef struct {
 } ev_file;
 
 /* The rarely set facts of a file (NULL or 0 when it has none). */
+static inline const char *ev_file_error_or(const ev_file *f, const char *otherwise)
+{
+	return f->extra && f->extra->error ? f->extra->error : otherwise;
+}
 static inline const char *ev_file_error(const ev_file *f)
 {
-	return f->extra ? f->extra->error : NULL;
+	return ev_file_error_or(f, NULL);
 }
 static inline const char *ev_file_claimed(const ev_file *f)
 {

@@ -876,7 +876,7 @@ static void text_pfx_failed(FILE *o, const evidence *e, const audit_result *a, s
 			sb_adds(&sb, "needs a password, and none was given (--password-file, "
 				     "--ask-password, --try-default-passwords)");
 		} else {
-			term_add(&sb, ev_file_error(f) ? ev_file_error(f) : hv_err_name(f->status));
+			term_add(&sb, ev_file_error_or(f, hv_err_name(f->status)));
 		}
 		text_wrap(o, width, "      ", "      ", sb_str(&sb));
 	}

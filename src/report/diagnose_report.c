@@ -112,7 +112,7 @@ static json_object *disk_json(const ev_file *f)
 	jadd_enum(j, "sha256_scope", f->sha256[0] ? (f->sha256_metadata ? "metadata" : "file") : NULL);
 	if (!ev_file_disk(f)) {
 		jadd_null(j, "survivability");
-		jadd_str(j, "survivability_reason", ev_file_error(f) ? ev_file_error(f) : "not read");
+		jadd_str(j, "survivability_reason", ev_file_error_or(f, "not read"));
 		jadd_null(j, "detail");
 		return j;
 	}
@@ -643,7 +643,7 @@ void dx_evidence_text(FILE *o, const evidence *e, bool list_locked, size_t npass
 		} else {
 			if (locked)
 				label = "not opened";
-			term_add(&sb, ev_file_error(f) ? ev_file_error(f) : f->what);
+			term_add(&sb, ev_file_error_or(f, f->what));
 		}
 		char first[32];
 		snprintf(first, sizeof first, "  %-12s ", label);

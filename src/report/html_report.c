@@ -791,7 +791,7 @@ static void write_vm_details(FILE *o, const evidence *e, const dx_vm *d, size_t 
 				fputc(')', o);
 				disk_survival_free(&sv);
 			} else {
-				esc(o, ev_file_error(f) ? ev_file_error(f) : "not read");
+				esc(o, ev_file_error_or(f, "not read"));
 			}
 			fputs("</li>\n", o);
 		}

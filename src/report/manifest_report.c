@@ -52,7 +52,7 @@ void manifest_reason(strbuf *sb, const evidence *e, const mc_entry *c, size_t np
 		else if (!npasswords)
 			sb_adds(sb, "no password was given (--password-file, --ask-password)");
 		else
-			sb_adds(sb, f && ev_file_error(f) ? ev_file_error(f) : "left out");
+			sb_adds(sb, f ? ev_file_error_or(f, "left out") : "left out");
 		return;
 	case EXPORT_ST_MISSING:
 		sb_adds(sb, "no file of that name beside the manifest: restore it from a second "
