@@ -13,6 +13,7 @@
 #include "util/diag.h"
 #include "util/fileio.h"
 #include "util/hashidx.h"
+#include "util/lines.h"
 #include "util/segvec.h"
 #include "util/strbuf.h"
 #include "util/strmap.h"
@@ -394,6 +395,51 @@ START_TEST(segvec_drops_only_whole_segments)
 }
 END_TEST
 
+/* Collects lines as "a|bb|" for lines_feed; stops after stop_after lines. */
+typedef struct {
+	strbuf got;
+	size_t n, stop_after;
+} line_sink;
+
+static bool sink_line(void *ctx, const char *s, size_t n)
+{
+	line_sink *k = ctx;
+	sb_add(&k->got, s, n);
+	sb_addc(&k->got, '|');
+	return ++k->n != k->stop_after;
+}
+
+/* Lines come whole wherever the windows cut them; the cap and a stop end the feed. */
+START_TEST(lines_whole_across_windows)
+{
+	static const char text[] = "one\ntwo two\n\nthree\nfour";
+	for (size_t w = 1; w <= sizeof text; w++) { /* every window size */
+		line_sink k = { STRBUF_INIT, 0, 0 };
+		strbuf part = STRBUF_INIT;
+		for (size_t at = 0; at < sizeof text - 1; at += w) {
+			size_t len = sizeof text - 1 - at < w ? sizeof text - 1 - at : w;
+			ck_assert_int_eq(lines_feed(&part, 16, text + at, len, sink_line, &k), LINES_MORE);
+		}
+		ck_assert_str_eq(k.got.buf, "one|two two||three|");
+		ck_assert_str_eq(sb_str(&part), "four"); /* the last line, no '\n': the caller's */
+		sb_free(&part);
+		sb_free(&k.got);
+	}
+	line_sink k = { STRBUF_INIT, 0, 2 };
+	strbuf part = STRBUF_INIT;
+	ck_assert_int_eq(lines_feed(&part, 16, text, sizeof text - 1, sink_line, &k), LINES_STOPPED);
+	ck_assert_str_eq(k.got.buf, "one|two two|");
+	sb_free(&k.got);
+	k = (line_sink){ STRBUF_INIT, 0, 0 };
+	ck_assert_int_eq(lines_feed(&part, 5, "abc\n", 4, sink_line, &k), LINES_MORE);
+	ck_assert_int_eq(lines_feed(&part, 5, "abcd", 4, sink_line, &k), LINES_MORE);
+	ck_assert_int_eq(lines_feed(&part, 5, "ef\n", 3, sink_line, &k), LINES_TOO_LONG);
+	ck_assert_str_eq(k.got.buf, "abc|");
+	sb_free(&k.got);
+	sb_free(&part);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
@@ -411,6 +457,7 @@ int main(void)
 	tcase_add_test(tc, xgrow_grows_from_any_capacity);
 	tcase_add_test(tc, hashidx_keeps_order_per_hash);
 	tcase_add_test(tc, base64_strictness);
+	tcase_add_test(tc, lines_whole_across_windows);
 	tcase_add_test(tc, segvec_drops_only_whole_segments);
 	tcase_add_test(tc, utf8_valid_everywhere_in_a_line);
 	tcase_add_test(tc, base64_agrees_with_openssl);

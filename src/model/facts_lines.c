@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/lines.h"
 #include "util/strbuf.h"
 #include "util/xalloc.h"
 
@@ -160,8 +161,9 @@ typedef struct {
 	json_tokener *tok;
 } helper_ctx;
 
-static bool add_line(helper_ctx *h, const char *s, size_t n)
+static bool add_line(void *ctx, const char *s, size_t n)
 {
+	helper_ctx *h = ctx;
 	facts_lines *fl = h->fl;
 	if (!fl->cur)
 		fl->cur = batch_new(fl);
@@ -171,37 +173,16 @@ static bool add_line(helper_ctx *h, const char *s, size_t n)
 	return push(fl, h->tok, false);
 }
 
-/* Splits a window into lines (as facts_load's serial reading does). */
+/* Splits a window into lines, as facts_load's serial reading does (lines_feed). */
 static bool on_window(void *ctx, span_t w, uint64_t offset, size_t body)
 {
 	(void)offset;
 	helper_ctx *h = ctx;
-	facts_lines *fl = h->fl;
-	const char *p = (const char *)w.data, *end = p + body;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		if (fl->part.len + n > fl->max) {
-			fl->over = true;
-			return false;
-		}
-		if (!nl) {
-			sb_add(&fl->part, p, n);
-			break;
-		}
-		bool ok;
-		if (fl->part.len) {
-			sb_add(&fl->part, p, n);
-			ok = add_line(h, fl->part.buf, fl->part.len);
-			sb_reset(&fl->part);
-		} else {
-			ok = add_line(h, p, n);
-		}
-		if (!ok)
-			return false;
-		p = nl + 1;
-	}
-	return true;
+	lines_status st = lines_feed(&h->fl->part, h->fl->max, (const char *)w.data, body,
+				     add_line, h);
+	if (st == LINES_TOO_LONG)
+		h->fl->over = true;
+	return st == LINES_MORE;
 }
 
 static void *helper(void *arg)

@@ -24,6 +24,7 @@
 #include "model/facts_lines.h"
 #include "model/pipeline.h"
 #include "util/base64.h"
+#include "util/lines.h"
 #include "util/source.h"
 #include "util/strbuf.h"
 #include "util/text.h"
@@ -1122,35 +1123,22 @@ static bool one_parsed_line(reading *r, const facts_line *l)
 	return load_line(r, l->text, l->len, l->obj);
 }
 
+static bool serial_line(void *ctx, const char *s, size_t n)
+{
+	return one_line(ctx, s, n);
+}
+
 static bool on_window(void *ctx, span_t w, uint64_t offset, size_t body)
 {
 	(void)offset;
 	reading *r = ctx;
-	const char *p = (const char *)w.data, *end = p + body;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		if (r->part.len + n > FACTS_LINE_MAX) {
-			r->L->line++;
-			return fail(r->L, HV_ERR_LIMIT, "a line longer than %u bytes", FACTS_LINE_MAX);
-		}
-		if (!nl) {
-			sb_add(&r->part, p, n);
-			break;
-		}
-		bool ok;
-		if (r->part.len) {
-			sb_add(&r->part, p, n);
-			ok = one_line(r, r->part.buf, r->part.len);
-			sb_reset(&r->part);
-		} else {
-			ok = one_line(r, p, n);
-		}
-		if (!ok)
-			return false;
-		p = nl + 1;
+	lines_status st = lines_feed(&r->part, FACTS_LINE_MAX, (const char *)w.data, body,
+				     serial_line, r);
+	if (st == LINES_TOO_LONG) {
+		r->L->line++;
+		return fail(r->L, HV_ERR_LIMIT, "a line longer than %u bytes", FACTS_LINE_MAX);
 	}
-	return true;
+	return st == LINES_MORE;
 }
 
 /*
